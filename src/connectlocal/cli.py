@@ -1,0 +1,105 @@
+"""The ``connectlocal`` command: ``serve`` (and, as they arrive, import, export, simulate)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .protocol.timestamps import parse_iso
+
+DEFAULT_PORT = 4599
+DEFAULT_DATA = os.path.join(".connectlocal", "connect.db")
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"CONNECTLOCAL_{name}", default)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="connectlocal",
+        description="Amazon Connect's contact API, running locally, faithful to the wire.")
+    parser.add_argument("--version", action="version", version=f"connectlocal {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the service over HTTP")
+    serve.add_argument("--host", default=_env("HOST", "127.0.0.1"),
+                       help="address to listen on (CONNECTLOCAL_HOST; default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=int(_env("PORT", str(DEFAULT_PORT)) or 0),
+                       help=f"port (CONNECTLOCAL_PORT; default {DEFAULT_PORT}; 0 picks a free one)")
+    serve.add_argument("--data", default=_env("DATA", DEFAULT_DATA),
+                       help="SQLite file, or :memory: for a throwaway store "
+                            f"(CONNECTLOCAL_DATA; default {DEFAULT_DATA})")
+    serve.add_argument("--clock", default=_env("CLOCK"),
+                       help="start the service clock frozen at this ISO 8601 instant "
+                            "(CONNECTLOCAL_CLOCK; default: the system clock)")
+    serve.add_argument("--accounts", default=_env("ACCOUNTS", ""),
+                       help="access key to account mapping, KEY=ACCOUNT,... "
+                            "(CONNECTLOCAL_ACCOUNTS; default: every key is 123456789012)")
+    serve.add_argument("--log-level", default=_env("LOG_LEVEL", "warning"),
+                       choices=["debug", "info", "warning", "error"],
+                       help="(CONNECTLOCAL_LOG_LEVEL; default warning)")
+    return parser
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .dispatch import Dispatcher
+    from .server.app import App
+    from .service import Accounts, Service
+    from .store import open_store
+
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        accounts = Accounts.parse(args.accounts or "")
+        clock = parse_iso(args.clock) if args.clock else None
+    except ValueError as exc:
+        print(f"connectlocal: {exc}", file=sys.stderr)
+        return 2
+    store = open_store(args.data)
+    service = Service(store, accounts=accounts)
+    # "The system clock unless set": a restart without --clock runs on the system clock.
+    service.set_clock(clock)
+    app = App(Dispatcher(service))
+
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        print(f"connectlocal: cannot listen on {args.host}:{args.port}: {exc.strerror}",
+              file=sys.stderr)
+        return 1
+    sock.listen(2048)
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
+    config = uvicorn.Config(app, loop="uvloop", http="httptools", lifespan="on",
+                            log_level=args.log_level, access_log=False, server_header=False)
+    server = uvicorn.Server(config)
+    # Connections wait in the listen backlog until the loop accepts them, so the URL is
+    # usable from the moment it is printed.
+    print(f"connectlocal {__version__} listening on http://{host}:{port} "
+          f"(store: {store.name} {store.location})", flush=True)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        store.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2  # pragma: no cover - argparse requires a command
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""The one core every door calls: HTTP request in, HTTP response out.
+
+route → parse → validate → handler → serialize, with every failure answered as the
+modelled error Amazon Connect would send. Only this module and ``protocol/`` know HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from botocore.model import OperationModel
+
+from . import errors
+from .handlers import discover
+from .protocol.auth import caller
+from .protocol.parser import MalformedRequest, RequestParser
+from .protocol.router import Router
+from .protocol.serializer import Response, ResponseSerializer
+from .protocol.validator import Check, Validator, describe
+from .service import RequestContext, Service
+from .spec import service_model
+from .store.base import Scope
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    path: str  # raw: still percent-encoded, without the query string
+    query: str
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+
+
+class Dispatcher:
+    """Built once per service: every route, parser plan, validator and handler up front."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        model = service_model()
+        self.model = model
+        self.router = Router(model)
+        self.parser = RequestParser()
+        self.serializer = ResponseSerializer(model)
+        validator = Validator()
+        self._checks: dict[str, Check | None] = {}
+        self._error_codes: dict[str, frozenset[str]] = {}
+        for name in model.operation_names:
+            op = model.operation_model(name)
+            self.parser.prepare(op)
+            self.serializer.prepare(op)
+            self._checks[name] = validator.check_for(op.input_shape) if op.input_shape else None
+            self._error_codes[name] = frozenset(e.name for e in op.error_shapes)
+        self.handlers: dict[str, Callable[..., dict[str, Any]]] = discover(model)
+
+    @property
+    def implemented(self) -> list[str]:
+        return sorted(self.handlers)
+
+    def __call__(self, request: HttpRequest) -> Response:
+        request_id = str(uuid.uuid4())
+        op: OperationModel | None = None
+        try:
+            query = parse_qs(request.query, keep_blank_values=True) if request.query else {}
+            match = self.router.match(request.method, request.path)
+            if match is None:
+                raise errors.UnknownOperationException(
+                    f"No Amazon Connect operation answers {request.method} {request.path}"
+                )
+            op = match.operation
+            handler = self.handlers.get(op.name)
+            if handler is None:
+                raise errors.InvalidRequestException(
+                    f"connectlocal does not implement {op.name} yet "
+                    "(GET /_connectlocal/health lists the operations it implements)"
+                )
+            try:
+                params = self.parser.parse(op, match.labels, query, request.headers, request.body)
+            except MalformedRequest as exc:
+                raise errors.invalid_input(self._error_codes[op.name], str(exc)) from None
+            check = self._checks[op.name]
+            if check is not None:
+                problems: list[str] = []
+                check(params, "", problems)
+                if problems:
+                    raise errors.invalid_input(self._error_codes[op.name], describe(problems))
+            who = caller(request.headers, query)
+            ctx = RequestContext(
+                service=self.service,
+                scope=Scope(self.service.accounts.for_key(who.access_key), who.region),
+                request_id=request_id,
+                operation=op.name,
+                now=self.service.now(),
+                error_codes=self._error_codes[op.name],
+            )
+            result = handler(ctx, **params)
+            response = self.serializer.serialize(op, result, request_id)
+        except errors.ServiceError as error:
+            log.info("%s %s -> %s: %s", request_id, op.name if op else "-", error.code,
+                     error.message)
+            return self.serializer.serialize_error(error, request_id)
+        except Exception:
+            log.exception("%s %s failed", request_id, op.name if op else "-")
+            return self.serializer.serialize_error(
+                errors.InternalServiceException(
+                    f"connectlocal failed on this request (request id {request_id}); "
+                    "this is a defect, please report it with the server log"
+                ),
+                request_id,
+            )
+        log.debug("%s %s -> %d", request_id, op.name, response.status)
+        return response

@@ -1,0 +1,115 @@
+"""Service errors: what a handler or the protocol layer raises to answer with an AWS error.
+
+Every class is named after an error shape of the Connect model; its HTTP status is read from
+that shape (``error.httpStatusCode``) when the error is serialized, never written here.
+
+    ServiceError                          (base: code, message, extra modelled members)
+    ├── InvalidParameterException         400  a parameter's value is not acceptable
+    ├── InvalidRequestException           400  the request as a whole is not acceptable
+    ├── ResourceNotFoundException         404  a named resource does not exist
+    ├── ContactNotFoundException          410  the contact is not active or does not exist
+    ├── DuplicateResourceException        409
+    ├── IdempotencyException              409  same ClientToken, different request
+    ├── ResourceConflictException         409
+    ├── ConflictException                 409
+    ├── LimitExceededException            429
+    ├── ServiceQuotaExceededException     402
+    ├── OutboundContactNotPermittedException  403
+    ├── DestinationNotAllowedException    403
+    ├── AccessDeniedException             403
+    └── InternalServiceException          500  a defect in connectlocal (logged with the request id)
+
+``UnknownOperationException`` (404) is the one code not in the model: it answers a path that
+matches no operation at all, as AWS's front door does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    """An error answered to the client as ``{"Message": ...}`` with its code and status."""
+
+    code = "ServiceError"
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+    def __repr__(self) -> str:
+        return f"{self.code}({self.message!r})"
+
+
+class InvalidParameterException(ServiceError):
+    code = "InvalidParameterException"
+
+
+class InvalidRequestException(ServiceError):
+    code = "InvalidRequestException"
+
+
+class ResourceNotFoundException(ServiceError):
+    code = "ResourceNotFoundException"
+
+
+class ContactNotFoundException(ServiceError):
+    code = "ContactNotFoundException"
+
+
+class DuplicateResourceException(ServiceError):
+    code = "DuplicateResourceException"
+
+
+class IdempotencyException(ServiceError):
+    code = "IdempotencyException"
+
+
+class ResourceConflictException(ServiceError):
+    code = "ResourceConflictException"
+
+
+class ConflictException(ServiceError):
+    code = "ConflictException"
+
+
+class LimitExceededException(ServiceError):
+    code = "LimitExceededException"
+
+
+class ServiceQuotaExceededException(ServiceError):
+    code = "ServiceQuotaExceededException"
+
+
+class OutboundContactNotPermittedException(ServiceError):
+    code = "OutboundContactNotPermittedException"
+
+
+class DestinationNotAllowedException(ServiceError):
+    code = "DestinationNotAllowedException"
+
+
+class AccessDeniedException(ServiceError):
+    code = "AccessDeniedException"
+
+
+class InternalServiceException(ServiceError):
+    code = "InternalServiceException"
+
+
+class UnknownOperationException(ServiceError):
+    code = "UnknownOperationException"
+
+
+def modelled_classes() -> list[type[ServiceError]]:
+    """Every ServiceError subclass that names a model error shape."""
+    return [c for c in ServiceError.__subclasses__() if c is not UnknownOperationException]
+
+
+def invalid_input(listed: frozenset[str], message: str) -> ServiceError:
+    """A bad-input error in an operation's own terms: InvalidParameterException where the model
+    lists it for the operation, InvalidRequestException otherwise."""
+    if "InvalidParameterException" in listed:
+        return InvalidParameterException(message)
+    return InvalidRequestException(message)

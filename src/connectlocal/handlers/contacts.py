@@ -1,0 +1,413 @@
+"""Contacts: CreateContact, StartOutboundVoiceContact, StartChatContact, StartTaskContact,
+StopContact and DescribeContact."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from .. import rules, views
+from ..errors import (
+    ContactNotFoundException,
+    IdempotencyException,
+    InvalidRequestException,
+    OutboundContactNotPermittedException,
+    ResourceNotFoundException,
+    ServiceQuotaExceededException,
+)
+from ..models import (
+    API,
+    CHAT,
+    EMAIL,
+    TASK,
+    TELEPHONE_NUMBER,
+    VOICE,
+    Contact,
+    ContactFlow,
+    Endpoint,
+    Instance,
+    Queue,
+    Reference,
+)
+from ..service import RequestContext
+from ..store.base import Claim, Tx
+from .common import check_id, fingerprint, require_instance
+from .directory import require
+
+MAX_LINKED_TASKS = 12  # StartTaskContact: "a maximum of 12 linked task contacts in a chain"
+MAX_SCHEDULE_AHEAD = timedelta(days=6)  # StartTaskContact: "within up to 6 days in future"
+DEFAULT_CHAT_MINUTES = 25 * 60  # StartChatContact: "The default value is 1500 (25 hours)"
+CREATE_CONTACT_METHODS = {VOICE: {"TRANSFER"}, EMAIL: {"OUTBOUND", "AGENT_REPLY", "FLOW"},
+                          TASK: {API}}
+# StopContact "does not work for voice contacts that use the following initiation methods".
+UNSTOPPABLE_VOICE = {"DISCONNECT", "TRANSFER", "QUEUE_TRANSFER", "EXTERNAL_OUTBOUND", "MONITOR"}
+
+
+def _references(given: dict[str, dict[str, Any]] | None) -> dict[str, Reference]:
+    return {k: Reference(type=v["Type"], value=v.get("Value"), status=v.get("Status"))
+            for k, v in (given or {}).items()}
+
+
+def _contact_in(ctx: RequestContext, tx: Tx, instance: Instance, contact_id: str,
+                what: str = "ContactId") -> Contact:
+    """A describable contact of the instance; anything else is not found."""
+    check_id(ctx, what, contact_id)
+    contact = tx.get_contact(instance.id, contact_id)
+    if contact is None or not rules.describable(contact, ctx.now):
+        raise ResourceNotFoundException(
+            f"Contact not found: {contact_id} (instance {instance.id})"
+            if what == "ContactId" else f"{what} {contact_id} not found in instance {instance.id}"
+        )
+    return rules.settle(contact, ctx.now)
+
+
+def _flow(ctx: RequestContext, tx: Tx, instance: Instance, flow_id: str) -> ContactFlow:
+    flow = require(tx, instance.id, ContactFlow, flow_id)
+    if flow.type != "CONTACT_FLOW":
+        raise ctx.invalid(f"ContactFlowId {flow_id} is a {flow.type} flow; "
+                          "contacts start in a CONTACT_FLOW flow")
+    return flow
+
+
+def _create(
+    ctx: RequestContext,
+    instance_ref: str,
+    token: str | None,
+    request: dict[str, Any],
+    build: Callable[[Tx, Instance, str], Contact],
+    strict_token: bool = False,
+) -> Contact:
+    """Creates a contact once per ClientToken: a retry with the same token gets the same one.
+
+    ``strict_token``: the operation models IdempotencyException, raised when the token comes
+    back with a different request.
+    """
+    digest = fingerprint(request)
+    with ctx.store.write(ctx.scope) as tx:
+        instance = require_instance(ctx, tx, instance_ref)
+        if token:
+            claim = tx.get_claim(instance.id, ctx.operation, token)
+            if claim is not None:
+                if strict_token and claim.fingerprint != digest:
+                    raise IdempotencyException(
+                        f"ClientToken {token} was already used for a different "
+                        f"{ctx.operation} request")
+                existing = tx.get_contact(instance.id, claim.resource_id)
+                if existing is not None:
+                    return existing
+        contact_id = ctx.ids.uuid()
+        contact = build(tx, instance, contact_id)
+        tx.put_contact(contact)
+        if token:
+            tx.put_claim(instance.id, ctx.operation, token, Claim(contact_id, digest), ctx.now)
+    return contact
+
+
+def _new(ctx: RequestContext, instance: Instance, contact_id: str, channel: str,
+         method: str, **fields: Any) -> Contact:
+    return Contact(
+        id=contact_id,
+        arn=f"{instance.arn}/contact/{contact_id}",
+        instance_id=instance.id,
+        channel=channel,
+        initiation_method=method,
+        initiation_timestamp=ctx.now,
+        last_update_timestamp=ctx.now,
+        contact_association_id=contact_id,
+        **fields,
+    )
+
+
+def _related(ctx: RequestContext, tx: Tx, instance: Instance, related: str | None) -> None:
+    if related is not None:
+        _contact_in(ctx, tx, instance, related, "RelatedContactId")
+
+
+def describe_contact(ctx: RequestContext, *, InstanceId: str, ContactId: str) -> dict[str, Any]:
+    with ctx.store.read(ctx.scope) as tx:
+        instance = require_instance(ctx, tx, InstanceId)
+        contact = _contact_in(ctx, tx, instance, ContactId)
+    return {"Contact": views.contact(contact)}
+
+
+def start_outbound_voice_contact(
+    ctx: RequestContext,
+    *,
+    DestinationPhoneNumber: str,
+    ContactFlowId: str,
+    InstanceId: str,
+    SourcePhoneNumber: str | None = None,
+    QueueId: str | None = None,
+    Attributes: dict[str, str] | None = None,
+    Name: str | None = None,
+    Description: str | None = None,
+    References: dict[str, dict[str, Any]] | None = None,
+    RelatedContactId: str | None = None,
+    ClientToken: str | None = None,
+    CampaignId: str | None = None,
+    **_unmodelled_here: Any,
+) -> dict[str, Any]:
+    if QueueId is None and SourcePhoneNumber is None:
+        # "If you do not specify a queue, you must specify a source phone number."
+        raise ctx.invalid("SourcePhoneNumber is required when QueueId is not given")
+
+    def build(tx: Tx, instance: Instance, contact_id: str) -> Contact:
+        if not instance.outbound_calls_enabled:
+            raise OutboundContactNotPermittedException(
+                f"Outbound calls are not enabled for instance {instance.id}")
+        flow = _flow(ctx, tx, instance, ContactFlowId)
+        queue = require(tx, instance.id, Queue, QueueId) if QueueId else None
+        _related(ctx, tx, instance, RelatedContactId)
+        caller_id = SourcePhoneNumber or (queue.outbound_caller_id_number if queue else None)
+        return _new(
+            ctx, instance, contact_id, VOICE, API,
+            name=Name, description=Description,
+            related_contact_id=RelatedContactId,
+            customer_endpoint=Endpoint(TELEPHONE_NUMBER, DestinationPhoneNumber),
+            system_endpoint=Endpoint(TELEPHONE_NUMBER, caller_id) if caller_id else None,
+            queue=rules.enqueue(queue.id if queue else flow.queue_id, ctx.now),
+            attributes=Attributes or {},
+            references=_references(References),
+            campaign_id=CampaignId,
+            contact_flow_id=flow.id,
+        )
+
+    request = {"to": DestinationPhoneNumber, "flow": ContactFlowId, "from": SourcePhoneNumber,
+               "queue": QueueId, "attributes": Attributes, "name": Name}
+    contact = _create(ctx, InstanceId, ClientToken, request, build)
+    return {"ContactId": contact.id}
+
+
+def start_chat_contact(
+    ctx: RequestContext,
+    *,
+    InstanceId: str,
+    ContactFlowId: str,
+    ParticipantDetails: dict[str, Any],
+    Attributes: dict[str, str] | None = None,
+    ClientToken: str | None = None,
+    ChatDurationInMinutes: int | None = None,
+    PersistentChat: dict[str, Any] | None = None,
+    RelatedContactId: str | None = None,
+    SegmentAttributes: dict[str, Any] | None = None,
+    CustomerId: str | None = None,
+    **_unmodelled_here: Any,
+) -> dict[str, Any]:
+    source = (PersistentChat or {}).get("SourceContactId")
+
+    def build(tx: Tx, instance: Instance, contact_id: str) -> Contact:
+        flow = _flow(ctx, tx, instance, ContactFlowId)
+        _related(ctx, tx, instance, RelatedContactId)
+        if source is not None:
+            _contact_in(ctx, tx, instance, source, "PersistentChat.SourceContactId")
+        minutes = ChatDurationInMinutes or DEFAULT_CHAT_MINUTES
+        return _new(
+            ctx, instance, contact_id, CHAT, API,
+            related_contact_id=RelatedContactId or source,
+            queue=rules.enqueue(flow.queue_id, ctx.now),
+            attributes=Attributes or {},
+            segment_attributes=SegmentAttributes or {},
+            customer_id=CustomerId,
+            contact_flow_id=flow.id,
+            participant_id=ctx.ids.uuid(),
+            expires_at=ctx.now + timedelta(minutes=minutes),
+        )
+
+    request = {"flow": ContactFlowId, "participant": ParticipantDetails,
+               "attributes": Attributes, "source": source}
+    contact = _create(ctx, InstanceId, ClientToken, request, build)
+    token = base64.b64encode(secrets.token_bytes(96)).decode()
+    expiry = rules.settle(contact, ctx.now).expires_at
+    return {
+        "ContactId": contact.id,
+        "ParticipantId": contact.participant_id,
+        "ParticipantToken": token,
+        "ContinuedFromContactId": source,
+        "ConnectionCredentials": None if expiry is None else {
+            "ConnectionToken": token,
+            "Expiry": expiry.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        },
+    }
+
+
+def _chain_length(tx: Tx, instance_id: str, contact: Contact) -> int:
+    length, current = 1, contact
+    while current.previous_contact_id and length <= MAX_LINKED_TASKS:
+        previous = tx.get_contact(instance_id, current.previous_contact_id)
+        if previous is None:
+            break
+        length, current = length + 1, previous
+    return length
+
+
+def start_task_contact(
+    ctx: RequestContext,
+    *,
+    InstanceId: str,
+    Name: str,
+    PreviousContactId: str | None = None,
+    ContactFlowId: str | None = None,
+    Attributes: dict[str, str] | None = None,
+    References: dict[str, dict[str, Any]] | None = None,
+    Description: str | None = None,
+    ClientToken: str | None = None,
+    ScheduledTime: datetime | None = None,
+    TaskTemplateId: str | None = None,
+    QuickConnectId: str | None = None,
+    RelatedContactId: str | None = None,
+    SegmentAttributes: dict[str, Any] | None = None,
+    **_unmodelled_here: Any,
+) -> dict[str, Any]:
+    if not (ContactFlowId or QuickConnectId or TaskTemplateId):
+        raise InvalidRequestException(
+            "One of ContactFlowId, QuickConnectId or TaskTemplateId is required")
+    if ScheduledTime is not None and not (
+            ctx.now <= ScheduledTime <= ctx.now + MAX_SCHEDULE_AHEAD):
+        raise ctx.invalid(
+            f"ScheduledTime {ScheduledTime.isoformat()} must be between now "
+            f"({ctx.now.isoformat()}) and 6 days from now")
+
+    def build(tx: Tx, instance: Instance, contact_id: str) -> Contact:
+        if QuickConnectId:
+            raise ResourceNotFoundException(
+                f"Quick connect not found: {QuickConnectId} (instance {instance.id})")
+        if TaskTemplateId:
+            raise ResourceNotFoundException(
+                f"Task template not found: {TaskTemplateId} (instance {instance.id})")
+        flow = _flow(ctx, tx, instance, ContactFlowId or "")
+        _related(ctx, tx, instance, RelatedContactId)
+        chain: dict[str, Any] = {}
+        if PreviousContactId is not None:
+            previous = _contact_in(ctx, tx, instance, PreviousContactId, "PreviousContactId")
+            if _chain_length(tx, instance.id, previous) >= MAX_LINKED_TASKS:
+                raise ServiceQuotaExceededException(
+                    f"A chain of linked task contacts has at most {MAX_LINKED_TASKS} contacts")
+            chain = {
+                "previous_contact_id": previous.id,
+                "initial_contact_id": previous.initial_contact_id or previous.id,
+                "attributes": {**previous.attributes, **(Attributes or {})},
+            }
+        contact = _new(
+            ctx, instance, contact_id, TASK, API,
+            name=Name, description=Description,
+            related_contact_id=RelatedContactId,
+            scheduled_timestamp=ScheduledTime,
+            queue=rules.enqueue(flow.queue_id, ScheduledTime or ctx.now),
+            attributes=Attributes or {},
+            references=_references(References),
+            segment_attributes=SegmentAttributes or {},
+            contact_flow_id=flow.id,
+            **{k: v for k, v in chain.items() if k != "attributes"},
+        )
+        if chain:
+            contact.attributes = chain["attributes"]
+            previous_association = previous.contact_association_id or previous.id
+            contact.contact_association_id = previous_association
+        return contact
+
+    request = {"name": Name, "flow": ContactFlowId, "previous": PreviousContactId,
+               "attributes": Attributes, "scheduled": ScheduledTime}
+    contact = _create(ctx, InstanceId, ClientToken, request, build)
+    return {"ContactId": contact.id}
+
+
+def create_contact(
+    ctx: RequestContext,
+    *,
+    InstanceId: str,
+    Channel: str,
+    InitiationMethod: str,
+    ClientToken: str | None = None,
+    RelatedContactId: str | None = None,
+    Attributes: dict[str, str] | None = None,
+    References: dict[str, dict[str, Any]] | None = None,
+    ExpiryDurationInMinutes: int | None = None,
+    UserInfo: dict[str, Any] | None = None,
+    InitiateAs: str | None = None,
+    Name: str | None = None,
+    Description: str | None = None,
+    SegmentAttributes: dict[str, Any] | None = None,
+    PreviousContactId: str | None = None,
+) -> dict[str, Any]:
+    if Channel == CHAT:
+        raise InvalidRequestException("CreateContact does not support the CHAT channel")
+    allowed = CREATE_CONTACT_METHODS.get(Channel, set())
+    if InitiationMethod not in allowed:
+        raise ctx.invalid(
+            f"InitiationMethod {InitiationMethod} is not supported for the {Channel} channel; "
+            f"supported: {', '.join(sorted(allowed)) or 'none'}")
+    if InitiateAs == "COMPLETED" and Channel != TASK:
+        raise ctx.invalid("Only TASK contacts can be created with InitiateAs COMPLETED")
+    if PreviousContactId is not None and Channel != VOICE:
+        raise ctx.invalid("PreviousContactId can be given only for VOICE (external audio) "
+                          "contacts")
+    if Channel == EMAIL and InitiationMethod in ("OUTBOUND", "AGENT_REPLY") and not UserInfo:
+        raise ctx.invalid(f"UserInfo is required for EMAIL contacts initiated "
+                          f"{InitiationMethod}")
+    if ExpiryDurationInMinutes is not None and ExpiryDurationInMinutes < 1:
+        raise ctx.invalid("ExpiryDurationInMinutes must be at least 1")
+
+    def build(tx: Tx, instance: Instance, contact_id: str) -> Contact:
+        _related(ctx, tx, instance, RelatedContactId)
+        if UserInfo and UserInfo.get("UserId"):
+            # Users (agents) arrive with the instance directory's user operations; until
+            # then no user exists, so none can be named.
+            raise ResourceNotFoundException(
+                f"User not found: {UserInfo['UserId']} (instance {instance.id})")
+        chain: dict[str, Any] = {}
+        if PreviousContactId is not None:
+            previous = _contact_in(ctx, tx, instance, PreviousContactId, "PreviousContactId")
+            chain = {"previous_contact_id": previous.id,
+                     "initial_contact_id": previous.initial_contact_id or previous.id}
+        completed = InitiateAs == "COMPLETED"
+        contact = _new(
+            ctx, instance, contact_id, Channel, InitiationMethod,
+            name=Name, description=Description,
+            related_contact_id=RelatedContactId,
+            attributes=Attributes or {},
+            references=_references(References),
+            segment_attributes=SegmentAttributes or {},
+            disconnect_timestamp=ctx.now if completed else None,
+            disconnect_reason="API" if completed else None,
+            expires_at=(ctx.now + timedelta(minutes=ExpiryDurationInMinutes)
+                        if ExpiryDurationInMinutes else None),
+            **chain,
+        )
+        if PreviousContactId is not None:
+            contact.contact_association_id = previous.contact_association_id or previous.id
+        return contact
+
+    request = {"channel": Channel, "method": InitiationMethod, "related": RelatedContactId,
+               "attributes": Attributes, "references": References, "name": Name,
+               "description": Description, "as": InitiateAs, "user": UserInfo,
+               "previous": PreviousContactId, "segment": SegmentAttributes,
+               "expiry": ExpiryDurationInMinutes}
+    contact = _create(ctx, InstanceId, ClientToken, request, build, strict_token=True)
+    return {"ContactId": contact.id, "ContactArn": contact.arn}
+
+
+def stop_contact(
+    ctx: RequestContext, *, ContactId: str, InstanceId: str,
+    DisconnectReason: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    with ctx.store.write(ctx.scope) as tx:
+        instance = require_instance(ctx, tx, InstanceId)
+        check_id(ctx, "ContactId", ContactId)
+        stored = tx.get_contact(instance.id, ContactId)
+        contact = rules.settle(stored, ctx.now) if stored else None
+        if contact is None or not rules.describable(contact, ctx.now) or not contact.active:
+            raise ContactNotFoundException(
+                f"Contact {ContactId} is not active or does not exist in instance {instance.id}")
+        if contact.channel == VOICE and contact.initiation_method in UNSTOPPABLE_VOICE:
+            raise InvalidRequestException(
+                f"StopContact does not stop VOICE contacts initiated by "
+                f"{contact.initiation_method}")
+        contact.disconnect_timestamp = ctx.now
+        contact.disconnect_reason = (DisconnectReason or {}).get("Code") or "API"
+        contact.last_update_timestamp = ctx.now
+        tx.put_contact(contact)
+    return {}
+

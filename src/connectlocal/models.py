@@ -1,0 +1,176 @@
+"""Domain records of the service: instances, their directory, and contacts.
+
+Plain dataclasses with native types. They know neither the wire (see ``views.py``) nor the
+database (see ``store/``). String fields that hold model enum values (channels, initiation
+methods) are validated on the way in by the protocol layer, not re-declared here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# Values this service itself sets (the model lists every valid one).
+VOICE, CHAT, TASK, EMAIL = "VOICE", "CHAT", "TASK", "EMAIL"
+API, TRANSFER, INBOUND, OUTBOUND = "API", "TRANSFER", "INBOUND", "OUTBOUND"
+TELEPHONE_NUMBER = "TELEPHONE_NUMBER"
+
+
+@dataclass
+class Instance:
+    id: str
+    arn: str
+    identity_management_type: str
+    created_time: datetime
+    inbound_calls_enabled: bool
+    outbound_calls_enabled: bool
+    alias: str | None = None
+    directory_id: str | None = None
+    status: str = "ACTIVE"
+    service_role: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class HoursOfOperation:
+    id: str
+    arn: str
+    name: str
+    time_zone: str
+    # Each entry: day (MONDAY...), start and end as (hours, minutes).
+    config: list[HoursEntry]
+    description: str | None = None
+    last_modified_time: datetime | None = None
+    last_modified_region: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class HoursEntry:
+    day: str
+    start: tuple[int, int]
+    end: tuple[int, int]
+
+
+@dataclass
+class Queue:
+    id: str
+    arn: str
+    name: str
+    queue_type: str  # STANDARD or AGENT
+    hours_of_operation_id: str | None
+    status: str = "ENABLED"
+    description: str | None = None
+    max_contacts: int | None = None
+    outbound_caller_id_name: str | None = None
+    outbound_caller_id_number: str | None = None
+    outbound_flow_id: str | None = None
+    last_modified_time: datetime | None = None
+    last_modified_region: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ContactFlow:
+    id: str
+    arn: str
+    name: str
+    type: str
+    content: str
+    state: str = "ACTIVE"
+    status: str = "PUBLISHED"
+    description: str | None = None
+    # The queue the flow transfers to, read from its content when it is saved.
+    queue_id: str | None = None
+    last_modified_time: datetime | None = None
+    last_modified_region: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class MediaConcurrency:
+    channel: str
+    concurrency: int
+
+
+@dataclass
+class RoutingProfile:
+    id: str
+    arn: str
+    name: str
+    description: str
+    default_outbound_queue_id: str
+    media_concurrencies: list[MediaConcurrency]
+    queue_ids: list[str] = field(default_factory=list)
+    last_modified_time: datetime | None = None
+    last_modified_region: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Endpoint:
+    type: str
+    address: str
+    display_name: str | None = None
+
+
+@dataclass
+class QueueInfo:
+    queue_id: str
+    enqueue_timestamp: datetime
+
+
+@dataclass
+class AgentInfo:
+    agent_id: str
+    connected_to_agent_timestamp: datetime | None = None
+    accepted_by_agent_timestamp: datetime | None = None
+
+
+@dataclass
+class Reference:
+    type: str
+    value: str | None = None
+    status: str | None = None
+
+
+@dataclass
+class Contact:
+    id: str
+    arn: str
+    instance_id: str
+    channel: str
+    initiation_method: str
+    initiation_timestamp: datetime
+    last_update_timestamp: datetime
+    initial_contact_id: str | None = None
+    previous_contact_id: str | None = None
+    related_contact_id: str | None = None
+    contact_association_id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    disconnect_timestamp: datetime | None = None
+    disconnect_reason: str | None = None
+    scheduled_timestamp: datetime | None = None
+    connected_to_system_timestamp: datetime | None = None
+    queue: QueueInfo | None = None
+    agent: AgentInfo | None = None
+    customer_endpoint: Endpoint | None = None
+    system_endpoint: Endpoint | None = None
+    customer_id: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+    references: dict[str, Reference] = field(default_factory=dict)
+    # Segment attributes are opaque caller data in the model's own structure.
+    segment_attributes: dict[str, Any] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    next_contact_ids: list[str] = field(default_factory=list)
+    campaign_id: str | None = None
+    contact_flow_id: str | None = None
+    task_template_id: str | None = None
+    participant_id: str | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.disconnect_timestamp is None

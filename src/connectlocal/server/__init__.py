@@ -1,0 +1,1 @@
+"""The HTTP door: an ASGI app over the dispatcher, served by uvicorn."""

@@ -1,0 +1,103 @@
+"""The ``/_connectlocal/`` admin endpoints: health, and the service clock.
+
+    GET  /_connectlocal/health  → {"status", "version", "store", "operations": [...]}
+    GET  /_connectlocal/clock   → {"now", "set", "ticking"}
+    POST /_connectlocal/clock   ← {"now": ISO8601 | null, "ticking": bool} | {"advance_seconds": N}
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import orjson
+
+from .. import __version__
+from ..dispatch import Dispatcher, HttpRequest
+from ..protocol.serializer import Response
+from ..protocol.timestamps import parse_iso, to_iso
+
+log = logging.getLogger(__name__)
+
+
+class AdminError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _json(status: int, document: Any) -> Response:
+    return Response(status, [("content-type", "application/json"),
+                             ("x-amzn-requestid", str(uuid.uuid4()))], orjson.dumps(document))
+
+
+class Admin:
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self.service = dispatcher.service
+        self._routes = {
+            ("GET", "health"): self.health,
+            ("GET", "clock"): self.clock,
+            ("POST", "clock"): self.set_clock,
+        }
+
+    def __call__(self, request: HttpRequest) -> Response:
+        name = request.path.removeprefix("/_connectlocal/").strip("/")
+        route = self._routes.get((request.method, name))
+        try:
+            if route is None:
+                known = ", ".join(f"{m} /_connectlocal/{n}" for m, n in self._routes)
+                raise AdminError(404, f"No admin endpoint {request.method} {request.path}; "
+                                      f"there are: {known}")
+            return _json(200, route(request))
+        except AdminError as error:
+            return _json(error.status, {"error": error.message})
+        except Exception:
+            log.exception("admin %s %s failed", request.method, request.path)
+            return _json(500, {"error": "internal error (see the server log)"})
+
+    def health(self, _: HttpRequest) -> dict[str, Any]:
+        store = self.service.store
+        return {
+            "status": "ok",
+            "version": __version__,
+            "store": {"kind": store.name, "location": store.location},
+            "operations": self.dispatcher.implemented,
+        }
+
+    def clock(self, _: HttpRequest) -> dict[str, Any]:
+        setting = self.service.store.get_clock()
+        return {"now": to_iso(self.service.now()), "set": setting.instant is not None,
+                "ticking": setting.ticking}
+
+    def set_clock(self, request: HttpRequest) -> dict[str, Any]:
+        try:
+            body = orjson.loads(request.body or b"{}")
+        except orjson.JSONDecodeError as exc:
+            raise AdminError(400, f"The body is not JSON: {exc}") from None
+        if not isinstance(body, dict) or not ({"now", "advance_seconds"} & body.keys()):
+            raise AdminError(400, 'Send {"now": "2025-01-01T00:00:00Z"}, {"now": null} '
+                                  'or {"advance_seconds": 60}')
+        if "advance_seconds" in body:
+            seconds = body["advance_seconds"]
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+                raise AdminError(400, "advance_seconds must be a number")
+            self.service.advance_clock(float(seconds))
+        else:
+            now = body["now"]
+            ticking = body.get("ticking", False)
+            if not isinstance(ticking, bool):
+                raise AdminError(400, "ticking must be true or false")
+            if now is None:
+                self.service.set_clock(None)
+            elif isinstance(now, str):
+                try:
+                    self.service.set_clock(parse_iso(now), ticking=ticking)
+                except ValueError:
+                    raise AdminError(400, f"now is not an ISO 8601 instant: {now!r}") from None
+            else:
+                raise AdminError(400, "now must be an ISO 8601 string or null")
+        self.service.sweep()
+        return self.clock(request)

@@ -1,0 +1,13 @@
+"""Persistence behind one interface (``base.Store``); SQLite embedded, more to follow."""
+
+from __future__ import annotations
+
+from .base import Store
+
+
+def open_store(url: str) -> Store:
+    """A store from a location: a SQLite file path, ``:memory:``, or ``sqlite:///path``."""
+    from .sqlite import SqliteStore
+
+    path = url.removeprefix("sqlite://") if url.startswith("sqlite://") else url
+    return SqliteStore(path)

@@ -1,0 +1,99 @@
+"""The store contract every backend implements; every call is scoped by (account, region).
+
+Reads and writes go through a transaction object (``Tx``): ``store.read(scope)`` for a
+consistent read, ``store.write(scope)`` for read-modify-write, committed when the block ends
+without an exception. Nothing above ``store/`` knows SQL or which backend is in use.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple, TypeVar
+
+from ..clock import ClockSetting
+from ..models import Contact, Instance
+
+
+class Scope(NamedTuple):
+    account: str
+    region: str
+
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A ClientToken already used: the resource it made and the request it came with."""
+
+    resource_id: str
+    fingerprint: str
+
+
+class Tx(ABC):
+    """One transaction within one (account, region)."""
+
+    scope: Scope
+
+    # Instances
+    @abstractmethod
+    def get_instance(self, instance_id: str) -> Instance | None: ...
+    @abstractmethod
+    def list_instances(self, after: str | None, limit: int) -> list[Instance]: ...
+    @abstractmethod
+    def put_instance(self, instance: Instance) -> None: ...
+    @abstractmethod
+    def delete_instance(self, instance_id: str) -> None: ...
+    @abstractmethod
+    def alias_in_use(self, alias: str) -> bool:
+        """Whether any instance of any account or region has this alias (it is a domain)."""
+
+    # Directory resources (queues, flows, routing profiles, hours), by dataclass type
+    @abstractmethod
+    def get_resource(self, instance_id: str, kind: type[R], resource_id: str) -> R | None: ...
+    @abstractmethod
+    def list_resources(
+        self, instance_id: str, kind: type[R], after: str | None, limit: int
+    ) -> list[R]: ...
+    @abstractmethod
+    def put_resource(self, instance_id: str, resource: Any) -> None: ...
+
+    # Contacts
+    @abstractmethod
+    def get_contact(self, instance_id: str, contact_id: str) -> Contact | None: ...
+    @abstractmethod
+    def put_contact(self, contact: Contact) -> None: ...
+
+    # Idempotency tokens (unique per scope, instance, operation and token)
+    @abstractmethod
+    def get_claim(self, instance_id: str, operation: str, token: str) -> Claim | None: ...
+    @abstractmethod
+    def put_claim(self, instance_id: str, operation: str, token: str, claim: Claim,
+                  created: datetime) -> None: ...
+
+
+class Store(ABC):
+    name: str
+    location: str
+
+    @abstractmethod
+    def read(self, scope: Scope) -> AbstractContextManager[Tx]: ...
+    @abstractmethod
+    def write(self, scope: Scope) -> AbstractContextManager[Tx]: ...
+
+    @abstractmethod
+    def get_clock(self) -> ClockSetting: ...
+    @abstractmethod
+    def set_clock(self, setting: ClockSetting) -> None: ...
+
+    @abstractmethod
+    def delete_contacts_initiated_before(self, cutoff: datetime) -> int:
+        """Removes contacts past retention, in every scope; returns how many."""
+
+    @abstractmethod
+    def count_contacts(self) -> int: ...
+    @abstractmethod
+    def close(self) -> None: ...

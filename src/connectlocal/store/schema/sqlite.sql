@@ -1,0 +1,50 @@
+-- connectlocal SQLite schema, version 1. Documents are JSON (store/codec.py); the columns
+-- beside them are what is looked up or swept by.
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS instances (
+  account     TEXT NOT NULL,
+  region      TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  alias       TEXT,
+  created     REAL NOT NULL,
+  doc         BLOB NOT NULL,
+  PRIMARY KEY (account, region, instance_id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS instances_alias ON instances (alias) WHERE alias IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS resources (
+  account     TEXT NOT NULL,
+  region      TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  doc         BLOB NOT NULL,
+  PRIMARY KEY (account, region, instance_id, kind, resource_id)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS contacts (
+  account     TEXT NOT NULL,
+  region      TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  contact_id  TEXT NOT NULL,
+  initiated   REAL NOT NULL,
+  doc         BLOB NOT NULL,
+  PRIMARY KEY (account, region, instance_id, contact_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS contacts_initiated ON contacts (initiated);
+
+CREATE TABLE IF NOT EXISTS client_tokens (
+  account     TEXT NOT NULL,
+  region      TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  operation   TEXT NOT NULL,
+  token       TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  created     REAL NOT NULL,
+  PRIMARY KEY (account, region, instance_id, operation, token)
+) WITHOUT ROWID;

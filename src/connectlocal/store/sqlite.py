@@ -1,0 +1,181 @@
+"""The embedded SQLite store: one file in WAL mode (or ``:memory:``), durable at commit."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from ..clock import ClockSetting
+from ..models import Contact, Instance
+from .base import Claim, Scope, Store, Tx
+from .codec import decode, encode
+
+R = TypeVar("R")
+SCHEMA_VERSION = "1"
+
+
+class SqliteTx(Tx):
+    def __init__(self, db: sqlite3.Connection, scope: Scope) -> None:
+        self.db = db
+        self.scope = scope
+        self._key = (scope.account, scope.region)
+
+    def get_instance(self, instance_id: str) -> Instance | None:
+        row = self.db.execute(
+            "SELECT doc FROM instances WHERE account=? AND region=? AND instance_id=?",
+            (*self._key, instance_id),
+        ).fetchone()
+        return decode(Instance, row[0]) if row else None
+
+    def list_instances(self, after: str | None, limit: int) -> list[Instance]:
+        rows = self.db.execute(
+            "SELECT doc FROM instances WHERE account=? AND region=? AND instance_id>? "
+            "ORDER BY instance_id LIMIT ?",
+            (*self._key, after or "", limit),
+        ).fetchall()
+        return [decode(Instance, r[0]) for r in rows]
+
+    def put_instance(self, instance: Instance) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO instances VALUES (?,?,?,?,?,?)",
+            (*self._key, instance.id, instance.alias, instance.created_time.timestamp(),
+             encode(instance)),
+        )
+
+    def delete_instance(self, instance_id: str) -> None:
+        for table in ("instances", "resources", "contacts", "client_tokens"):
+            self.db.execute(
+                f"DELETE FROM {table} WHERE account=? AND region=? AND instance_id=?",
+                (*self._key, instance_id),
+            )
+
+    def alias_in_use(self, alias: str) -> bool:
+        row = self.db.execute("SELECT 1 FROM instances WHERE alias=?", (alias,)).fetchone()
+        return row is not None
+
+    def get_resource(self, instance_id: str, kind: type[R], resource_id: str) -> R | None:
+        row = self.db.execute(
+            "SELECT doc FROM resources WHERE account=? AND region=? AND instance_id=? "
+            "AND kind=? AND resource_id=?",
+            (*self._key, instance_id, kind.__name__, resource_id),
+        ).fetchone()
+        return decode(kind, row[0]) if row else None
+
+    def list_resources(
+        self, instance_id: str, kind: type[R], after: str | None, limit: int
+    ) -> list[R]:
+        rows = self.db.execute(
+            "SELECT doc FROM resources WHERE account=? AND region=? AND instance_id=? "
+            "AND kind=? AND resource_id>? ORDER BY resource_id LIMIT ?",
+            (*self._key, instance_id, kind.__name__, after or "", limit),
+        ).fetchall()
+        return [decode(kind, r[0]) for r in rows]
+
+    def put_resource(self, instance_id: str, resource: Any) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO resources VALUES (?,?,?,?,?,?)",
+            (*self._key, instance_id, type(resource).__name__, resource.id, encode(resource)),
+        )
+
+    def get_contact(self, instance_id: str, contact_id: str) -> Contact | None:
+        row = self.db.execute(
+            "SELECT doc FROM contacts WHERE account=? AND region=? AND instance_id=? "
+            "AND contact_id=?",
+            (*self._key, instance_id, contact_id),
+        ).fetchone()
+        return decode(Contact, row[0]) if row else None
+
+    def put_contact(self, contact: Contact) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO contacts VALUES (?,?,?,?,?,?)",
+            (*self._key, contact.instance_id, contact.id,
+             contact.initiation_timestamp.timestamp(), encode(contact)),
+        )
+
+    def get_claim(self, instance_id: str, operation: str, token: str) -> Claim | None:
+        row = self.db.execute(
+            "SELECT resource_id, fingerprint FROM client_tokens WHERE account=? AND region=? "
+            "AND instance_id=? AND operation=? AND token=?",
+            (*self._key, instance_id, operation, token),
+        ).fetchone()
+        return Claim(row[0], row[1]) if row else None
+
+    def put_claim(self, instance_id: str, operation: str, token: str, claim: Claim,
+                  created: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO client_tokens VALUES (?,?,?,?,?,?,?,?)",
+            (*self._key, instance_id, operation, token, claim.resource_id, claim.fingerprint,
+             created.timestamp()),
+        )
+
+
+class SqliteStore(Store):
+    name = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.location = path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # One connection, serialised by a lock: SQLite writes are serial anyway, and the
+        # server calls the store from its event loop and, for writes, from worker threads.
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk before the client is answered (survives power loss too).
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        schema = resources.files("connectlocal.store").joinpath("schema/sqlite.sql").read_text()
+        with self._lock:
+            self._db.executescript(schema)
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+            )
+
+    @contextmanager
+    def read(self, scope: Scope) -> Iterator[Tx]:
+        with self._lock:
+            yield SqliteTx(self._db, scope)
+
+    @contextmanager
+    def write(self, scope: Scope) -> Iterator[Tx]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteTx(self._db, scope)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def get_clock(self) -> ClockSetting:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key='clock'").fetchone()
+        return ClockSetting(**orjson.loads(row[0])) if row else ClockSetting()
+
+    def set_clock(self, setting: ClockSetting) -> None:
+        value = orjson.dumps({"instant": setting.instant, "set_at": setting.set_at})
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('clock', ?)", (value.decode(),))
+
+    def delete_contacts_initiated_before(self, cutoff: datetime) -> int:
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM contacts WHERE initiated < ?",
+                                      (cutoff.timestamp(),))
+            return cursor.rowcount
+
+    def count_contacts(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT count(*) FROM contacts").fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

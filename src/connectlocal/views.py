@@ -1,0 +1,212 @@
+"""Domain records → their AWS shapes (dicts keyed by the model's member names), one per shape.
+
+None values are left in and dropped by the serializer, so each view reads as the shape does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import (
+    Contact,
+    ContactFlow,
+    Endpoint,
+    HoursOfOperation,
+    Instance,
+    Queue,
+    RoutingProfile,
+)
+
+Shape = dict[str, Any]
+
+
+def access_url(instance: Instance) -> str | None:
+    return f"https://{instance.alias}.my.connect.aws" if instance.alias else None
+
+
+def instance_summary(i: Instance) -> Shape:
+    return {
+        "Id": i.id,
+        "Arn": i.arn,
+        "IdentityManagementType": i.identity_management_type,
+        "InstanceAlias": i.alias,
+        "CreatedTime": i.created_time,
+        "ServiceRole": i.service_role,
+        "InstanceStatus": i.status,
+        "InboundCallsEnabled": i.inbound_calls_enabled,
+        "OutboundCallsEnabled": i.outbound_calls_enabled,
+        "InstanceAccessUrl": access_url(i),
+    }
+
+
+def instance(i: Instance) -> Shape:
+    return {**instance_summary(i), "Tags": i.tags or None}
+
+
+def queue_summary(q: Queue) -> Shape:
+    return {
+        "Id": q.id,
+        "Arn": q.arn,
+        "Name": q.name,
+        "QueueType": q.queue_type,
+        "LastModifiedTime": q.last_modified_time,
+        "LastModifiedRegion": q.last_modified_region,
+    }
+
+
+def queue(q: Queue) -> Shape:
+    caller = None
+    if q.outbound_caller_id_name or q.outbound_caller_id_number or q.outbound_flow_id:
+        caller = {
+            "OutboundCallerIdName": q.outbound_caller_id_name,
+            "OutboundCallerIdNumberId": q.outbound_caller_id_number,
+            "OutboundFlowId": q.outbound_flow_id,
+        }
+    return {
+        "Name": q.name,
+        "QueueArn": q.arn,
+        "QueueId": q.id,
+        "Description": q.description,
+        "OutboundCallerConfig": caller,
+        "HoursOfOperationId": q.hours_of_operation_id,
+        "MaxContacts": q.max_contacts,
+        "Status": q.status,
+        "Tags": q.tags,
+        "LastModifiedTime": q.last_modified_time,
+        "LastModifiedRegion": q.last_modified_region,
+    }
+
+
+def contact_flow_summary(f: ContactFlow) -> Shape:
+    return {
+        "Id": f.id,
+        "Arn": f.arn,
+        "Name": f.name,
+        "ContactFlowType": f.type,
+        "ContactFlowState": f.state,
+        "ContactFlowStatus": f.status,
+    }
+
+
+def contact_flow(f: ContactFlow) -> Shape:
+    return {
+        "Arn": f.arn,
+        "Id": f.id,
+        "Name": f.name,
+        "Type": f.type,
+        "State": f.state,
+        "Status": f.status,
+        "Description": f.description,
+        "Content": f.content,
+        "Tags": f.tags,
+        "LastModifiedTime": f.last_modified_time,
+        "LastModifiedRegion": f.last_modified_region,
+    }
+
+
+def routing_profile_summary(r: RoutingProfile) -> Shape:
+    return {
+        "Id": r.id,
+        "Arn": r.arn,
+        "Name": r.name,
+        "LastModifiedTime": r.last_modified_time,
+        "LastModifiedRegion": r.last_modified_region,
+    }
+
+
+def routing_profile(r: RoutingProfile, instance_id: str) -> Shape:
+    return {
+        "InstanceId": instance_id,
+        "Name": r.name,
+        "RoutingProfileArn": r.arn,
+        "RoutingProfileId": r.id,
+        "Description": r.description,
+        "MediaConcurrencies": [
+            {"Channel": m.channel, "Concurrency": m.concurrency} for m in r.media_concurrencies
+        ],
+        "DefaultOutboundQueueId": r.default_outbound_queue_id,
+        "Tags": r.tags,
+        "NumberOfAssociatedQueues": len(r.queue_ids),
+        "NumberOfAssociatedUsers": 0,
+        "AssociatedQueueIds": r.queue_ids,
+        "LastModifiedTime": r.last_modified_time,
+        "LastModifiedRegion": r.last_modified_region,
+    }
+
+
+def hours_summary(h: HoursOfOperation) -> Shape:
+    return {
+        "Id": h.id,
+        "Arn": h.arn,
+        "Name": h.name,
+        "LastModifiedTime": h.last_modified_time,
+        "LastModifiedRegion": h.last_modified_region,
+    }
+
+
+def hours(h: HoursOfOperation) -> Shape:
+    return {
+        "HoursOfOperationId": h.id,
+        "HoursOfOperationArn": h.arn,
+        "Name": h.name,
+        "Description": h.description,
+        "TimeZone": h.time_zone,
+        "Config": [
+            {
+                "Day": e.day,
+                "StartTime": {"Hours": e.start[0], "Minutes": e.start[1]},
+                "EndTime": {"Hours": e.end[0], "Minutes": e.end[1]},
+            }
+            for e in h.config
+        ],
+        "Tags": h.tags,
+        "LastModifiedTime": h.last_modified_time,
+        "LastModifiedRegion": h.last_modified_region,
+    }
+
+
+def endpoint(e: Endpoint | None) -> Shape | None:
+    if e is None:
+        return None
+    return {"Type": e.type, "Address": e.address, "DisplayName": e.display_name}
+
+
+def contact(c: Contact) -> Shape:
+    """The Contact shape as DescribeContact returns it: every member the contact has."""
+    return {
+        "Arn": c.arn,
+        "Id": c.id,
+        "InitialContactId": c.initial_contact_id,
+        "PreviousContactId": c.previous_contact_id,
+        "ContactAssociationId": c.contact_association_id,
+        "InitiationMethod": c.initiation_method,
+        "Name": c.name,
+        "Description": c.description,
+        "Channel": c.channel,
+        "QueueInfo": (
+            {"Id": c.queue.queue_id, "EnqueueTimestamp": c.queue.enqueue_timestamp}
+            if c.queue else None
+        ),
+        "AgentInfo": (
+            {
+                "Id": c.agent.agent_id,
+                "ConnectedToAgentTimestamp": c.agent.connected_to_agent_timestamp,
+                "AcceptedByAgentTimestamp": c.agent.accepted_by_agent_timestamp,
+            }
+            if c.agent else None
+        ),
+        "InitiationTimestamp": c.initiation_timestamp,
+        "DisconnectTimestamp": c.disconnect_timestamp,
+        "LastUpdateTimestamp": c.last_update_timestamp,
+        "ScheduledTimestamp": c.scheduled_timestamp,
+        "ConnectedToSystemTimestamp": c.connected_to_system_timestamp,
+        "RelatedContactId": c.related_contact_id,
+        "CustomerId": c.customer_id,
+        "CustomerEndpoint": endpoint(c.customer_endpoint),
+        "SystemEndpoint": endpoint(c.system_endpoint),
+        "Tags": c.tags or None,
+        "Attributes": c.attributes or None,
+        "SegmentAttributes": c.segment_attributes or None,
+        "DisconnectReason": c.disconnect_reason,
+        "Campaign": {"CampaignId": c.campaign_id} if c.campaign_id else None,
+    }
