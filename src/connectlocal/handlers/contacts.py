@@ -67,7 +67,7 @@ def _contact_in(ctx: RequestContext, tx: Tx, instance: Instance, contact_id: str
 def _flow(ctx: RequestContext, tx: Tx, instance: Instance, flow_id: str) -> ContactFlow:
     flow = require(tx, instance.id, ContactFlow, flow_id)
     if flow.type != "CONTACT_FLOW":
-        raise ctx.invalid(f"ContactFlowId {flow_id} is a {flow.type} flow; "
+        raise ctx.invalid(f"ContactFlowId {flow_id} has type {flow.type}; "
                           "contacts start in a CONTACT_FLOW flow")
     return flow
 

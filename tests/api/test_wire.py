@@ -1,0 +1,114 @@
+"""What the wire itself carries: request ids, error headers, routes, bodies, accounts."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from typing import Any
+from urllib.parse import urlparse
+
+from ..conftest import client_for, new_instance
+from ..errors import expect_error
+from ..serverproc import ServerProcess
+
+
+def _raw(url: str, method: str, path: str, body: bytes | None = None,
+         headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
+    parsed = urlparse(url)
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10)
+    conn.request(method, path, body=body, headers=headers or {})
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, json.loads(data)
+
+
+def test_every_response_has_a_request_id(server: ServerProcess, connect: Any) -> None:
+    ok = connect.list_instances()
+    assert ok["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
+    status, headers, body = _raw(server.url, "GET", "/no/such/route")
+    assert status == 404 and headers["x-amzn-requestid"]
+    assert headers["x-amzn-errortype"] == "UnknownOperationException"
+    assert body == {"Message": "No Amazon Connect operation answers GET /no/such/route"}
+
+
+def test_error_headers_and_body(server: ServerProcess) -> None:
+    status, headers, body = _raw(server.url, "GET",
+                                 "/contacts/11111111-1111-4111-8111-111111111111/x")
+    assert status == 404
+    assert headers["x-amzn-errortype"] == "ResourceNotFoundException"
+    assert headers["content-type"] == "application/json"
+    assert body == {"Message": "Instance not found: 11111111-1111-4111-8111-111111111111"}
+
+
+def test_malformed_json_body_is_a_400(server: ServerProcess, instance: Any) -> None:
+    status, headers, body = _raw(server.url, "PUT", "/contact/task", b"{not json",
+                                 {"content-type": "application/json"})
+    assert status == 400 and headers["x-amzn-errortype"] == "InvalidParameterException"
+    assert body["Message"].startswith("The request body is not valid JSON")
+    status, _, body = _raw(server.url, "PUT", "/contact/task", b"[1, 2]")
+    assert status == 400 and body["Message"] == "The request body must be a JSON object"
+
+
+def test_wrong_json_types_are_named(server: ServerProcess, instance: Any) -> None:
+    document = {"InstanceId": instance["id"], "Name": 7, "Attributes": {"a": 1}}
+    status, _, body = _raw(server.url, "PUT", "/contact/task", json.dumps(document).encode())
+    assert status == 400
+    assert "Value '7' at 'Name' failed to satisfy constraint: Member must be a string" \
+        not in body["Message"]  # Name is sensitive: its value is never echoed
+    assert "Value at 'Name' failed to satisfy constraint: Member must be a string" \
+        in body["Message"]
+    assert "at 'Attributes.a' failed to satisfy constraint: Member must be a string" \
+        in body["Message"]
+    assert body["Message"].startswith("2 validation errors detected: ")
+
+
+def test_missing_required_members_are_named(server: ServerProcess) -> None:
+    status, _, body = _raw(server.url, "PUT", "/contact/task", b"{}")
+    assert status == 400
+    assert "Value null at 'InstanceId' failed to satisfy constraint: Member must not be null" \
+        in body["Message"]
+    assert "Value null at 'Name' failed to satisfy constraint: Member must not be null" \
+        in body["Message"]
+
+
+def test_unimplemented_operation_names_itself(connect: Any, instance: Any) -> None:
+    expect_error(connect.create_hours_of_operation, "InvalidRequestException", 400,
+                 "connectlocal does not implement CreateHoursOfOperation yet",
+                 InstanceId=instance["id"], Name="Night", TimeZone="UTC", Config=[])
+
+
+def test_percent_encoded_labels_are_decoded(server: ServerProcess, instance: Any,
+                                            connect: Any) -> None:
+    arn = instance["arn"].replace(":", "%3A").replace("/", "%2F")
+    status, _, body = _raw(server.url, "GET", f"/instance/{arn}")
+    assert status == 200 and body["Instance"]["Id"] == instance["id"]
+
+
+def test_health(server: ServerProcess) -> None:
+    status, body = server.admin("GET", "health")
+    assert status == 200 and body["status"] == "ok"
+    assert body["store"]["kind"] == "sqlite"
+    assert "DescribeContact" in body["operations"]
+    assert "CreateHoursOfOperation" not in body["operations"]
+
+
+def test_account_mapping_option(tmp_path: Any) -> None:
+    proc = ServerProcess(str(tmp_path / "a.db"), "--accounts", "AKIATEAMA=111111111111").start()
+    try:
+        mapped = new_instance(client_for(proc.url, key="AKIATEAMA"))
+        assert ":111111111111:instance/" in mapped["arn"]
+        default = new_instance(client_for(proc.url, key="AKIAANYONE"))
+        assert ":123456789012:instance/" in default["arn"]
+    finally:
+        proc.stop()
+
+
+def test_no_input_gives_a_500(server: ServerProcess) -> None:
+    paths = ["/contacts/%ZZ/%00", "/instance?maxResults=-1", "/instance?maxResults=abc",
+             "/contact-flows/x/" + "y" * 5000, "/search-contacts"]
+    for path in paths:
+        for method in ("GET", "POST", "PUT", "DELETE"):
+            status, headers, _ = _raw(server.url, method, path, b"\xff\xfe")
+            assert status < 500, (method, path, status)
+            assert headers["x-amzn-requestid"]
