@@ -43,7 +43,47 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "warning"),
                        choices=["debug", "info", "warning", "error"],
                        help="(CONNECTLOCAL_LOG_LEVEL; default warning)")
+    coverage = commands.add_parser(
+        "coverage", help="print the implemented operations as a markdown table")
+    coverage.add_argument("--readme", metavar="PATH",
+                          help="rewrite the table between the operations markers of this file")
     return parser
+
+
+README_START, README_END = "<!-- operations:start -->", "<!-- operations:end -->"
+
+
+def operations_table() -> str:
+    """The implemented operations, from the handlers found and the model's routes."""
+    from .handlers import discover
+    from .spec import service_model
+
+    model = service_model()
+    implemented = sorted(discover(model))
+    lines = [f"{len(implemented)} of the model's {len(model.operation_names)} operations:",
+             "", "| operation | method | path |", "|---|---|---|"]
+    for name in implemented:
+        http = model.operation_model(name).http
+        lines.append(f"| {name} | {http['method']} | `{http['requestUri']}` |")
+    return "\n".join(lines)
+
+
+def coverage(args: argparse.Namespace) -> int:
+    table = operations_table()
+    if not args.readme:
+        print(table)
+        return 0
+    with open(args.readme, encoding="utf-8") as handle:
+        text = handle.read()
+    head, start, rest = text.partition(README_START)
+    _, end, tail = rest.partition(README_END)
+    if not start or not end:
+        print(f"connectlocal: {args.readme} has no {README_START} ... {README_END} markers",
+              file=sys.stderr)
+        return 1
+    with open(args.readme, "w", encoding="utf-8") as handle:
+        handle.write(f"{head}{README_START}\n{table}\n{README_END}{tail}")
+    return 0
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -98,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "coverage":
+        return coverage(args)
     return 2  # pragma: no cover - argparse requires a command
 
 

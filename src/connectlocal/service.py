@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .errors import ServiceError, invalid_input
 from .clock import ClockSetting, system_time
+from .errors import ServiceError, invalid_input
 from .ids import Ids
 from .rules import retention_cutoff
 from .store import Store

@@ -87,7 +87,7 @@ def test_ticking_clock_runs_from_the_set_instant(clocked_server: ServerProcess) 
 def test_serve_clock_option(tmp_path: Any) -> None:
     proc = ServerProcess(str(tmp_path / "c.db"), "--clock", "2022-02-02T02:02:02Z").start()
     try:
-        status, body = proc.admin("GET", "clock")
+        _, body = proc.admin("GET", "clock")
         assert body["now"] == "2022-02-02T02:02:02.000Z" and body["ticking"] is False
     finally:
         proc.stop()

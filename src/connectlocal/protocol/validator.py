@@ -1,4 +1,4 @@
-"""Checks parsed input against the model's constraints: required, type, length, range, enum, pattern.
+"""Checks parsed input against the model: required, type, length, range, enum, pattern.
 
 botocore's client checks only required members, types and minimums, so everything else
 (over-long ids, unknown enum values, pattern mismatches) reaches the service and is refused here.
@@ -123,7 +123,7 @@ class Validator:
                         val(v, f"{path}.{k}", errors)
 
         def check(value: Any, path: str, errors: list[str]) -> None:
-            if not isinstance(value, kind):
+            if not isinstance(value, list | dict) or not isinstance(value, kind):
                 _fail(errors, value, path, f"Member must be {noun}", False)
                 return
             n = len(value)
@@ -157,7 +157,7 @@ class Validator:
             if enum is not None and value not in enum:
                 _fail(errors, value, path,
                       f"Member must satisfy enum value set: {enum_text}", sensitive)
-            if pattern is not None and pattern.search(value) is None:
+            if pattern is not None and pattern.fullmatch(value) is None:
                 _fail(errors, value, path,
                       f"Member must satisfy regular expression pattern: {pattern_text}",
                       sensitive)

@@ -5,7 +5,9 @@ classes (``\\p{L}``, ``\\P{C}``) that Python's ``re`` lacks, so they are compile
 ``regex`` package, which has them. Some are also double-escaped in the model (the E.164
 phone pattern is ``\\\\+[1-9]\\\\d{1,14}$``: as written it would demand a literal backslash);
 the service behind the model plainly accepts ``+15555550100``, so a doubled backslash is
-read as one. Patterns follow Smithy's rule: they are not implicitly anchored (search).
+read as one. A value must match a pattern whole (Java's ``Matcher.matches()``, which AWS's
+Java services validate with), so an unanchored ``\\+[1-9]\\d{1,14}$`` still refuses
+``tel:+15555550100``.
 """
 
 from __future__ import annotations
@@ -23,5 +25,5 @@ def normalise(pattern: str) -> str:
 
 @cache
 def compile_pattern(pattern: str) -> Any:
-    """A compiled matcher for a model pattern; ``.search(value)`` decides validity."""
+    """A compiled matcher for a model pattern; ``.fullmatch(value)`` decides validity."""
     return regex.compile(normalise(pattern), regex.V0)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .base import Store
 
+__all__ = ["Store", "open_store"]
+
 
 def open_store(url: str) -> Store:
     """A store from a location: a SQLite file path, ``:memory:``, or ``sqlite:///path``."""

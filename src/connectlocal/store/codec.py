@@ -25,7 +25,7 @@ def encode(obj: Any) -> bytes:
 
 
 def decode(cls: type[T], data: bytes | str) -> T:
-    value: T = _plan(cls)(orjson.loads(data))
+    value: T = _plan(cls)(orjson.loads(data))  # type: ignore[arg-type]
     return value
 
 
@@ -55,12 +55,12 @@ def _decoder(hint: Any) -> Decode | None:
         return _plan(hint)
     if origin is list:
         (item,) = typing.get_args(hint)
-        dec = _decoder(item)
-        return None if dec is None else (lambda v: [dec(i) for i in v])
+        each = _decoder(item)
+        return None if each is None else (lambda v: [each(i) for i in v])
     if origin is tuple:
         return tuple
     if origin is dict:
-        _, item = typing.get_args(hint)
-        dec = _decoder(item)
-        return None if dec is None else (lambda v: {k: dec(i) for k, i in v.items()})
+        _, value = typing.get_args(hint)
+        per_value = _decoder(value)
+        return None if per_value is None else (lambda v: {k: per_value(i) for k, i in v.items()})
     return None
