@@ -124,25 +124,35 @@ class SqliteStore(Store):
         self.location = path
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # One connection, serialised by a lock: SQLite writes are serial anyway, and the
-        # server calls the store from its event loop and, for writes, from worker threads.
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # A writer connection and, for a file, a reader connection, each behind its own lock:
+        # in WAL mode readers see every committed write and never wait for a writer's fsync.
+        # The server reads on its event loop and writes from worker threads.
+        self._db = self._connect(path)
         self._lock = threading.RLock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a commit is on disk before the client is answered (survives power loss too).
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=5000")
         schema = resources.files("connectlocal.store").joinpath("schema/sqlite.sql").read_text()
         with self._lock:
             self._db.executescript(schema)
             self._db.execute(
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
             )
+        if path == ":memory:":  # one database per connection: share the writer's
+            self._reader, self._read_lock = self._db, self._lock
+        else:
+            self._reader, self._read_lock = self._connect(path), threading.RLock()
+
+    @staticmethod
+    def _connect(path: str) -> sqlite3.Connection:
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk before the client is answered (survives power loss too).
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA busy_timeout=5000")
+        return db
 
     @contextmanager
     def read(self, scope: Scope) -> Iterator[Tx]:
-        with self._lock:
-            yield SqliteTx(self._db, scope)
+        with self._read_lock:
+            yield SqliteTx(self._reader, scope)
 
     @contextmanager
     def write(self, scope: Scope) -> Iterator[Tx]:
@@ -156,8 +166,8 @@ class SqliteStore(Store):
             self._db.execute("COMMIT")
 
     def get_clock(self) -> ClockSetting:
-        with self._lock:
-            row = self._db.execute("SELECT value FROM meta WHERE key='clock'").fetchone()
+        with self._read_lock:
+            row = self._reader.execute("SELECT value FROM meta WHERE key='clock'").fetchone()
         return ClockSetting(**orjson.loads(row[0])) if row else ClockSetting()
 
     def set_clock(self, setting: ClockSetting) -> None:
@@ -177,5 +187,7 @@ class SqliteStore(Store):
         return int(row[0])
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._read_lock:
+            if self._reader is not self._db:
+                self._reader.close()
             self._db.close()
