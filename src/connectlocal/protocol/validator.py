@@ -36,6 +36,17 @@ def _fail(errors: list[str], value: Any, path: str, constraint: str, sensitive: 
     )
 
 
+def _length(errors: list[str], value: str | list[Any] | dict[str, Any], path: str,
+            lo: int | None, hi: int | None, sensitive: bool) -> None:
+    n = len(value)
+    if lo is not None and n < lo:
+        _fail(errors, value, path, f"Member must have length greater than or equal to {lo}",
+              sensitive)
+    if hi is not None and n > hi:
+        _fail(errors, value, path, f"Member must have length less than or equal to {hi}",
+              sensitive)
+
+
 def describe(errors: list[str]) -> str:
     """One message for all failures, in the form AWS services use."""
     shown = errors[:MAX_REPORTED]
@@ -126,13 +137,7 @@ class Validator:
             if not isinstance(value, list | dict) or not isinstance(value, kind):
                 _fail(errors, value, path, f"Member must be {noun}", False)
                 return
-            n = len(value)
-            if lo is not None and n < lo:
-                _fail(errors, value, path,
-                      f"Member must have length greater than or equal to {lo}", False)
-            if hi is not None and n > hi:
-                _fail(errors, value, path,
-                      f"Member must have length less than or equal to {hi}", False)
+            _length(errors, value, path, lo, hi, False)
             each(value, path, errors)
 
         return check
@@ -147,13 +152,7 @@ class Validator:
             if not isinstance(value, str):
                 _fail(errors, value, path, "Member must be a string", sensitive)
                 return
-            n = len(value)
-            if lo is not None and n < lo:
-                _fail(errors, value, path,
-                      f"Member must have length greater than or equal to {lo}", sensitive)
-            if hi is not None and n > hi:
-                _fail(errors, value, path,
-                      f"Member must have length less than or equal to {hi}", sensitive)
+            _length(errors, value, path, lo, hi, sensitive)
             if enum is not None and value not in enum:
                 _fail(errors, value, path,
                       f"Member must satisfy enum value set: {enum_text}", sensitive)
