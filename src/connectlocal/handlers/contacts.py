@@ -1,5 +1,5 @@
 """Contacts: CreateContact, StartOutboundVoiceContact, StartChatContact, StartTaskContact,
-StopContact and DescribeContact."""
+StopContact, DescribeContact, TagContact and UntagContact."""
 
 from __future__ import annotations
 
@@ -411,3 +411,40 @@ def stop_contact(
         tx.put_contact(contact)
     return {}
 
+
+
+MAX_CONTACT_TAGS = 6  # ContactTagMap's max: the tags one contact can carry
+
+
+def _change(ctx: RequestContext, instance_ref: str, contact_id: str,
+            change: Callable[[Contact], None]) -> Contact:
+    """Applies a change to a describable contact in one transaction; moves LastUpdateTimestamp."""
+    with ctx.store.write(ctx.scope) as tx:
+        instance = require_instance(ctx, tx, instance_ref)
+        contact = _contact_in(ctx, tx, instance, contact_id)
+        change(contact)
+        contact.last_update_timestamp = ctx.now
+        tx.put_contact(contact)
+    return contact
+
+
+def tag_contact(ctx: RequestContext, *, ContactId: str, InstanceId: str,
+                Tags: dict[str, str]) -> dict[str, Any]:
+    def tag(contact: Contact) -> None:
+        merged = {**contact.tags, **Tags}
+        if len(merged) > MAX_CONTACT_TAGS:
+            raise ctx.invalid(f"A contact can have at most {MAX_CONTACT_TAGS} tags; "
+                              f"contact {contact.id} would have {len(merged)}")
+        contact.tags = merged
+
+    _change(ctx, InstanceId, ContactId, tag)
+    return {}
+
+
+def untag_contact(ctx: RequestContext, *, ContactId: str, InstanceId: str,
+                  TagKeys: list[str]) -> dict[str, Any]:
+    def untag(contact: Contact) -> None:
+        contact.tags = {k: v for k, v in contact.tags.items() if k not in TagKeys}
+
+    _change(ctx, InstanceId, ContactId, untag)
+    return {}
