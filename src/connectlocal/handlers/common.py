@@ -46,8 +46,9 @@ def require_instance(ctx: RequestContext, tx: Tx, value: str) -> Instance:
 
 
 def check_id(ctx: RequestContext, what: str, value: str) -> str:
+    """A contact id (named by the member that carries it) must be a UUID."""
     if not is_uuid(value):
-        raise ctx.invalid(f"{what} '{value}' is not a valid {what[:-2].lower() or 'id'} id")
+        raise ctx.invalid(f"{what} '{value}' is not a valid contact id")
     return value
 
 

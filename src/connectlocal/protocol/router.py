@@ -19,8 +19,6 @@ class _Node:
 class Match:
     operation: OperationModel
     labels: dict[str, str]
-    # Literal query parameters of the request URI template (e.g. "/x?type=a"), if any.
-    fixed_query: dict[str, str]
 
 
 class Router:
@@ -32,14 +30,12 @@ class Router:
 
     def __init__(self, model: ServiceModel) -> None:
         self._root = _Node()
-        self._fixed_query: dict[str, dict[str, str]] = {}
         for name in model.operation_names:
             op = model.operation_model(name)
             uri: str = op.http["requestUri"]
             path, _, query = uri.partition("?")
-            self._fixed_query[name] = dict(
-                (kv.partition("=")[0], kv.partition("=")[2]) for kv in query.split("&") if kv
-            )
+            if query:  # no Connect operation has one; routing on it is not built
+                raise ValueError(f"query in the request URI of {name}: not supported")
             node = self._root
             for segment in _segments(path):
                 if segment.startswith("{") and segment.endswith("}"):
@@ -69,7 +65,7 @@ class Router:
             return None
         op, values = found
         names = self._label_names[op.name]
-        return Match(op, dict(zip(names, values, strict=True)), self._fixed_query[op.name])
+        return Match(op, dict(zip(names, values, strict=True)))
 
     def _walk(
         self, node: _Node, segments: list[str], i: int, values: list[str], method: str
