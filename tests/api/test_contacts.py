@@ -196,6 +196,7 @@ def test_create_contact_voice_transfer_with_previous(connect: Any, instance: Any
     assert contact["InitiationMethod"] == "TRANSFER"
     assert contact["PreviousContactId"] == first
     assert contact["InitialContactId"] == first
+    assert contact["ContactAssociationId"] == first
 
 
 def test_create_contact_rules(connect: Any, instance: Any) -> None:

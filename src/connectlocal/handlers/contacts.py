@@ -116,9 +116,17 @@ def _new(ctx: RequestContext, instance: Instance, contact_id: str, channel: str,
         initiation_method=method,
         initiation_timestamp=ctx.now,
         last_update_timestamp=ctx.now,
-        contact_association_id=contact_id,
-        **fields,
+        **{"contact_association_id": contact_id, **fields},
     )
+
+
+def _following(previous: Contact) -> dict[str, Any]:
+    """The chain fields of a contact that comes after ``previous``."""
+    return {
+        "previous_contact_id": previous.id,
+        "initial_contact_id": previous.initial_contact_id or previous.id,
+        "contact_association_id": previous.contact_association_id or previous.id,
+    }
 
 
 def _related(ctx: RequestContext, tx: Tx, instance: Instance, related: str | None) -> None:
@@ -280,33 +288,25 @@ def start_task_contact(
         flow = _flow(ctx, tx, instance, ContactFlowId or "")
         _related(ctx, tx, instance, RelatedContactId)
         chain: dict[str, Any] = {}
+        inherited: dict[str, str] = {}
         if PreviousContactId is not None:
             previous = _contact_in(ctx, tx, instance, PreviousContactId, "PreviousContactId")
             if _chain_length(tx, instance.id, previous) >= MAX_LINKED_TASKS:
                 raise ServiceQuotaExceededException(
                     f"A chain of linked task contacts has at most {MAX_LINKED_TASKS} contacts")
-            chain = {
-                "previous_contact_id": previous.id,
-                "initial_contact_id": previous.initial_contact_id or previous.id,
-                "attributes": {**previous.attributes, **(Attributes or {})},
-            }
-        contact = _new(
+            chain, inherited = _following(previous), previous.attributes
+        return _new(
             ctx, instance, contact_id, TASK, API,
             name=Name, description=Description,
             related_contact_id=RelatedContactId,
             scheduled_timestamp=ScheduledTime,
             queue=rules.enqueue(flow.queue_id, ScheduledTime or ctx.now),
-            attributes=Attributes or {},
+            attributes={**inherited, **(Attributes or {})},
             references=_references(References),
             segment_attributes=SegmentAttributes or {},
             contact_flow_id=flow.id,
-            **{k: v for k, v in chain.items() if k != "attributes"},
+            **chain,
         )
-        if chain:
-            contact.attributes = chain["attributes"]
-            previous_association = previous.contact_association_id or previous.id
-            contact.contact_association_id = previous_association
-        return contact
 
     request = {"name": Name, "flow": ContactFlowId, "previous": PreviousContactId,
                "attributes": Attributes, "scheduled": ScheduledTime}
@@ -359,11 +359,10 @@ def create_contact(
                 f"User not found: {UserInfo['UserId']} (instance {instance.id})")
         chain: dict[str, Any] = {}
         if PreviousContactId is not None:
-            previous = _contact_in(ctx, tx, instance, PreviousContactId, "PreviousContactId")
-            chain = {"previous_contact_id": previous.id,
-                     "initial_contact_id": previous.initial_contact_id or previous.id}
+            chain = _following(
+                _contact_in(ctx, tx, instance, PreviousContactId, "PreviousContactId"))
         completed = InitiateAs == "COMPLETED"
-        contact = _new(
+        return _new(
             ctx, instance, contact_id, Channel, InitiationMethod,
             name=Name, description=Description,
             related_contact_id=RelatedContactId,
@@ -376,9 +375,6 @@ def create_contact(
                         if ExpiryDurationInMinutes else None),
             **chain,
         )
-        if PreviousContactId is not None:
-            contact.contact_association_id = previous.contact_association_id or previous.id
-        return contact
 
     request = {"channel": Channel, "method": InitiationMethod, "related": RelatedContactId,
                "attributes": Attributes, "references": References, "name": Name,
