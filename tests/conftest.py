@@ -15,14 +15,17 @@ from .serverproc import ServerProcess, tmp_db
 _aliases = itertools.count()
 
 
-def client_for(url: str, region: str = "us-east-1", key: str = "AKIDEXAMPLE") -> Any:
+def client_for(url: str, region: str = "us-east-1", key: str = "AKIDEXAMPLE",
+               parameter_validation: bool = True) -> Any:
+    """A boto3 client of the server at ``url``; without its own parameter validation, it sends
+    what botocore would refuse, so the server's validation answers."""
     return boto3.client(
         "connect",
         endpoint_url=url,
         region_name=region,
         aws_access_key_id=key,
         aws_secret_access_key="secret",
-        config=Config(retries={"max_attempts": 1}),
+        config=Config(retries={"max_attempts": 1}, parameter_validation=parameter_validation),
     )
 
 

@@ -6,6 +6,7 @@ that shape (``error.httpStatusCode``) when the error is serialized, never writte
     ServiceError                          (base: code, message, extra modelled members)
     ├── InvalidParameterException         400  a parameter's value is not acceptable
     ├── InvalidRequestException           400  the request as a whole is not acceptable
+    ├── InvalidContactFlowException       400  flow content that is not valid (``problems``)
     ├── ResourceNotFoundException         404  a named resource does not exist
     ├── ContactNotFoundException          410  the contact is not active or does not exist
     ├── DuplicateResourceException        409
@@ -48,6 +49,10 @@ class InvalidParameterException(ServiceError):
 
 class InvalidRequestException(ServiceError):
     code = "InvalidRequestException"
+
+
+class InvalidContactFlowException(ServiceError):
+    code = "InvalidContactFlowException"
 
 
 class ResourceNotFoundException(ServiceError):

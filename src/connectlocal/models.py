@@ -14,6 +14,7 @@ from typing import Any
 # Values this service itself sets (the model lists every valid one).
 VOICE, CHAT, TASK, EMAIL = "VOICE", "CHAT", "TASK", "EMAIL"
 API, TRANSFER, INBOUND, OUTBOUND = "API", "TRANSFER", "INBOUND", "OUTBOUND"
+QUEUE_TRANSFER = "QUEUE_TRANSFER"
 TELEPHONE_NUMBER = "TELEPHONE_NUMBER"
 
 
@@ -89,6 +90,38 @@ class ContactFlow:
 
 
 @dataclass
+class SecurityProfile:
+    id: str
+    arn: str
+    name: str
+    description: str | None = None
+    last_modified_time: datetime | None = None
+    last_modified_region: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class User:
+    """An agent: a user of the instance with a routing profile."""
+
+    id: str
+    arn: str
+    username: str
+    routing_profile_id: str
+    security_profile_ids: list[str]
+    # The model's nested structures (IdentityInfo, PhoneConfig, per-channel configs) are
+    # caller data kept as given.
+    identity_info: dict[str, Any] | None = None
+    phone_config: dict[str, Any] | None = None
+    directory_user_id: str | None = None
+    hierarchy_group_id: str | None = None
+    channel_configs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    last_modified_time: datetime | None = None
+    last_modified_region: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class MediaConcurrency:
     channel: str
     concurrency: int
@@ -133,6 +166,17 @@ class Reference:
     type: str
     value: str | None = None
     status: str | None = None
+    arn: str | None = None
+    status_reason: str | None = None
+
+
+@dataclass
+class NextContact:
+    """A contact that followed this one (a transfer), as NextContacts lists it."""
+
+    contact_id: str
+    initiation_timestamp: datetime
+    target_type: str  # QUEUE or USER: what the contact was transferred to
 
 
 @dataclass
@@ -159,18 +203,32 @@ class Contact:
     customer_endpoint: Endpoint | None = None
     system_endpoint: Endpoint | None = None
     customer_id: str | None = None
-    attributes: dict[str, str] = field(default_factory=dict)
     references: dict[str, Reference] = field(default_factory=dict)
     # Segment attributes are opaque caller data in the model's own structure.
     segment_attributes: dict[str, Any] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
-    next_contact_ids: list[str] = field(default_factory=list)
+    next_contacts: list[NextContact] = field(default_factory=list)
     campaign_id: str | None = None
     contact_flow_id: str | None = None
     task_template_id: str | None = None
     participant_id: str | None = None
     expires_at: datetime | None = None
+    queue_priority: int | None = None
+    queue_time_adjustment_seconds: int | None = None
+    # PauseContact / ResumeContact
+    paused_at: datetime | None = None
+    total_pause_count: int = 0
+    total_pause_seconds: int = 0
+    last_paused_timestamp: datetime | None = None
+    last_resumed_timestamp: datetime | None = None
+    # Caller data of UpdateContact kept as given.
+    additional_email_recipients: dict[str, Any] | None = None
 
     @property
     def active(self) -> bool:
         return self.disconnect_timestamp is None
+
+    @property
+    def chain_root(self) -> str:
+        """The InitialContactId its chain's attributes are kept under."""
+        return self.initial_contact_id or self.id

@@ -31,21 +31,41 @@ def describable(contact: Contact, now: datetime) -> bool:
 
 
 def settle(contact: Contact, now: datetime) -> Contact:
-    """The contact as it stands at ``now``: what time alone does to it, applied.
+    """The contact as it stands at ``now``: a contact past its expiry (chat duration,
+    CreateContact's ExpiryDurationInMinutes) has ended, EXPIRED. Safe to store back."""
+    expiry = contact.expires_at
+    if contact.active and expiry is not None and expiry <= now:
+        contact = replace(contact)
+        end(contact, expiry, "EXPIRED")
+    return contact
 
-    A scheduled task enters its flow's queue at its ScheduledTimestamp; a contact past its
-    expiry (chat duration, CreateContact's ExpiryDurationInMinutes) has ended, EXPIRED.
-    """
-    changed = contact
-    if (changed.scheduled_timestamp is not None and changed.queue is not None
-            and changed.queue.enqueue_timestamp > now):
-        changed = replace(changed, queue=None)
-    if changed.active and changed.expires_at is not None and changed.expires_at <= now:
-        changed = replace(changed, disconnect_timestamp=changed.expires_at,
-                          disconnect_reason="EXPIRED",
-                          last_update_timestamp=max(changed.last_update_timestamp,
-                                                    changed.expires_at))
-    return changed
+
+def as_seen(contact: Contact, now: datetime) -> Contact:
+    """The contact as the read APIs show it at ``now``: a scheduled task enters its flow's
+    queue at its ScheduledTimestamp, so before then it has no QueueInfo. Not to be stored."""
+    if waiting_for_schedule(contact, now):
+        return replace(contact, queue=None)
+    return contact
+
+
+def waiting_for_schedule(contact: Contact, now: datetime) -> bool:
+    return (contact.scheduled_timestamp is not None and contact.queue is not None
+            and contact.queue.enqueue_timestamp > now)
+
+
+def end(contact: Contact, at: datetime, reason: str) -> None:
+    """Disconnects the contact at ``at``; a pause in progress ends with it."""
+    resume(contact, at)
+    contact.disconnect_timestamp = at
+    contact.disconnect_reason = reason
+    contact.last_update_timestamp = max(contact.last_update_timestamp, at)
+
+
+def resume(contact: Contact, at: datetime) -> None:
+    """Ends a pause in progress, adding its whole seconds to TotalPauseDurationInSeconds."""
+    if contact.paused_at is not None:
+        contact.total_pause_seconds += int((at - contact.paused_at).total_seconds())
+        contact.paused_at = None
 
 
 def enqueue(queue_id: str | None, at: datetime) -> QueueInfo | None:

@@ -14,7 +14,10 @@ from .models import (
     HoursOfOperation,
     Instance,
     Queue,
+    Reference,
     RoutingProfile,
+    SecurityProfile,
+    User,
 )
 
 Shape = dict[str, Any]
@@ -171,8 +174,16 @@ def endpoint(e: Endpoint | None) -> Shape | None:
     return {"Type": e.type, "Address": e.address, "DisplayName": e.display_name}
 
 
-def contact(c: Contact) -> Shape:
-    """The Contact shape as DescribeContact returns it: every member the contact has."""
+def _queue_info(c: Contact) -> Shape | None:
+    if c.queue is None:
+        return None
+    return {"Id": c.queue.queue_id, "EnqueueTimestamp": c.queue.enqueue_timestamp}
+
+
+def contact(c: Contact, attributes: dict[str, str]) -> Shape:
+    """The Contact shape as DescribeContact returns it: every member the contact has;
+    ``attributes`` are its chain's."""
+    paused = c.total_pause_count > 0
     return {
         "Arn": c.arn,
         "Id": c.id,
@@ -183,10 +194,7 @@ def contact(c: Contact) -> Shape:
         "Name": c.name,
         "Description": c.description,
         "Channel": c.channel,
-        "QueueInfo": (
-            {"Id": c.queue.queue_id, "EnqueueTimestamp": c.queue.enqueue_timestamp}
-            if c.queue else None
-        ),
+        "QueueInfo": _queue_info(c),
         "AgentInfo": (
             {
                 "Id": c.agent.agent_id,
@@ -198,15 +206,127 @@ def contact(c: Contact) -> Shape:
         "InitiationTimestamp": c.initiation_timestamp,
         "DisconnectTimestamp": c.disconnect_timestamp,
         "LastUpdateTimestamp": c.last_update_timestamp,
+        "LastPausedTimestamp": c.last_paused_timestamp,
+        "LastResumedTimestamp": c.last_resumed_timestamp,
+        "TotalPauseCount": c.total_pause_count if paused else None,
+        "TotalPauseDurationInSeconds": c.total_pause_seconds if paused else None,
         "ScheduledTimestamp": c.scheduled_timestamp,
         "ConnectedToSystemTimestamp": c.connected_to_system_timestamp,
         "RelatedContactId": c.related_contact_id,
         "CustomerId": c.customer_id,
         "CustomerEndpoint": endpoint(c.customer_endpoint),
         "SystemEndpoint": endpoint(c.system_endpoint),
+        "QueueTimeAdjustmentSeconds": c.queue_time_adjustment_seconds,
+        "QueuePriority": c.queue_priority,
         "Tags": c.tags or None,
-        "Attributes": c.attributes or None,
+        "Attributes": attributes or None,
         "SegmentAttributes": c.segment_attributes or None,
         "DisconnectReason": c.disconnect_reason,
         "Campaign": {"CampaignId": c.campaign_id} if c.campaign_id else None,
+        # NextContactType has one value, QUICK_CONNECT: a transfer to a queue or an agent is
+        # listed as one, its QuickConnectType telling which.
+        "NextContacts": [
+            {"Type": "QUICK_CONNECT", "NextContactMetadata": {"QuickConnectContactData": {
+                "ContactId": n.contact_id,
+                "InitiationTimestamp": n.initiation_timestamp,
+                "QuickConnectType": n.target_type,
+            }}}
+            for n in c.next_contacts
+        ] or None,
+    }
+
+
+def contact_search_summary(c: Contact) -> Shape:
+    return {
+        "Arn": c.arn,
+        "Id": c.id,
+        "InitialContactId": c.initial_contact_id,
+        "PreviousContactId": c.previous_contact_id,
+        "InitiationMethod": c.initiation_method,
+        "Channel": c.channel,
+        "QueueInfo": _queue_info(c),
+        "AgentInfo": (
+            {"Id": c.agent.agent_id,
+             "ConnectedToAgentTimestamp": c.agent.connected_to_agent_timestamp}
+            if c.agent else None
+        ),
+        "InitiationTimestamp": c.initiation_timestamp,
+        "DisconnectTimestamp": c.disconnect_timestamp,
+        "ScheduledTimestamp": c.scheduled_timestamp,
+        "SegmentAttributes": {
+            k: {"ValueString": v["ValueString"]}
+            for k, v in c.segment_attributes.items() if "ValueString" in v
+        } or None,
+        "Name": c.name,
+        "Tags": c.tags or None,
+    }
+
+
+def associated_contact_summary(c: Contact) -> Shape:
+    return {
+        "ContactId": c.id,
+        "ContactArn": c.arn,
+        "InitiationTimestamp": c.initiation_timestamp,
+        "DisconnectTimestamp": c.disconnect_timestamp,
+        "InitialContactId": c.initial_contact_id,
+        "PreviousContactId": c.previous_contact_id,
+        "RelatedContactId": c.related_contact_id,
+        "InitiationMethod": c.initiation_method,
+        "Channel": c.channel,
+    }
+
+
+# ReferenceSummary is a union: one member per reference type, each with its own members.
+_REFERENCE_MEMBER = {
+    "URL": ("Url", ("Name", "Value")),
+    "ATTACHMENT": ("Attachment", ("Name", "Value", "Status", "Arn")),
+    "STRING": ("String", ("Name", "Value")),
+    "NUMBER": ("Number", ("Name", "Value")),
+    "DATE": ("Date", ("Name", "Value")),
+    "EMAIL": ("Email", ("Name", "Value")),
+    "CONTACT_ANALYSIS": ("ContactAnalysis", ("Name", "Value", "Status", "Arn")),
+    "EMAIL_MESSAGE": ("EmailMessage", ("Name", "Arn")),
+    "EMAIL_MESSAGE_REDACTED": ("EmailMessageRedacted", ("Name", "Arn")),
+    "EMAIL_MESSAGE_PLAIN_TEXT": ("EmailMessagePlainText", ("Name", "Arn")),
+    "EMAIL_MESSAGE_PLAIN_TEXT_REDACTED": ("EmailMessagePlainTextRedacted", ("Name", "Arn")),
+}
+
+
+def reference_summary(name: str, r: Reference) -> Shape:
+    member, fields = _REFERENCE_MEMBER[r.type]
+    values = {"Name": name, "Value": r.value, "Status": r.status, "Arn": r.arn}
+    return {member: {f: values[f] for f in fields}}
+
+
+def security_profile_summary(p: SecurityProfile) -> Shape:
+    return {
+        "Id": p.id,
+        "Arn": p.arn,
+        "Name": p.name,
+        "LastModifiedTime": p.last_modified_time,
+        "LastModifiedRegion": p.last_modified_region,
+    }
+
+
+def user_summary(u: User) -> Shape:
+    return {
+        "Id": u.id,
+        "Arn": u.arn,
+        "Username": u.username,
+        "LastModifiedTime": u.last_modified_time,
+        "LastModifiedRegion": u.last_modified_region,
+    }
+
+
+def user(u: User) -> Shape:
+    return {
+        **user_summary(u),
+        "IdentityInfo": u.identity_info,
+        "PhoneConfig": u.phone_config,
+        "DirectoryUserId": u.directory_user_id,
+        "SecurityProfileIds": u.security_profile_ids,
+        "RoutingProfileId": u.routing_profile_id,
+        "HierarchyGroupId": u.hierarchy_group_id,
+        "Tags": u.tags,
+        **u.channel_configs,
     }

@@ -34,6 +34,9 @@ def test_double_escapes_are_folded() -> None:
      ["5555550100", "+05555550100", "+1555555010012345", "tel:+15555550100"]),
     ("ContactTagKey", ["priority", "team/sub:key", "a.b_c=d+e-f"],
      ["aws:reserved", "has space"]),
+    # Written /.../ in the model, JavaScript style: the delimiters are not part of it.
+    ("Password", ["Passw0rd!", "abcDEF12"],
+     ["password1", "PASSWORD1", "Passwrd!", "Sh0rt!", "Pass w0rd"]),
 ])
 def test_real_values(shape: str, good: list[str], bad: list[str]) -> None:
     matcher = compile_pattern(_patterns()[shape])

@@ -32,11 +32,11 @@ def _instance(i: str = "i-1") -> Instance:
                     alias=f"alias-{i}", tags={"t": "v"})
 
 
-def _contact(c: str, initiated: datetime = T0) -> Contact:
+def _contact(c: str, initiated: datetime = T0, **chain: str) -> Contact:
     return Contact(id=c, arn=f"arn:{c}", instance_id="i-1", channel="TASK",
                    initiation_method="API", initiation_timestamp=initiated,
                    last_update_timestamp=initiated, queue=QueueInfo("q-1", initiated),
-                   attributes={"a": "b"})
+                   tags={"a": "b"}, **chain)
 
 
 def test_round_trips_every_field(store: Store) -> None:
@@ -91,11 +91,47 @@ def test_delete_instance_removes_its_contacts(store: Store) -> None:
 
 
 def test_sweep_deletes_by_initiation(store: Store) -> None:
+    old = T0 - timedelta(days=800)
     with store.write(HERE) as tx:
-        tx.put_contact(_contact("old", T0 - timedelta(days=800)))
+        tx.put_contact(_contact("old", old))
         tx.put_contact(_contact("new", T0))
+        tx.put_attributes("i-1", "old", {"gone": "yes"}, old)
+        tx.put_attributes("i-1", "new", {"kept": "yes"}, T0)
+        # A chain started long ago whose newest contact is recent keeps its attributes.
+        tx.put_attributes("i-1", "chain", {"kept": "too"}, old)
+        tx.put_attributes("i-1", "chain", {"kept": "too"}, T0)
     assert store.delete_contacts_initiated_before(T0 - timedelta(days=730)) == 1
     assert store.count_contacts() == 1
+    with store.read(HERE) as tx:
+        assert tx.get_attributes("i-1", "old") == {}
+        assert tx.get_attributes("i-1", "new") == {"kept": "yes"}
+        assert tx.get_attributes("i-1", "chain") == {"kept": "too"}
+
+
+def test_attributes_are_per_chain_and_scoped(store: Store) -> None:
+    with store.write(HERE) as tx:
+        tx.put_attributes("i-1", "root", {"a": "1"}, T0)
+        tx.put_attributes("i-1", "root", {"a": "2", "b": "3"}, T0 - timedelta(days=1))
+    with store.read(HERE) as tx:
+        assert tx.get_attributes("i-1", "root") == {"a": "2", "b": "3"}
+        assert tx.get_attributes("i-1", "other") == {}
+    with store.read(OTHER_REGION) as tx:
+        assert tx.get_attributes("i-1", "root") == {}
+
+
+def test_contacts_by_time_and_by_association(store: Store) -> None:
+    with store.write(HERE) as tx:
+        tx.put_contact(_contact("a", T0))
+        tx.put_contact(_contact("b", T0 + timedelta(hours=1), contact_association_id="a",
+                                initial_contact_id="a", previous_contact_id="a"))
+        tx.put_contact(_contact("c", T0 + timedelta(hours=2)))
+    with store.read(HERE) as tx:
+        ids = {c.id for c in tx.list_contacts("i-1", T0, T0 + timedelta(hours=1))}
+        assert ids == {"a", "b"}
+        assert {c.id for c in tx.associated_contacts("i-1", "a")} == {"a", "b"}
+        assert {c.id for c in tx.associated_contacts("i-1", "c")} == {"c"}
+    with store.read(OTHER_ACCOUNT) as tx:
+        assert tx.list_contacts("i-1", T0, T0 + timedelta(days=1)) == []
 
 
 def test_clock_setting_persists(store: Store) -> None:
@@ -115,3 +151,42 @@ def test_contact_lookup_uses_the_primary_key(tmp_path: Path) -> None:
         "EXPLAIN QUERY PLAN SELECT doc FROM contacts WHERE account=? AND region=? "
         "AND instance_id=? AND contact_id=?", ("a", "r", "i", "c")))
     assert "USING PRIMARY KEY" in plan and "SCAN" not in plan, plan
+
+
+def test_a_version_1_file_is_migrated(tmp_path: Path) -> None:
+    """Version 1 kept attributes in each contact's document and had no association column."""
+    import sqlite3
+
+    import orjson
+
+    path = tmp_path / "v1.db"
+    db = sqlite3.connect(path)
+    db.executescript("""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        INSERT INTO meta VALUES ('schema_version', '1');
+        CREATE TABLE contacts (account TEXT NOT NULL, region TEXT NOT NULL,
+          instance_id TEXT NOT NULL, contact_id TEXT NOT NULL, initiated REAL NOT NULL,
+          doc BLOB NOT NULL, PRIMARY KEY (account, region, instance_id, contact_id))
+          WITHOUT ROWID;
+    """)
+    first = orjson.loads(orjson.dumps(_contact("first")))
+    later = orjson.loads(orjson.dumps(_contact("later", T0 + timedelta(minutes=1),
+                                               initial_contact_id="first",
+                                               contact_association_id="first")))
+    first["attributes"], later["attributes"] = {"a": "1"}, {"a": "1", "b": "2"}
+    for doc in (first, later):
+        db.execute("INSERT INTO contacts VALUES (?,?,?,?,?,?)",
+                   (*HERE, "i-1", doc["id"], datetime.fromisoformat(
+                       doc["initiation_timestamp"]).timestamp(), orjson.dumps(doc)))
+    db.commit()
+    db.close()
+    store = open_store(str(path))
+    try:
+        with store.read(HERE) as tx:
+            assert tx.get_contact("i-1", "first") == _contact("first")
+            assert tx.get_attributes("i-1", "first") == {"a": "1", "b": "2"}
+            assert {c.id for c in tx.associated_contacts("i-1", "first")} == {"first", "later"}
+        with store.write(HERE) as tx:  # and it takes new writes
+            tx.put_contact(_contact("new"))
+    finally:
+        store.close()

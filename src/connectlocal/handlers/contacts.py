@@ -1,5 +1,5 @@
 """Contacts: CreateContact, StartOutboundVoiceContact, StartChatContact, StartTaskContact,
-StopContact, DescribeContact, TagContact and UntagContact."""
+StopContact and DescribeContact, and the helpers every contact operation shares."""
 
 from __future__ import annotations
 
@@ -46,12 +46,13 @@ CREATE_CONTACT_METHODS = {VOICE: {"TRANSFER"}, EMAIL: {"OUTBOUND", "AGENT_REPLY"
 UNSTOPPABLE_VOICE = {"DISCONNECT", "TRANSFER", "QUEUE_TRANSFER", "EXTERNAL_OUTBOUND", "MONITOR"}
 
 
-def _references(given: dict[str, dict[str, Any]] | None) -> dict[str, Reference]:
-    return {k: Reference(type=v["Type"], value=v.get("Value"), status=v.get("Status"))
+def references_of(given: dict[str, dict[str, Any]] | None) -> dict[str, Reference]:
+    return {k: Reference(type=v["Type"], value=v.get("Value"), status=v.get("Status"),
+                         arn=v.get("Arn"), status_reason=v.get("StatusReason"))
             for k, v in (given or {}).items()}
 
 
-def _contact_in(ctx: RequestContext, tx: Tx, instance: Instance, contact_id: str,
+def contact_in(ctx: RequestContext, tx: Tx, instance: Instance, contact_id: str,
                 what: str = "ContactId") -> Contact:
     """A describable contact of the instance; anything else is not found."""
     check_id(ctx, what, contact_id)
@@ -64,7 +65,7 @@ def _contact_in(ctx: RequestContext, tx: Tx, instance: Instance, contact_id: str
     return rules.settle(contact, ctx.now)
 
 
-def _flow(ctx: RequestContext, tx: Tx, instance: Instance, flow_id: str) -> ContactFlow:
+def start_flow(ctx: RequestContext, tx: Tx, instance: Instance, flow_id: str) -> ContactFlow:
     flow = require(tx, instance.id, ContactFlow, flow_id)
     if flow.type != "CONTACT_FLOW":
         raise ctx.invalid(f"ContactFlowId {flow_id} has type {flow.type}; "
@@ -72,18 +73,42 @@ def _flow(ctx: RequestContext, tx: Tx, instance: Instance, flow_id: str) -> Cont
     return flow
 
 
-def _create(
+MAX_ATTRIBUTES_BYTES = 32 * 1024  # Feature specifications: "Contact attributes: 32 KB"
+
+
+def share_attributes(ctx: RequestContext, tx: Tx, contact: Contact,
+                     given: dict[str, str] | None) -> dict[str, str]:
+    """Merges ``given`` into the attributes of the contact's chain; returns the result.
+
+    Amazon Connect keeps user-defined attributes per InitialContactId: every contact of a
+    chain (linked tasks, transfers) reads and updates the same map (UpdateContactAttributes,
+    StartTaskContact's PreviousContactId).
+    """
+    current = tx.get_attributes(contact.instance_id, contact.chain_root)
+    merged = {**current, **(given or {})}
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in merged.items())
+    if size > MAX_ATTRIBUTES_BYTES:
+        raise ctx.invalid(f"The contact attributes of contact {contact.chain_root} would take "
+                          f"{size} bytes; at most {MAX_ATTRIBUTES_BYTES} are allowed")
+    if merged or contact.initial_contact_id:  # a new chain member keeps them from the sweep
+        tx.put_attributes(contact.instance_id, contact.chain_root, merged,
+                          contact.initiation_timestamp)
+    return merged
+
+
+def create_once(
     ctx: RequestContext,
     instance_ref: str,
     token: str | None,
     request: dict[str, Any],
     build: Callable[[Tx, Instance, str], Contact],
     strict_token: bool = False,
+    attributes: dict[str, str] | None = None,
 ) -> Contact:
     """Creates a contact once per ClientToken: a retry with the same token gets the same one.
 
     ``strict_token``: the operation models IdempotencyException, raised when the token comes
-    back with a different request.
+    back with a different request. ``attributes`` join the new contact's chain's attributes.
     """
     digest = fingerprint(request)
     with ctx.store.write(ctx.scope) as tx:
@@ -101,12 +126,13 @@ def _create(
         contact_id = ctx.ids.uuid()
         contact = build(tx, instance, contact_id)
         tx.put_contact(contact)
+        share_attributes(ctx, tx, contact, attributes)
         if token:
             tx.put_claim(instance.id, ctx.operation, token, Claim(contact_id, digest), ctx.now)
     return contact
 
 
-def _new(ctx: RequestContext, instance: Instance, contact_id: str, channel: str,
+def new_contact(ctx: RequestContext, instance: Instance, contact_id: str, channel: str,
          method: str, **fields: Any) -> Contact:
     return Contact(
         id=contact_id,
@@ -120,7 +146,7 @@ def _new(ctx: RequestContext, instance: Instance, contact_id: str, channel: str,
     )
 
 
-def _following(previous: Contact) -> dict[str, Any]:
+def following(previous: Contact) -> dict[str, Any]:
     """The chain fields of a contact that comes after ``previous``."""
     return {
         "previous_contact_id": previous.id,
@@ -131,14 +157,15 @@ def _following(previous: Contact) -> dict[str, Any]:
 
 def _related(ctx: RequestContext, tx: Tx, instance: Instance, related: str | None) -> None:
     if related is not None:
-        _contact_in(ctx, tx, instance, related, "RelatedContactId")
+        contact_in(ctx, tx, instance, related, "RelatedContactId")
 
 
 def describe_contact(ctx: RequestContext, *, InstanceId: str, ContactId: str) -> dict[str, Any]:
     with ctx.store.read(ctx.scope) as tx:
         instance = require_instance(ctx, tx, InstanceId)
-        contact = _contact_in(ctx, tx, instance, ContactId)
-    return {"Contact": views.contact(contact)}
+        contact = contact_in(ctx, tx, instance, ContactId)
+        attributes = tx.get_attributes(instance.id, contact.chain_root)
+    return {"Contact": views.contact(rules.as_seen(contact, ctx.now), attributes)}
 
 
 def start_outbound_voice_contact(
@@ -166,26 +193,25 @@ def start_outbound_voice_contact(
         if not instance.outbound_calls_enabled:
             raise OutboundContactNotPermittedException(
                 f"Outbound calls are not enabled for instance {instance.id}")
-        flow = _flow(ctx, tx, instance, ContactFlowId)
+        flow = start_flow(ctx, tx, instance, ContactFlowId)
         queue = require(tx, instance.id, Queue, QueueId) if QueueId else None
         _related(ctx, tx, instance, RelatedContactId)
         caller_id = SourcePhoneNumber or (queue.outbound_caller_id_number if queue else None)
-        return _new(
+        return new_contact(
             ctx, instance, contact_id, VOICE, API,
             name=Name, description=Description,
             related_contact_id=RelatedContactId,
             customer_endpoint=Endpoint(TELEPHONE_NUMBER, DestinationPhoneNumber),
             system_endpoint=Endpoint(TELEPHONE_NUMBER, caller_id) if caller_id else None,
             queue=rules.enqueue(queue.id if queue else flow.queue_id, ctx.now),
-            attributes=Attributes or {},
-            references=_references(References),
+            references=references_of(References),
             campaign_id=CampaignId,
             contact_flow_id=flow.id,
         )
 
     request = {"to": DestinationPhoneNumber, "flow": ContactFlowId, "from": SourcePhoneNumber,
                "queue": QueueId, "attributes": Attributes, "name": Name}
-    contact = _create(ctx, InstanceId, ClientToken, request, build)
+    contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes)
     return {"ContactId": contact.id}
 
 
@@ -207,16 +233,15 @@ def start_chat_contact(
     source = (PersistentChat or {}).get("SourceContactId")
 
     def build(tx: Tx, instance: Instance, contact_id: str) -> Contact:
-        flow = _flow(ctx, tx, instance, ContactFlowId)
+        flow = start_flow(ctx, tx, instance, ContactFlowId)
         _related(ctx, tx, instance, RelatedContactId)
         if source is not None:
-            _contact_in(ctx, tx, instance, source, "PersistentChat.SourceContactId")
+            contact_in(ctx, tx, instance, source, "PersistentChat.SourceContactId")
         minutes = ChatDurationInMinutes or DEFAULT_CHAT_MINUTES
-        return _new(
+        return new_contact(
             ctx, instance, contact_id, CHAT, API,
             related_contact_id=RelatedContactId or source,
             queue=rules.enqueue(flow.queue_id, ctx.now),
-            attributes=Attributes or {},
             segment_attributes=SegmentAttributes or {},
             customer_id=CustomerId,
             contact_flow_id=flow.id,
@@ -226,7 +251,7 @@ def start_chat_contact(
 
     request = {"flow": ContactFlowId, "participant": ParticipantDetails,
                "attributes": Attributes, "source": source}
-    contact = _create(ctx, InstanceId, ClientToken, request, build)
+    contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes)
     token = base64.b64encode(secrets.token_bytes(96)).decode()
     expiry = rules.settle(contact, ctx.now).expires_at
     return {
@@ -285,24 +310,22 @@ def start_task_contact(
         if TaskTemplateId:
             raise ResourceNotFoundException(
                 f"Task template not found: {TaskTemplateId} (instance {instance.id})")
-        flow = _flow(ctx, tx, instance, ContactFlowId or "")
+        flow = start_flow(ctx, tx, instance, ContactFlowId or "")
         _related(ctx, tx, instance, RelatedContactId)
         chain: dict[str, Any] = {}
-        inherited: dict[str, str] = {}
         if PreviousContactId is not None:
-            previous = _contact_in(ctx, tx, instance, PreviousContactId, "PreviousContactId")
+            previous = contact_in(ctx, tx, instance, PreviousContactId, "PreviousContactId")
             if _chain_length(tx, instance.id, previous) >= MAX_LINKED_TASKS:
                 raise ServiceQuotaExceededException(
                     f"A chain of linked task contacts has at most {MAX_LINKED_TASKS} contacts")
-            chain, inherited = _following(previous), previous.attributes
-        return _new(
+            chain = following(previous)
+        return new_contact(
             ctx, instance, contact_id, TASK, API,
             name=Name, description=Description,
             related_contact_id=RelatedContactId,
             scheduled_timestamp=ScheduledTime,
             queue=rules.enqueue(flow.queue_id, ScheduledTime or ctx.now),
-            attributes={**inherited, **(Attributes or {})},
-            references=_references(References),
+            references=references_of(References),
             segment_attributes=SegmentAttributes or {},
             contact_flow_id=flow.id,
             **chain,
@@ -310,7 +333,7 @@ def start_task_contact(
 
     request = {"name": Name, "flow": ContactFlowId, "previous": PreviousContactId,
                "attributes": Attributes, "scheduled": ScheduledTime}
-    contact = _create(ctx, InstanceId, ClientToken, request, build)
+    contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes)
     return {"ContactId": contact.id}
 
 
@@ -359,15 +382,14 @@ def create_contact(
                 f"User not found: {UserInfo['UserId']} (instance {instance.id})")
         chain: dict[str, Any] = {}
         if PreviousContactId is not None:
-            chain = _following(
-                _contact_in(ctx, tx, instance, PreviousContactId, "PreviousContactId"))
+            chain = following(
+                contact_in(ctx, tx, instance, PreviousContactId, "PreviousContactId"))
         completed = InitiateAs == "COMPLETED"
-        return _new(
+        return new_contact(
             ctx, instance, contact_id, Channel, InitiationMethod,
             name=Name, description=Description,
             related_contact_id=RelatedContactId,
-            attributes=Attributes or {},
-            references=_references(References),
+            references=references_of(References),
             segment_attributes=SegmentAttributes or {},
             disconnect_timestamp=ctx.now if completed else None,
             disconnect_reason="API" if completed else None,
@@ -381,7 +403,8 @@ def create_contact(
                "description": Description, "as": InitiateAs, "user": UserInfo,
                "previous": PreviousContactId, "segment": SegmentAttributes,
                "expiry": ExpiryDurationInMinutes}
-    contact = _create(ctx, InstanceId, ClientToken, request, build, strict_token=True)
+    contact = create_once(ctx, InstanceId, ClientToken, request, build, strict_token=True,
+                      attributes=Attributes)
     return {"ContactId": contact.id, "ContactArn": contact.arn}
 
 
@@ -401,46 +424,18 @@ def stop_contact(
             raise InvalidRequestException(
                 f"StopContact does not stop VOICE contacts initiated by "
                 f"{contact.initiation_method}")
-        contact.disconnect_timestamp = ctx.now
-        contact.disconnect_reason = (DisconnectReason or {}).get("Code") or "API"
-        contact.last_update_timestamp = ctx.now
+        rules.end(contact, ctx.now, (DisconnectReason or {}).get("Code") or "API")
         tx.put_contact(contact)
     return {}
 
 
-
-MAX_CONTACT_TAGS = 6  # ContactTagMap's max: the tags one contact can carry
-
-
-def _change(ctx: RequestContext, instance_ref: str, contact_id: str,
-            change: Callable[[Contact], None]) -> Contact:
+def change(ctx: RequestContext, instance_ref: str, contact_id: str,
+           apply: Callable[[Tx, Contact], None]) -> Contact:
     """Applies a change to a describable contact in one transaction; moves LastUpdateTimestamp."""
     with ctx.store.write(ctx.scope) as tx:
         instance = require_instance(ctx, tx, instance_ref)
-        contact = _contact_in(ctx, tx, instance, contact_id)
-        change(contact)
+        contact = contact_in(ctx, tx, instance, contact_id)
+        apply(tx, contact)
         contact.last_update_timestamp = ctx.now
         tx.put_contact(contact)
     return contact
-
-
-def tag_contact(ctx: RequestContext, *, ContactId: str, InstanceId: str,
-                Tags: dict[str, str]) -> dict[str, Any]:
-    def tag(contact: Contact) -> None:
-        merged = {**contact.tags, **Tags}
-        if len(merged) > MAX_CONTACT_TAGS:
-            raise ctx.invalid(f"A contact can have at most {MAX_CONTACT_TAGS} tags; "
-                              f"contact {contact.id} would have {len(merged)}")
-        contact.tags = merged
-
-    _change(ctx, InstanceId, ContactId, tag)
-    return {}
-
-
-def untag_contact(ctx: RequestContext, *, ContactId: str, InstanceId: str,
-                  TagKeys: list[str]) -> dict[str, Any]:
-    def untag(contact: Contact) -> None:
-        contact.tags = {k: v for k, v in contact.tags.items() if k not in TagKeys}
-
-    _change(ctx, InstanceId, ContactId, untag)
-    return {}

@@ -14,10 +14,19 @@ from ..models import (
     MediaConcurrency,
     Queue,
     RoutingProfile,
+    SecurityProfile,
 )
 from ..service import RequestContext
 from ..store.base import Tx
 
+# The security profiles every instance starts with (Administrator Guide, "Default security
+# profiles").
+SECURITY_PROFILES = (
+    ("Admin", "Grants full access to all functionality in Amazon Connect"),
+    ("Agent", "Grants access to the Contact Control Panel"),
+    ("CallCenterManager", "Grants access to user management, metrics and routing"),
+    ("QualityAnalyst", "Grants access to metrics and call recordings"),
+)
 DAYS = ("SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY")
 
 # Name, type, and whether the flow puts the contact in the instance's BasicQueue.
@@ -113,3 +122,13 @@ def create_default_directory(ctx: RequestContext, tx: Tx, instance_id: str,
         last_modified_time=now,
         last_modified_region=ctx.region,
     ))
+    for name, description in SECURITY_PROFILES:
+        security_id = ctx.ids.uuid()
+        tx.put_resource(instance_id, SecurityProfile(
+            id=security_id,
+            arn=ctx.arn(f"{base}/security-profile/{security_id}"),
+            name=name,
+            description=description,
+            last_modified_time=now,
+            last_modified_region=ctx.region,
+        ))

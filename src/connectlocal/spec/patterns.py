@@ -7,7 +7,8 @@ phone pattern is ``\\\\+[1-9]\\\\d{1,14}$``: as written it would demand a litera
 the service behind the model plainly accepts ``+15555550100``, so a doubled backslash is
 read as one. A value must match a pattern whole (Java's ``Matcher.matches()``, which AWS's
 Java services validate with), so an unanchored ``\\+[1-9]\\d{1,14}$`` still refuses
-``tel:+15555550100``.
+``tel:+15555550100``. One pattern (``Password``) is written with JavaScript's ``/.../``
+delimiters; taken literally no password could match, so the delimiters are dropped.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import regex
 
 
 def normalise(pattern: str) -> str:
-    """The pattern with doubled escapes folded to single ones."""
+    """The pattern with doubled escapes folded to single ones and ``/.../`` delimiters gone."""
+    if len(pattern) > 2 and pattern.startswith("/") and pattern.endswith("/"):
+        pattern = pattern[1:-1]
     return pattern.replace("\\\\", "\\")
 
 

@@ -66,6 +66,22 @@ class Tx(ABC):
     def get_contact(self, instance_id: str, contact_id: str) -> Contact | None: ...
     @abstractmethod
     def put_contact(self, contact: Contact) -> None: ...
+    @abstractmethod
+    def list_contacts(self, instance_id: str, initiated_from: datetime,
+                      initiated_to: datetime) -> list[Contact]:
+        """The instance's contacts initiated within [from, to], in no particular order."""
+    @abstractmethod
+    def associated_contacts(self, instance_id: str, association_id: str) -> list[Contact]:
+        """The contacts whose ContactAssociationId is this one (a contact is its own root)."""
+
+    # User-defined contact attributes: one map per chain, under its InitialContactId
+    @abstractmethod
+    def get_attributes(self, instance_id: str, initial_contact_id: str) -> dict[str, str]: ...
+    @abstractmethod
+    def put_attributes(self, instance_id: str, initial_contact_id: str,
+                       attributes: dict[str, str], touched: datetime) -> None:
+        """Replaces the chain's attributes; ``touched`` (the newest initiation of a contact
+        using them) only moves forward, and the retention sweep reads it."""
 
     # Idempotency tokens (unique per scope, instance, operation and token)
     @abstractmethod
@@ -91,7 +107,8 @@ class Store(ABC):
 
     @abstractmethod
     def delete_contacts_initiated_before(self, cutoff: datetime) -> int:
-        """Removes contacts past retention, in every scope; returns how many."""
+        """Removes contacts (and chains' attributes) past retention, in every scope;
+        returns how many contacts."""
 
     @abstractmethod
     def count_contacts(self) -> int: ...

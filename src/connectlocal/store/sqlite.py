@@ -19,7 +19,7 @@ from .base import Claim, Scope, Store, Tx
 from .codec import decode, encode
 
 R = TypeVar("R")
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 class SqliteTx(Tx):
@@ -51,7 +51,7 @@ class SqliteTx(Tx):
         )
 
     def delete_instance(self, instance_id: str) -> None:
-        for table in ("instances", "resources", "contacts", "client_tokens"):
+        for table in ("instances", "resources", "contacts", "attributes", "client_tokens"):
             self.db.execute(
                 f"DELETE FROM {table} WHERE account=? AND region=? AND instance_id=?",
                 (*self._key, instance_id),
@@ -95,9 +95,47 @@ class SqliteTx(Tx):
 
     def put_contact(self, contact: Contact) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO contacts VALUES (?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO contacts "
+            "(account, region, instance_id, contact_id, initiated, association, doc) "
+            "VALUES (?,?,?,?,?,?,?)",
             (*self._key, contact.instance_id, contact.id,
-             contact.initiation_timestamp.timestamp(), encode(contact)),
+             contact.initiation_timestamp.timestamp(),
+             contact.contact_association_id or contact.id, encode(contact)),
+        )
+
+    def list_contacts(self, instance_id: str, initiated_from: datetime,
+                      initiated_to: datetime) -> list[Contact]:
+        rows = self.db.execute(
+            "SELECT doc FROM contacts WHERE account=? AND region=? AND instance_id=? "
+            "AND initiated>=? AND initiated<=?",
+            (*self._key, instance_id, initiated_from.timestamp(), initiated_to.timestamp()),
+        ).fetchall()
+        return [decode(Contact, r[0]) for r in rows]
+
+    def associated_contacts(self, instance_id: str, association_id: str) -> list[Contact]:
+        rows = self.db.execute(
+            "SELECT doc FROM contacts WHERE account=? AND region=? AND instance_id=? "
+            "AND association=?",
+            (*self._key, instance_id, association_id),
+        ).fetchall()
+        return [decode(Contact, r[0]) for r in rows]
+
+    def get_attributes(self, instance_id: str, initial_contact_id: str) -> dict[str, str]:
+        row = self.db.execute(
+            "SELECT doc FROM attributes WHERE account=? AND region=? AND instance_id=? "
+            "AND initial_id=?",
+            (*self._key, instance_id, initial_contact_id),
+        ).fetchone()
+        return orjson.loads(row[0]) if row else {}
+
+    def put_attributes(self, instance_id: str, initial_contact_id: str,
+                       attributes: dict[str, str], touched: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO attributes VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT (account, region, instance_id, initial_id) DO UPDATE SET "
+            "touched=max(touched, excluded.touched), doc=excluded.doc",
+            (*self._key, instance_id, initial_contact_id, touched.timestamp(),
+             orjson.dumps(attributes)),
         )
 
     def get_claim(self, instance_id: str, operation: str, token: str) -> Claim | None:
@@ -131,9 +169,10 @@ class SqliteStore(Store):
         self._lock = threading.RLock()
         schema = resources.files("connectlocal.store").joinpath("schema/sqlite.sql").read_text()
         with self._lock:
+            _migrate(self._db)
             self._db.executescript(schema)
             self._db.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
             )
         if path == ":memory:":  # one database per connection: share the writer's
             self._reader, self._read_lock = self._db, self._lock
@@ -177,8 +216,16 @@ class SqliteStore(Store):
 
     def delete_contacts_initiated_before(self, cutoff: datetime) -> int:
         with self._lock:
-            cursor = self._db.execute("DELETE FROM contacts WHERE initiated < ?",
-                                      (cutoff.timestamp(),))
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = self._db.execute("DELETE FROM contacts WHERE initiated < ?",
+                                          (cutoff.timestamp(),))
+                self._db.execute("DELETE FROM attributes WHERE touched < ?",
+                                 (cutoff.timestamp(),))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
             return cursor.rowcount
 
     def count_contacts(self) -> int:
@@ -191,3 +238,37 @@ class SqliteStore(Store):
             if self._reader is not self._db:
                 self._reader.close()
             self._db.close()
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Brings a version 1 file to version 2: contacts get their association column, and
+    attributes move from each contact's document to their chain's row."""
+    has_meta = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+    version = has_meta and db.execute(
+        "SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    if not version or version[0] != "1":
+        return
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("ALTER TABLE contacts ADD COLUMN association TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE TABLE attributes (account TEXT NOT NULL, region TEXT NOT NULL, "
+               "instance_id TEXT NOT NULL, initial_id TEXT NOT NULL, touched REAL NOT NULL, "
+               "doc BLOB NOT NULL, PRIMARY KEY (account, region, instance_id, initial_id)) "
+               "WITHOUT ROWID")
+    rows = db.execute("SELECT account, region, instance_id, contact_id, initiated, doc "
+                      "FROM contacts ORDER BY initiated").fetchall()
+    for account, region, instance_id, contact_id, initiated, raw in rows:
+        doc = orjson.loads(raw)
+        attributes = doc.pop("attributes", None) or {}
+        doc.pop("next_contact_ids", None)
+        root = doc.get("initial_contact_id") or contact_id
+        db.execute("UPDATE contacts SET association=?, doc=? WHERE account=? AND region=? "
+                   "AND instance_id=? AND contact_id=?",
+                   (doc.get("contact_association_id") or contact_id, orjson.dumps(doc),
+                    account, region, instance_id, contact_id))
+        if attributes:  # later contacts of a chain were copies: the newest wins
+            db.execute("INSERT OR REPLACE INTO attributes VALUES (?,?,?,?,?,?)",
+                       (account, region, instance_id, root, initiated,
+                        orjson.dumps(attributes)))
+    db.execute("UPDATE meta SET value='2' WHERE key='schema_version'")
+    db.execute("COMMIT")

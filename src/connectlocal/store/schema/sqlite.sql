@@ -1,4 +1,4 @@
--- connectlocal SQLite schema, version 1. Documents are JSON (store/codec.py); the columns
+-- connectlocal SQLite schema, version 2 (store/sqlite.py migrates version 1 files). Documents are JSON (store/codec.py); the columns
 -- beside them are what is looked up or swept by.
 CREATE TABLE IF NOT EXISTS meta (
   key   TEXT PRIMARY KEY,
@@ -32,10 +32,28 @@ CREATE TABLE IF NOT EXISTS contacts (
   instance_id TEXT NOT NULL,
   contact_id  TEXT NOT NULL,
   initiated   REAL NOT NULL,
+  association TEXT NOT NULL,
   doc         BLOB NOT NULL,
   PRIMARY KEY (account, region, instance_id, contact_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS contacts_initiated ON contacts (initiated);
+CREATE INDEX IF NOT EXISTS contacts_by_time
+  ON contacts (account, region, instance_id, initiated);
+CREATE INDEX IF NOT EXISTS contacts_by_association
+  ON contacts (account, region, instance_id, association);
+
+-- User-defined contact attributes belong to a chain of contacts, under its InitialContactId.
+-- touched: the newest initiation of a chain contact; swept with the contacts.
+CREATE TABLE IF NOT EXISTS attributes (
+  account     TEXT NOT NULL,
+  region      TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  initial_id  TEXT NOT NULL,
+  touched     REAL NOT NULL,
+  doc         BLOB NOT NULL,
+  PRIMARY KEY (account, region, instance_id, initial_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS attributes_touched ON attributes (touched);
 
 CREATE TABLE IF NOT EXISTS client_tokens (
   account     TEXT NOT NULL,

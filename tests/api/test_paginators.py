@@ -1,0 +1,72 @@
+"""botocore's paginators work for every implemented operation the model paginates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from connectlocal.dispatch import Dispatcher
+from connectlocal.service import Service
+from connectlocal.spec import paginators
+from connectlocal.store import open_store
+
+
+def _implemented_paginated() -> set[str]:
+    store = open_store(":memory:")
+    try:
+        return set(Dispatcher(Service(store)).handlers) & set(paginators())
+    finally:
+        store.close()
+
+
+def test_every_paginated_operation_pages_with_the_sdk(connect: Any, instance: Any) -> None:
+    task = connect.start_task_contact(
+        InstanceId=instance["id"], ContactFlowId=instance["flows"]["Default inbound"],
+        Name="paged", References={f"r{i}": {"Type": "STRING", "Value": str(i)}
+                                  for i in range(3)})["ContactId"]
+    connect.start_task_contact(InstanceId=instance["id"], Name="second",
+                               ContactFlowId=instance["flows"]["Default inbound"])
+    security = connect.list_security_profiles(
+        InstanceId=instance["id"])["SecurityProfileSummaryList"][0]["Id"]
+    routing = connect.list_routing_profiles(
+        InstanceId=instance["id"])["RoutingProfileSummaryList"][0]["Id"]
+    for name in ("pager1", "pager2"):
+        connect.create_user(InstanceId=instance["id"], Username=name, Password="Passw0rd!",
+                            IdentityInfo={"FirstName": "P", "LastName": "Ager"},
+                            SecurityProfileIds=[security], RoutingProfileId=routing)
+    hours = connect.list_hours_of_operations(
+        InstanceId=instance["id"])["HoursOfOperationSummaryList"][0]["Id"]
+    connect.create_queue(InstanceId=instance["id"], Name="Second", HoursOfOperationId=hours)
+    # Operation → its parameters and the fewest items it must page through.
+    cases: dict[str, tuple[dict[str, Any], int]] = {
+        "ListInstances": ({}, 1),
+        "ListContactFlows": ({"InstanceId": instance["id"]}, 11),
+        "ListQueues": ({"InstanceId": instance["id"]}, 4),
+        "ListRoutingProfiles": ({"InstanceId": instance["id"]}, 1),
+        "ListHoursOfOperations": ({"InstanceId": instance["id"]}, 1),
+        "ListSecurityProfiles": ({"InstanceId": instance["id"]}, 4),
+        "ListUsers": ({"InstanceId": instance["id"]}, 2),
+        "ListContactReferences": ({"InstanceId": instance["id"], "ContactId": task,
+                                   "ReferenceTypes": ["STRING"]}, 3),
+        "SearchContacts": ({"InstanceId": instance["id"], "TimeRange": {
+            "Type": "INITIATION_TIMESTAMP", "StartTime": datetime(2021, 11, 12),
+            "EndTime": datetime(2100, 1, 1)}}, 2),
+    }
+    assert set(cases) == _implemented_paginated(), "every paginated operation has a case"
+    for operation, (params, at_least) in cases.items():
+        paginator = connect.get_paginator(_snake(operation))
+        result_key = paginators()[operation]["result_key"]
+        page_size = {} if operation == "ListContactReferences" else {"PageSize": 1}
+        pages = list(paginator.paginate(**params, PaginationConfig=page_size))
+        items = [item for page in pages for item in page[result_key]]
+        assert len(items) >= at_least, operation
+        if page_size:
+            assert len(pages) >= at_least, operation
+        whole = paginator.paginate(**params).build_full_result()
+        assert len(whole[result_key]) == len(items), operation
+
+
+def _snake(name: str) -> str:
+    from botocore import xform_name
+
+    return xform_name(name)
