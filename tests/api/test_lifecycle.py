@@ -317,3 +317,23 @@ def test_update_contact_routing_data(connect: Any, instance: Any) -> None:
 def client_for_server(clocked_server: ServerProcess) -> tuple[Any, dict[str, Any]]:
     client = client_for(clocked_server.url)
     return client, new_instance(client)
+
+
+def test_an_agent_reply_email_is_transferred(connect: Any, instance: Any) -> None:
+    agent = _agent(connect, instance)
+    email = connect.create_contact(InstanceId=instance["id"], Channel="EMAIL",
+                                   InitiationMethod="AGENT_REPLY", UserInfo={"UserId": agent},
+                                   Name="Re: your order")["ContactId"]
+    described = _describe(connect, instance, email)
+    assert described["AgentInfo"] == {"Id": agent}
+    moved = connect.transfer_contact(
+        InstanceId=instance["id"], ContactId=email,
+        ContactFlowId=instance["flows"]["Default queue transfer"],
+        QueueId=instance["queues"]["BasicQueue"])["ContactId"]
+    follower = _describe(connect, instance, moved)
+    assert follower["Channel"] == "EMAIL" and follower["InitiationMethod"] == "TRANSFER"
+    assert follower["Name"] == "Re: your order"
+    missing = str(uuid.uuid4())
+    expect_error(connect.create_contact, "ResourceNotFoundException", 404,
+                 f"User not found: {missing}", InstanceId=instance["id"], Channel="EMAIL",
+                 InitiationMethod="OUTBOUND", UserInfo={"UserId": missing})

@@ -25,12 +25,14 @@ from ..models import (
     TASK,
     TELEPHONE_NUMBER,
     VOICE,
+    AgentInfo,
     Contact,
     ContactFlow,
     Endpoint,
     Instance,
     Queue,
     Reference,
+    User,
 )
 from ..service import RequestContext
 from ..store.base import Claim, Tx
@@ -375,11 +377,9 @@ def create_contact(
 
     def build(tx: Tx, instance: Instance, contact_id: str) -> Contact:
         _related(ctx, tx, instance, RelatedContactId)
+        agent = None
         if UserInfo and UserInfo.get("UserId"):
-            # Users (agents) arrive with the instance directory's user operations; until
-            # then no user exists, so none can be named.
-            raise ResourceNotFoundException(
-                f"User not found: {UserInfo['UserId']} (instance {instance.id})")
+            agent = AgentInfo(require(tx, instance.id, User, UserInfo["UserId"]).id)
         chain: dict[str, Any] = {}
         if PreviousContactId is not None:
             chain = following(
@@ -391,6 +391,7 @@ def create_contact(
             related_contact_id=RelatedContactId,
             references=references_of(References),
             segment_attributes=SegmentAttributes or {},
+            agent=agent,
             disconnect_timestamp=ctx.now if completed else None,
             disconnect_reason="API" if completed else None,
             expires_at=(ctx.now + timedelta(minutes=ExpiryDurationInMinutes)
