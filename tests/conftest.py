@@ -10,6 +10,10 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from connectlocal.dispatch import Dispatcher
+from connectlocal.service import Service
+from connectlocal.store import open_store
+
 from .serverproc import ServerProcess, tmp_db
 
 _aliases = itertools.count()
@@ -67,3 +71,25 @@ def new_instance(client: Any, **overrides: Any) -> dict[str, Any]:
 @pytest.fixture
 def instance(connect: Any) -> dict[str, Any]:
     return new_instance(connect)
+
+
+def new_agent(client: Any, instance: dict[str, Any], username: str = "") -> str:
+    """Creates a user with the Agent security profile and the instance's routing profile."""
+    security = {p["Name"]: p["Id"] for p in client.list_security_profiles(
+        InstanceId=instance["id"])["SecurityProfileSummaryList"]}
+    routing = client.list_routing_profiles(
+        InstanceId=instance["id"])["RoutingProfileSummaryList"][0]["Id"]
+    user_id: str = client.create_user(
+        InstanceId=instance["id"], Username=username or f"agent-{next(_aliases)}",
+        Password="Passw0rd!", IdentityInfo={"FirstName": "Ada", "LastName": "Agent"},
+        SecurityProfileIds=[security["Agent"]], RoutingProfileId=routing)["UserId"]
+    return user_id
+
+
+def implemented_operations() -> list[str]:
+    """The model operations connectlocal has a handler for."""
+    store = open_store(":memory:")
+    try:
+        return sorted(Dispatcher(Service(store)).handlers)
+    finally:
+        store.close()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ..conftest import client_for, new_instance
+from ..conftest import client_for, new_agent, new_instance
 from ..errors import expect_error
 from ..serverproc import ServerProcess
 
@@ -31,20 +31,8 @@ def _advance(server: ServerProcess, seconds: float) -> None:
     assert status == 200, body
 
 
-def _agent(connect: Any, instance: dict[str, Any], username: str = "") -> str:
-    profiles = {p["Name"]: p["Id"] for p in connect.list_security_profiles(
-        InstanceId=instance["id"])["SecurityProfileSummaryList"]}
-    routing = connect.list_routing_profiles(
-        InstanceId=instance["id"])["RoutingProfileSummaryList"][0]["Id"]
-    user_id: str = connect.create_user(
-        InstanceId=instance["id"], Username=username or f"agent-{uuid.uuid4().hex[:8]}",
-        Password="Passw0rd!", IdentityInfo={"FirstName": "Ada", "LastName": "Agent"},
-        SecurityProfileIds=[profiles["Agent"]], RoutingProfileId=routing)["UserId"]
-    return user_id
-
-
 def test_a_transfer_chain_of_three(connect: Any, instance: Any) -> None:
-    agent = _agent(connect, instance)
+    agent = new_agent(connect, instance)
     first = _task(connect, instance, Attributes={"order": "1234"},
                   References={"ticket": {"Type": "URL", "Value": "https://t/1"}})
     transfer_flow = instance["flows"]["Default queue transfer"]
@@ -144,7 +132,7 @@ def test_transfer_client_token(connect: Any, instance: Any) -> None:
     expect_error(connect.transfer_contact, "IdempotencyException", 409,
                  "ClientToken t-1 was already used for a different TransferContact request",
                  InstanceId=instance["id"], ContactId=task, ContactFlowId=flow,
-                 UserId=_agent(connect, instance), ClientToken="t-1")
+                 UserId=new_agent(connect, instance), ClientToken="t-1")
 
 
 def test_attributes_are_shared_by_the_chain(connect: Any, instance: Any) -> None:
@@ -197,7 +185,7 @@ def test_attribute_limits(connect: Any, instance: Any) -> None:
 
 
 def test_update_contact(connect: Any, instance: Any) -> None:
-    agent = _agent(connect, instance)
+    agent = new_agent(connect, instance)
     task = _task(connect, instance, References={"a": {"Type": "STRING", "Value": "x"}})
     expect_error(connect.update_contact, "InvalidParameterException", 400,
                  "At least one field to be updated must be present in the request",
@@ -320,7 +308,7 @@ def client_for_server(clocked_server: ServerProcess) -> tuple[Any, dict[str, Any
 
 
 def test_an_agent_reply_email_is_transferred(connect: Any, instance: Any) -> None:
-    agent = _agent(connect, instance)
+    agent = new_agent(connect, instance)
     email = connect.create_contact(InstanceId=instance["id"], Channel="EMAIL",
                                    InitiationMethod="AGENT_REPLY", UserInfo={"UserId": agent},
                                    Name="Re: your order")["ContactId"]

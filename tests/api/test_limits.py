@@ -11,23 +11,12 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 from botocore.model import Shape
 
-from connectlocal.dispatch import Dispatcher
-from connectlocal.service import Service
 from connectlocal.spec import service_model
-from connectlocal.store import open_store
 
-from ..conftest import client_for
+from ..conftest import client_for, implemented_operations
 from ..serverproc import ServerProcess
 
 MODEL = service_model()
-
-
-def _implemented() -> list[str]:
-    store = open_store(":memory:")
-    try:
-        return sorted(Dispatcher(Service(store)).handlers)
-    finally:
-        store.close()
 
 
 def _item(shape: Shape) -> Any:
@@ -56,7 +45,7 @@ def _sized(shape: Shape, n: int, index: int = 0) -> Any:
 def _cases() -> list[tuple[str, str, str, int, str]]:
     """(operation, member, bound, value, message) for every top-level limit."""
     cases = []
-    for operation in _implemented():
+    for operation in implemented_operations():
         shape = MODEL.operation_model(operation).input_shape
         if shape is None:
             continue

@@ -5,18 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from connectlocal.dispatch import Dispatcher
-from connectlocal.service import Service
+from botocore import xform_name
+
 from connectlocal.spec import paginators
-from connectlocal.store import open_store
 
-
-def _implemented_paginated() -> set[str]:
-    store = open_store(":memory:")
-    try:
-        return set(Dispatcher(Service(store)).handlers) & set(paginators())
-    finally:
-        store.close()
+from ..conftest import implemented_operations
 
 
 def test_every_paginated_operation_pages_with_the_sdk(connect: Any, instance: Any) -> None:
@@ -52,9 +45,10 @@ def test_every_paginated_operation_pages_with_the_sdk(connect: Any, instance: An
             "Type": "INITIATION_TIMESTAMP", "StartTime": datetime(2021, 11, 12),
             "EndTime": datetime(2100, 1, 1)}}, 2),
     }
-    assert set(cases) == _implemented_paginated(), "every paginated operation has a case"
+    paginated = set(implemented_operations()) & set(paginators())
+    assert set(cases) == paginated, "every paginated operation has a case"
     for operation, (params, at_least) in cases.items():
-        paginator = connect.get_paginator(_snake(operation))
+        paginator = connect.get_paginator(xform_name(operation))
         result_key = paginators()[operation]["result_key"]
         page_size = {} if operation == "ListContactReferences" else {"PageSize": 1}
         pages = list(paginator.paginate(**params, PaginationConfig=page_size))
@@ -65,8 +59,3 @@ def test_every_paginated_operation_pages_with_the_sdk(connect: Any, instance: An
         whole = paginator.paginate(**params).build_full_result()
         assert len(whole[result_key]) == len(items), operation
 
-
-def _snake(name: str) -> str:
-    from botocore import xform_name
-
-    return xform_name(name)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ..conftest import client_for, new_instance
+from ..conftest import client_for, new_agent, new_instance
 from ..errors import expect_error
 from ..serverproc import ServerProcess
 
@@ -29,18 +29,6 @@ class World:
         self.contacts: dict[str, Contact] = {}
 
 
-def _agent(connect: Any, instance: dict[str, Any], name: str) -> str:
-    security = {p["Name"]: p["Id"] for p in connect.list_security_profiles(
-        InstanceId=instance["id"])["SecurityProfileSummaryList"]}
-    routing = connect.list_routing_profiles(
-        InstanceId=instance["id"])["RoutingProfileSummaryList"][0]["Id"]
-    user_id: str = connect.create_user(
-        InstanceId=instance["id"], Username=name, Password="Passw0rd!",
-        IdentityInfo={"FirstName": name, "LastName": "Agent"},
-        SecurityProfileIds=[security["Agent"]], RoutingProfileId=routing)["UserId"]
-    return user_id
-
-
 @pytest.fixture(scope="module")
 def world(server: ServerProcess) -> World:
     rng = random.Random(20261122)
@@ -52,7 +40,7 @@ def world(server: ServerProcess) -> World:
     queues = [instance["queues"]["BasicQueue"]] + [
         connect.create_queue(InstanceId=instance["id"], Name=f"Q{i}",
                              HoursOfOperationId=hours)["QueueId"] for i in range(2)]
-    agents = [_agent(connect, instance, f"agent{i}") for i in range(3)]
+    agents = [new_agent(connect, instance, f"agent{i}") for i in range(3)]
     words = ["refund", "order", "delivery", "billing", "Invoice"]
     for n in range(240):
         kind = rng.choice(["task", "task", "chat", "voice", "email"])
