@@ -19,10 +19,14 @@ class ClockSetting:
         return self.instant is None or self.set_at is not None
 
     def now(self, system: float) -> datetime:
+        """The service time, in whole milliseconds: Amazon Connect's timestamps carry
+        milliseconds, and the wire shows no more, so what is stored is what clients see."""
         if self.instant is None:
-            return datetime.fromtimestamp(system, UTC)
-        elapsed = system - self.set_at if self.set_at is not None else 0.0
-        return datetime.fromtimestamp(self.instant + elapsed, UTC)
+            seconds = system
+        else:
+            seconds = self.instant + (system - self.set_at if self.set_at is not None else 0.0)
+        stamp = datetime.fromtimestamp(seconds, UTC)
+        return stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
 
 
 def system_time() -> float:
