@@ -15,10 +15,13 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/connectlocal serve
 
+# The whole suite over HTTP against real servers, then the end-to-end tests again in-process
+# (mock_connect), from the same test code.
 test: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 	$(BIN)/pytest
+	CONNECTLOCAL_TEST_TRANSPORT=inprocess $(BIN)/pytest tests/api
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

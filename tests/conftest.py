@@ -1,8 +1,17 @@
-"""Fixtures: a real server over HTTP, boto3 clients pointed at it, a fresh instance per test."""
+"""Fixtures: a server, boto3 clients pointed at it, a fresh instance per test.
+
+The end-to-end tests (tests/api) run twice from the same code, as moto's do:
+``CONNECTLOCAL_TEST_TRANSPORT=http`` (the default) drives a real ``connectlocal serve`` over
+HTTP; ``inprocess`` answers the same clients with ``mock_connect()`` (one per "server", told
+apart by endpoint URL). Tests of the process itself (its flags, raw sockets) are marked
+``http_only``.
+"""
 
 from __future__ import annotations
 
 import itertools
+import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,13 +19,74 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from connectlocal.dispatch import Dispatcher
+from connectlocal.dispatch import Dispatcher, HttpRequest
+from connectlocal.mock import mock_connect
 from connectlocal.service import Service
 from connectlocal.store import open_store
 
 from .serverproc import ServerProcess, tmp_db
 
+pytest_plugins = ["pytester"]
+
 _aliases = itertools.count()
+TRANSPORT = os.environ.get("CONNECTLOCAL_TEST_TRANSPORT", "http")
+if TRANSPORT not in ("http", "inprocess"):
+    raise RuntimeError(f"CONNECTLOCAL_TEST_TRANSPORT must be http or inprocess: {TRANSPORT}")
+
+
+class InProcessServer:
+    """The in-process stand-in for a ServerProcess: same ``url``, ``admin()``, ``set_clock()``,
+    answered by a mock_connect() that takes only requests to its own URL."""
+
+    _names = itertools.count()
+
+    def __init__(self) -> None:
+        self.url = f"http://inprocess-{next(self._names)}.connectlocal.test"
+        self.mock = mock_connect(endpoint_url=self.url)
+
+    def start(self) -> InProcessServer:
+        self.mock.start()
+        return self
+
+    def stop(self) -> None:
+        self.mock.stop()
+
+    def admin(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        status, data = self.mock.admin(method, path,
+                                       b"" if body is None else json.dumps(body).encode())
+        return status, json.loads(data)
+
+    def set_clock(self, now: str | None, ticking: bool = False) -> None:
+        status, body = self.admin("POST", "clock", {"now": now, "ticking": ticking})
+        assert status == 200, body
+
+    def raw(self, method: str, path: str, body: bytes | None,
+            headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+        """A request as bytes, straight to the dispatcher (the HTTP tests use a socket)."""
+        target, _, query = path.partition("?")
+        response = self.mock.dispatcher(HttpRequest(
+            method, target, query, {k.lower(): v for k, v in headers.items()}, body or b""))
+        return response.status, dict(response.headers), json.loads(response.body)
+
+
+def _new_server(tmp: pytest.TempPathFactory, name: str) -> Any:
+    if TRANSPORT == "inprocess":
+        return InProcessServer().start()
+    return ServerProcess(tmp_db(tmp.mktemp(name))).start()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "http_only: needs a real server process (its flags, "
+                                       "its socket); skipped in the in-process run")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if TRANSPORT == "inprocess":
+        skip = pytest.mark.skip(reason="tests the server process itself (flags, socket); "
+                                       "the HTTP run covers it")
+        for item in items:
+            if "http_only" in item.keywords:
+                item.add_marker(skip)
 
 
 def client_for(url: str, region: str = "us-east-1", key: str = "AKIDEXAMPLE",
@@ -36,7 +106,7 @@ def client_for(url: str, region: str = "us-east-1", key: str = "AKIDEXAMPLE",
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One server for the session; tests that move its clock use ``clocked_server``."""
-    proc = ServerProcess(tmp_db(tmp_path_factory.mktemp("server"))).start()
+    proc = _new_server(tmp_path_factory, "server")
     yield proc
     proc.stop()
 
@@ -44,7 +114,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 @pytest.fixture
 def clocked_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server of the test's own, whose clock the test may move."""
-    proc = ServerProcess(tmp_db(tmp_path_factory.mktemp("clocked"))).start()
+    proc = _new_server(tmp_path_factory, "clocked")
     yield proc
     proc.stop()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from ..conftest import client_for, new_instance
 from ..errors import expect_error
 from ..serverproc import ServerProcess
@@ -84,6 +86,7 @@ def test_ticking_clock_runs_from_the_set_instant(clocked_server: ServerProcess) 
     assert "2025-06-01T00:00:00.000Z" <= later["now"] < "2025-06-01T00:01:00.000Z"
 
 
+@pytest.mark.http_only
 def test_serve_clock_option(tmp_path: Any) -> None:
     proc = ServerProcess(str(tmp_path / "c.db"), "--clock", "2022-02-02T02:02:02Z").start()
     try:

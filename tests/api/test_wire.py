@@ -7,14 +7,18 @@ import json
 from typing import Any
 from urllib.parse import urlparse
 
+import pytest
+
 from ..conftest import client_for, new_instance
 from ..errors import expect_error
 from ..serverproc import ServerProcess
 
 
-def _raw(url: str, method: str, path: str, body: bytes | None = None,
+def _raw(server: Any, method: str, path: str, body: bytes | None = None,
          headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
-    parsed = urlparse(url)
+    if hasattr(server, "raw"):  # the in-process run
+        return server.raw(method, path, body, headers or {})  # type: ignore[no-any-return]
+    parsed = urlparse(server.url)
     conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10)
     conn.request(method, path, body=body, headers=headers or {})
     response = conn.getresponse()
@@ -26,14 +30,14 @@ def _raw(url: str, method: str, path: str, body: bytes | None = None,
 def test_every_response_has_a_request_id(server: ServerProcess, connect: Any) -> None:
     ok = connect.list_instances()
     assert ok["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
-    status, headers, body = _raw(server.url, "GET", "/no/such/route")
+    status, headers, body = _raw(server, "GET", "/no/such/route")
     assert status == 404 and headers["x-amzn-requestid"]
     assert headers["x-amzn-errortype"] == "UnknownOperationException"
     assert body == {"Message": "No Amazon Connect operation answers GET /no/such/route"}
 
 
 def test_error_headers_and_body(server: ServerProcess) -> None:
-    status, headers, body = _raw(server.url, "GET",
+    status, headers, body = _raw(server, "GET",
                                  "/contacts/11111111-1111-4111-8111-111111111111/x")
     assert status == 404
     assert headers["x-amzn-errortype"] == "ResourceNotFoundException"
@@ -42,17 +46,17 @@ def test_error_headers_and_body(server: ServerProcess) -> None:
 
 
 def test_malformed_json_body_is_a_400(server: ServerProcess, instance: Any) -> None:
-    status, headers, body = _raw(server.url, "PUT", "/contact/task", b"{not json",
+    status, headers, body = _raw(server, "PUT", "/contact/task", b"{not json",
                                  {"content-type": "application/json"})
     assert status == 400 and headers["x-amzn-errortype"] == "InvalidParameterException"
     assert body["Message"].startswith("The request body is not valid JSON")
-    status, _, body = _raw(server.url, "PUT", "/contact/task", b"[1, 2]")
+    status, _, body = _raw(server, "PUT", "/contact/task", b"[1, 2]")
     assert status == 400 and body["Message"] == "The request body must be a JSON object"
 
 
 def test_wrong_json_types_are_named(server: ServerProcess, instance: Any) -> None:
     document = {"InstanceId": instance["id"], "Name": 7, "Attributes": {"a": 1}}
-    status, _, body = _raw(server.url, "PUT", "/contact/task", json.dumps(document).encode())
+    status, _, body = _raw(server, "PUT", "/contact/task", json.dumps(document).encode())
     assert status == 400
     assert "Value '7' at 'Name' failed to satisfy constraint: Member must be a string" \
         not in body["Message"]  # Name is sensitive: its value is never echoed
@@ -64,7 +68,7 @@ def test_wrong_json_types_are_named(server: ServerProcess, instance: Any) -> Non
 
 
 def test_missing_required_members_are_named(server: ServerProcess) -> None:
-    status, _, body = _raw(server.url, "PUT", "/contact/task", b"{}")
+    status, _, body = _raw(server, "PUT", "/contact/task", b"{}")
     assert status == 400
     assert "Value null at 'InstanceId' failed to satisfy constraint: Member must not be null" \
         in body["Message"]
@@ -81,7 +85,7 @@ def test_unimplemented_operation_names_itself(connect: Any, instance: Any) -> No
 def test_percent_encoded_labels_are_decoded(server: ServerProcess, instance: Any,
                                             connect: Any) -> None:
     arn = instance["arn"].replace(":", "%3A").replace("/", "%2F")
-    status, _, body = _raw(server.url, "GET", f"/instance/{arn}")
+    status, _, body = _raw(server, "GET", f"/instance/{arn}")
     assert status == 200 and body["Instance"]["Id"] == instance["id"]
 
 
@@ -93,6 +97,7 @@ def test_health(server: ServerProcess) -> None:
     assert "CreateHoursOfOperation" not in body["operations"]
 
 
+@pytest.mark.http_only
 def test_account_mapping_option(tmp_path: Any) -> None:
     proc = ServerProcess(str(tmp_path / "a.db"), "--accounts", "AKIATEAMA=111111111111").start()
     try:
@@ -109,6 +114,6 @@ def test_no_input_gives_a_500(server: ServerProcess) -> None:
              "/contact-flows/x/" + "y" * 5000, "/search-contacts"]
     for path in paths:
         for method in ("GET", "POST", "PUT", "DELETE"):
-            status, headers, _ = _raw(server.url, method, path, b"\xff\xfe")
+            status, headers, _ = _raw(server, method, path, b"\xff\xfe")
             assert status < 500, (method, path, status)
             assert headers["x-amzn-requestid"]

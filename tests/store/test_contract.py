@@ -190,3 +190,22 @@ def test_a_version_1_file_is_migrated(tmp_path: Path) -> None:
             tx.put_contact(_contact("new"))
     finally:
         store.close()
+
+
+def test_reset_empties_every_scope(store: Store) -> None:
+    with store.write(HERE) as tx:
+        tx.put_instance(_instance())
+        tx.put_contact(_contact("c-1"))
+        tx.put_attributes("i-1", "c-1", {"a": "b"}, T0)
+    with store.write(OTHER_ACCOUNT) as tx:
+        tx.put_instance(_instance())
+    store.set_clock(ClockSetting(T0.timestamp(), None))
+    store.reset()
+    assert store.count_contacts() == 0
+    assert store.get_clock() == ClockSetting()
+    for scope in (HERE, OTHER_ACCOUNT):
+        with store.read(scope) as tx:
+            assert tx.get_instance("i-1") is None
+            assert tx.get_attributes("i-1", "c-1") == {}
+    with store.write(HERE) as tx:  # and it is usable after
+        tx.put_instance(_instance())

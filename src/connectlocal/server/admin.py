@@ -3,6 +3,7 @@
     GET  /_connectlocal/health  → {"status", "version", "store", "operations": [...]}
     GET  /_connectlocal/clock   → {"now", "set", "ticking"}
     POST /_connectlocal/clock   ← {"now": ISO8601 | null, "ticking": bool} | {"advance_seconds": N}
+    POST /_connectlocal/reset   → {"status": "reset"}: every account's data gone, system clock
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Admin:
             ("GET", "health"): self.health,
             ("GET", "clock"): self.clock,
             ("POST", "clock"): self.set_clock,
+            ("POST", "reset"): self.reset,
         }
 
     def __call__(self, request: HttpRequest) -> Response:
@@ -101,3 +103,9 @@ class Admin:
                 raise AdminError(400, "now must be an ISO 8601 string or null")
         self.service.sweep()
         return self.clock(request)
+
+    def reset(self, _: HttpRequest) -> dict[str, Any]:
+        """A fresh service without a restart (the pytest plugin's per-test server)."""
+        self.service.store.reset()
+        log.info("store reset")
+        return {"status": "reset"}

@@ -113,4 +113,7 @@ class Store(ABC):
     @abstractmethod
     def count_contacts(self) -> int: ...
     @abstractmethod
+    def reset(self) -> None:
+        """Removes everything (every scope) and returns the clock to the system clock."""
+    @abstractmethod
     def close(self) -> None: ...

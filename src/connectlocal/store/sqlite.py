@@ -20,6 +20,7 @@ from .codec import decode, encode
 
 R = TypeVar("R")
 SCHEMA_VERSION = "2"
+DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens")
 
 
 class SqliteTx(Tx):
@@ -51,7 +52,7 @@ class SqliteTx(Tx):
         )
 
     def delete_instance(self, instance_id: str) -> None:
-        for table in ("instances", "resources", "contacts", "attributes", "client_tokens"):
+        for table in DATA_TABLES:
             self.db.execute(
                 f"DELETE FROM {table} WHERE account=? AND region=? AND instance_id=?",
                 (*self._key, instance_id),
@@ -174,8 +175,12 @@ class SqliteStore(Store):
             self._db.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
             )
+        # Only this process can see a :memory: database, so its clock setting can live in
+        # memory too (read on every request); a file may be shared by several processes.
+        self._clock: ClockSetting | None = None
         if path == ":memory:":  # one database per connection: share the writer's
             self._reader, self._read_lock = self._db, self._lock
+            self._clock = self.get_clock()
         else:
             self._reader, self._read_lock = self._connect(path), threading.RLock()
 
@@ -205,6 +210,8 @@ class SqliteStore(Store):
             self._db.execute("COMMIT")
 
     def get_clock(self) -> ClockSetting:
+        if self._clock is not None:
+            return self._clock
         with self._read_lock:
             row = self._reader.execute("SELECT value FROM meta WHERE key='clock'").fetchone()
         return ClockSetting(**orjson.loads(row[0])) if row else ClockSetting()
@@ -213,6 +220,22 @@ class SqliteStore(Store):
         value = orjson.dumps({"instant": setting.instant, "set_at": setting.set_at})
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('clock', ?)", (value.decode(),))
+            if self._clock is not None:
+                self._clock = setting
+
+    def reset(self) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for table in DATA_TABLES:
+                    self._db.execute(f"DELETE FROM {table}")
+                self._db.execute("DELETE FROM meta WHERE key='clock'")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            if self._clock is not None:
+                self._clock = ClockSetting()
 
     def delete_contacts_initiated_before(self, cutoff: datetime) -> int:
         with self._lock:

@@ -1,0 +1,286 @@
+"""mock_connect(): the service in-process for unit tests, answering botocore's ``before-send``
+event for ``connect`` with the full wire path (the HTTP request botocore built → dispatcher →
+the HTTP response botocore parses).
+
+How it hooks in (docs/design/mock.md): botocore gives every client its own copy of its
+session's event emitter, so a handler registered after a client exists never reaches it, and
+moto registers its own ``before-send`` handler at import. While a mock is active, the emitter's
+dispatch (``HierarchicalEmitter._emit``) is wrapped so that ``before-send.connect.*`` is
+answered here first, for clients made before or after ``start()``; every other event and
+service goes through untouched. Nothing is patched at import; the last ``stop()`` restores it.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import io
+import os
+import threading
+import unittest
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.credentials import Credentials
+from botocore.hooks import HierarchicalEmitter
+
+from .dispatch import Dispatcher, HttpRequest
+from .handlers import directory, instances
+from .protocol.timestamps import parse_iso
+from .server.admin import Admin
+from .service import Accounts, RequestContext, Service
+from .store import open_store
+from .store.base import Scope
+
+F = TypeVar("F", bound=Callable[..., Any])
+EVENT = "before-send.connect."
+SIGN_EVENT = "before-sign.connect."
+# Set while a mock runs when the environment has none, so that plain ``boto3.client("connect")``
+# can sign requests and find a region; restored by stop().
+FAKE_ENVIRONMENT = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                    "AWS_DEFAULT_REGION": "us-east-1"}
+
+_lock = threading.RLock()
+_active: list[mock_connect] = []
+_original_emit: Callable[..., Any] | None = None
+
+
+class _RawBody(io.BytesIO):
+    """The body of a response as botocore's AWSResponse reads it (``raw.stream()``)."""
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        data = self.getvalue()
+        if data:
+            yield data
+
+
+def _answer(**_: Any) -> None:
+    """Stands for this module in the (handler, response) list botocore reads."""
+
+
+def _emit(self: HierarchicalEmitter, event_name: str, kwargs: dict[str, Any],
+          stop_on_response: bool = False) -> list[tuple[Any, Any]]:
+    if event_name.startswith(EVENT):
+        request = kwargs.get("request")
+        with _lock:
+            mocks = list(reversed(_active))
+        for mock in mocks:
+            if isinstance(request, AWSPreparedRequest) and mock.answers(request):
+                return [(_answer, mock.respond(request))]
+    elif event_name.startswith(SIGN_EVENT) and _active:
+        _sign_without_credentials(kwargs)
+    assert _original_emit is not None
+    result: list[tuple[Any, Any]] = _original_emit(self, event_name, kwargs, stop_on_response)
+    return result
+
+
+def _sign_without_credentials(kwargs: dict[str, Any]) -> None:
+    """A client made before start() in an environment without credentials has none; sign its
+    requests with fake ones (botocore's per-request ``request_credentials``) instead of
+    failing with NoCredentialsError."""
+    signer, request = kwargs.get("request_signer"), kwargs.get("request")
+    if signer is None or request is None or getattr(signer, "_credentials", True) is not None:
+        return
+    signing = request.context.setdefault("signing", {})
+    signing.setdefault("request_credentials", Credentials(
+        FAKE_ENVIRONMENT["AWS_ACCESS_KEY_ID"], FAKE_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"]))
+
+
+class mock_connect:  # named like moto's mock_aws, as users expect
+    """A fresh in-memory Amazon Connect for a test.
+
+    Use it as a decorator (functions, coroutine functions, classes), a context manager, or with
+    ``start()`` / ``stop()``. Every botocore ``connect`` client, in any region, is answered by
+    it; with ``endpoint_url`` only requests to that URL's host are. ``clock`` fixes the service
+    clock (ISO 8601 or a datetime); ``ticking=True`` lets it run on from there.
+    """
+
+    def __init__(self, *, clock: str | datetime | None = None, ticking: bool = False,
+                 accounts: dict[str, str] | None = None, default_account: str | None = None,
+                 endpoint_url: str | None = None) -> None:
+        self._clock = parse_iso(clock) if isinstance(clock, str) else clock
+        self._ticking = ticking
+        self._accounts = Accounts(keys=dict(accounts or {}),
+                                  **({"default": default_account} if default_account else {}))
+        self._host = urlsplit(endpoint_url).netloc if endpoint_url else None
+        self._saved_environment: dict[str, str | None] = {}
+        self._service: Service | None = None
+        self._dispatcher: Dispatcher | None = None
+
+    # The handle a test uses
+
+    @property
+    def service(self) -> Service:
+        if self._service is None:
+            raise RuntimeError("mock_connect is not started")
+        return self._service
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        if self._dispatcher is None:
+            raise RuntimeError("mock_connect is not started")
+        return self._dispatcher
+
+    def set_clock(self, instant: str | datetime | None, ticking: bool = False) -> None:
+        """Sets the service clock (None: back to the system clock); sweeps retention."""
+        when = parse_iso(instant) if isinstance(instant, str) else instant
+        self.service.set_clock(when, ticking=ticking)
+        self.service.sweep()
+
+    def advance(self, seconds: float) -> None:
+        """Moves the service clock forward; sweeps retention."""
+        self.service.advance_clock(seconds)
+        self.service.sweep()
+
+    def admin(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        """Calls a ``/_connectlocal/`` admin endpoint in-process (as the server would)."""
+        response = Admin(self.dispatcher)(HttpRequest(
+            method, "/_connectlocal/" + path.removeprefix("/_connectlocal/").lstrip("/"), "",
+            {}, body))
+        return response.status, response.body
+
+    def create_instance(self, alias: str | None = None, *, region: str = "us-east-1",
+                        account: str | None = None, **options: Any) -> dict[str, Any]:
+        """Seeds an instance with its default directory in one call: its id and ARN, and its
+        flows, queues and security profiles by name."""
+        scope = Scope(account or self.service.accounts.default, region)
+
+        def ctx(operation: str) -> RequestContext:
+            return RequestContext(self.service, scope, "seed", operation, self.service.now())
+
+        created = instances.create_instance(
+            ctx("CreateInstance"), **{
+                "IdentityManagementType": "CONNECT_MANAGED",
+                "InstanceAlias": alias or f"test-{self.service.ids.uuid()[:8]}",
+                "InboundCallsEnabled": True, "OutboundCallsEnabled": True, **options})
+        instance_id = created["Id"]
+        flows = directory.list_contact_flows(ctx("ListContactFlows"), InstanceId=instance_id)
+        queues = directory.list_queues(ctx("ListQueues"), InstanceId=instance_id)
+        security = directory.list_security_profiles(ctx("ListSecurityProfiles"),
+                                                    InstanceId=instance_id)
+        return {
+            "id": instance_id, "arn": created["Arn"],
+            "flows": {f["Name"]: f["Id"] for f in flows["ContactFlowSummaryList"]},
+            "queues": {q["Name"]: q["Id"] for q in queues["QueueSummaryList"]},
+            "security_profiles": {p["Name"]: p["Id"]
+                                  for p in security["SecurityProfileSummaryList"]},
+        }
+
+    # Life
+
+    def start(self) -> mock_connect:
+        global _original_emit
+        service = Service(open_store(":memory:"), accounts=self._accounts)
+        if self._clock is not None:
+            service.set_clock(self._clock, ticking=self._ticking)
+        self._service, self._dispatcher = service, Dispatcher(service)
+        with _lock:
+            if not _active:
+                _original_emit = HierarchicalEmitter._emit
+                HierarchicalEmitter._emit = _emit
+            _active.append(self)
+        for key, value in FAKE_ENVIRONMENT.items():
+            if not os.environ.get(key):
+                self._saved_environment[key] = os.environ.get(key)
+                os.environ[key] = value
+        return self
+
+    def stop(self) -> None:
+        with _lock:
+            if self not in _active:
+                return
+            _active.remove(self)
+            if not _active and _original_emit is not None:
+                HierarchicalEmitter._emit = _original_emit
+        for key, previous in self._saved_environment.items():
+            if previous is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = previous
+        self._saved_environment.clear()
+        if self._service is not None:
+            self._service.store.close()
+        self._service = self._dispatcher = None
+
+    def __enter__(self) -> mock_connect:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.stop()
+
+    def __call__(self, target: F) -> F:
+        """Decorates a test function, coroutine function or class (each test, fresh)."""
+        if isinstance(target, type):
+            return self._decorate_class(target)  # type: ignore[return-value]
+        if inspect.iscoroutinefunction(target):
+            @functools.wraps(target)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                with self._copy():
+                    return await target(*args, **kwargs)
+            return run_async  # type: ignore[return-value]
+
+        @functools.wraps(target)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with self._copy():
+                return target(*args, **kwargs)
+        return run  # type: ignore[return-value]
+
+    def _copy(self) -> mock_connect:
+        """A new mock with the same options: each decorated call gets a fresh service."""
+        twin = mock_connect.__new__(mock_connect)
+        twin.__dict__.update(self.__dict__, _saved_environment={}, _service=None,
+                             _dispatcher=None)
+        return twin
+
+    def _decorate_class(self, cls: type) -> type:
+        if issubclass(cls, unittest.TestCase):
+            # A fresh service from setUp to tearDown, so setUp can seed it.
+            original_setup, original_teardown = cls.setUp, cls.tearDown
+
+            def setUp(test: Any) -> None:  # unittest's name
+                test._connectlocal_mock = self._copy().start()
+                original_setup(test)
+
+            def tearDown(test: Any) -> None:  # unittest's name
+                try:
+                    original_teardown(test)
+                finally:
+                    test._connectlocal_mock.stop()
+
+            setattr(cls, "setUp", setUp)  # noqa: B010 - replacing a method on purpose
+            setattr(cls, "tearDown", tearDown)  # noqa: B010
+            return cls
+        for name, member in list(vars(cls).items()):
+            if name.startswith("test") and callable(member):
+                setattr(cls, name, self(member))
+        return cls
+
+    # The wire
+
+    def answers(self, request: AWSPreparedRequest) -> bool:
+        return self._host is None or urlsplit(request.url).netloc == self._host
+
+    def respond(self, request: AWSPreparedRequest) -> AWSResponse:
+        url = urlsplit(request.url)
+        body = request.body
+        if body is None:
+            data = b""
+        elif isinstance(body, bytes | bytearray):
+            data = bytes(body)
+        elif isinstance(body, str):
+            data = body.encode()
+        else:  # a file-like body
+            data = body.read()
+            if isinstance(data, str):
+                data = data.encode()
+        headers = {k.lower(): v.decode() if isinstance(v, bytes) else str(v)
+                   for k, v in request.headers.items()}
+        response = self.dispatcher(HttpRequest(request.method or "GET", url.path or "/",
+                                               url.query, headers, data))
+        return AWSResponse(request.url, response.status, dict(response.headers),
+                           _RawBody(response.body))
