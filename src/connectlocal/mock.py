@@ -90,6 +90,15 @@ def _sign_without_credentials(kwargs: dict[str, Any]) -> None:
         FAKE_ENVIRONMENT["AWS_ACCESS_KEY_ID"], FAKE_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"]))
 
 
+def _lower_headers(headers: Any) -> dict[str, str]:
+    """A request's headers as the dispatcher takes them: lower-case names, str values."""
+    # botocore's HeadersDict builds a case-insensitive key object on every lookup; reading
+    # its underlying dict once is several times cheaper per request (a benchmark hot spot).
+    raw = getattr(headers, "_dict", None)
+    pairs = ((str(k), v) for k, v in raw.items()) if isinstance(raw, dict) else headers.items()
+    return {k.lower(): v.decode() if isinstance(v, bytes) else str(v) for k, v in pairs}
+
+
 class mock_connect:  # named like moto's mock_aws, as users expect
     """A fresh in-memory Amazon Connect for a test.
 
@@ -278,8 +287,7 @@ class mock_connect:  # named like moto's mock_aws, as users expect
             data = body.read()
             if isinstance(data, str):
                 data = data.encode()
-        headers = {k.lower(): v.decode() if isinstance(v, bytes) else str(v)
-                   for k, v in request.headers.items()}
+        headers = _lower_headers(request.headers)
         response = self.dispatcher(HttpRequest(request.method or "GET", url.path or "/",
                                                url.query, headers, data))
         return AWSResponse(request.url, response.status, dict(response.headers),

@@ -32,13 +32,21 @@ def decode(cls: type[T], data: bytes | str) -> T:
 @cache
 def _plan(cls: type) -> Decode:
     hints = typing.get_type_hints(cls)
-    fields = [(f.name, _decoder(hints[f.name])) for f in dataclasses.fields(cls)]
+    names = frozenset(f.name for f in dataclasses.fields(cls))
+    # Only the fields JSON cannot hold natively (datetimes, nested dataclasses, tuples) are
+    # converted; the rest pass through as orjson gave them.
+    converters = [(f.name, dec) for f in dataclasses.fields(cls)
+                  if (dec := _decoder(hints[f.name])) is not None]
 
     def build(doc: dict[str, Any]) -> Any:
-        return cls(**{
-            name: (dec(doc[name]) if dec is not None and doc[name] is not None else doc[name])
-            for name, dec in fields if name in doc
-        })
+        for name, dec in converters:
+            value = doc.get(name)
+            if value is not None:
+                doc[name] = dec(value)
+        if doc.keys() <= names:
+            return cls(**doc)
+        # A document written by an older version may carry fields that are gone.
+        return cls(**{k: v for k, v in doc.items() if k in names})
 
     return build
 
