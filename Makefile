@@ -18,13 +18,13 @@ serve: $(STAMP)
 # The whole suite over HTTP against real servers, then the end-to-end tests again in-process
 # (mock_connect), from the same test code.
 test: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
 	CONNECTLOCAL_TEST_TRANSPORT=inprocess $(BIN)/pytest tests/api
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
