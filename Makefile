@@ -30,4 +30,5 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .connectlocal .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-clients tests/clients/js/node_modules .connectlocal .pytest_cache \
+	  .mypy_cache .ruff_cache

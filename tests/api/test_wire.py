@@ -117,3 +117,17 @@ def test_no_input_gives_a_500(server: ServerProcess) -> None:
             status, headers, _ = _raw(server, method, path, b"\xff\xfe")
             assert status < 500, (method, path, status)
             assert headers["x-amzn-requestid"]
+
+
+def test_presigned_query_auth_names_the_region_and_account(server: ServerProcess) -> None:
+    # An SDK's presigned URL carries the SigV4 scope in X-Amz-Credential, not a header.
+    client = client_for(server.url, region="ca-central-1", key="210987654321")
+    created = new_instance(client)
+    assert ":ca-central-1:210987654321:" in created["arn"]
+    url = client.generate_presigned_url(
+        "describe_instance", Params={"InstanceId": created["id"]}, ExpiresIn=300)
+    parsed = urlparse(url)
+    assert "X-Amz-Credential=" in parsed.query
+    status, _, body = _raw(server, "GET", f"{parsed.path}?{parsed.query}")
+    assert status == 200, body
+    assert body["Instance"]["Arn"] == created["arn"]

@@ -84,3 +84,29 @@ def test_aws_endpoint_url_connect_reaches_unchanged_code(server: ServerProcess) 
                             env={"AWS_ENDPOINT_URL_CONNECT": server.url})
     assert code == 0, err
     assert "InstanceSummaryList" in listed
+
+
+def test_aws_cli_search_contacts_pages_through_everything(server: ServerProcess) -> None:
+    code, created, err = aws(server.url, "create-instance", "--identity-management-type",
+                             "CONNECT_MANAGED", "--instance-alias", "cli-search",
+                             "--inbound-calls-enabled", "--outbound-calls-enabled")
+    assert code == 0, err
+    instance_id = created["Id"]
+    _, flows, _ = aws(server.url, "list-contact-flows", "--instance-id", instance_id)
+    inbound = next(f["Id"] for f in flows["ContactFlowSummaryList"]
+                   if f["Name"] == "Default inbound")
+    ids = set()
+    for n in range(5):
+        code, started, err = aws(server.url, "start-task-contact", "--instance-id", instance_id,
+                                 "--contact-flow-id", inbound, "--name", f"cli task {n}")
+        assert code == 0, err
+        ids.add(started["ContactId"])
+    # --page-size makes the CLI follow NextToken itself, two contacts a request.
+    code, found, err = aws(server.url, "search-contacts", "--instance-id", instance_id,
+                           "--time-range", "Type=INITIATION_TIMESTAMP,"
+                           "StartTime=2021-11-12T00:00:00Z,EndTime=2100-01-01T00:00:00Z",
+                           "--page-size", "2")
+    assert code == 0, err
+    assert {c["Id"] for c in found["Contacts"]} == ids
+    assert found["TotalCount"] == 5
+    assert all(isinstance(c["InitiationTimestamp"], int | float) for c in found["Contacts"])
