@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: serve test lint typecheck check clean
+.PHONY: serve test bench lint typecheck check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,15 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest
 	CONNECTLOCAL_TEST_TRANSPORT=inprocess $(BIN)/pytest tests/api
+
+# Benchmarks (bench/README.md): installs the bench extra (moto's server); wrk and nginx come
+# from Debian's packages and bench/serve.py installs them if missing.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/mock_calls.py
+	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/serve.py --scaling
+	$(BIN)/python bench/serve.py --writes
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

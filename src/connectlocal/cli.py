@@ -87,10 +87,8 @@ def coverage(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from .dispatch import Dispatcher
-    from .server.app import App
+    from .server.http import run
     from .service import Accounts, Service
     from .store import open_store
 
@@ -106,7 +104,7 @@ def serve(args: argparse.Namespace) -> int:
     service = Service(store, accounts=accounts)
     # "The system clock unless set": a restart without --clock runs on the system clock.
     service.set_clock(clock)
-    app = App(Dispatcher(service))
+    dispatcher = Dispatcher(service)
 
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -120,15 +118,12 @@ def serve(args: argparse.Namespace) -> int:
     sock.listen(2048)
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
-    config = uvicorn.Config(app, loop="uvloop", http="httptools", lifespan="on",
-                            log_level=args.log_level, access_log=False, server_header=False)
-    server = uvicorn.Server(config)
     # Connections wait in the listen backlog until the loop accepts them, so the URL is
     # usable from the moment it is printed.
     print(f"connectlocal {__version__} listening on http://{host}:{port} "
           f"(store: {store.name} {store.location})", flush=True)
     try:
-        server.run(sockets=[sock])
+        run(dispatcher, sock)
     finally:
         store.close()
     return 0

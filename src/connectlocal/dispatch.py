@@ -68,7 +68,9 @@ class Dispatcher:
         op: OperationModel | None = None
         try:
             query = parse_qs(request.query, keep_blank_values=True) if request.query else {}
-            match = self.router.match(request.method, request.path)
+            # HEAD is GET without the body (RFC 9110); the transport drops the body.
+            method = "GET" if request.method == "HEAD" else request.method
+            match = self.router.match(method, request.path)
             if match is None:
                 raise errors.UnknownOperationException(
                     f"No Amazon Connect operation answers {request.method} {request.path}"

@@ -28,11 +28,11 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.credentials import Credentials
 from botocore.hooks import HierarchicalEmitter
 
+from .bulk import seed_instance
 from .dispatch import Dispatcher, HttpRequest
-from .handlers import directory, instances
 from .protocol.timestamps import parse_iso
 from .server.admin import Admin
-from .service import Accounts, RequestContext, Service
+from .service import Accounts, Service
 from .store import open_store
 from .store.base import Scope
 
@@ -157,27 +157,7 @@ class mock_connect:  # named like moto's mock_aws, as users expect
         """Seeds an instance with its default directory in one call: its id and ARN, and its
         flows, queues and security profiles by name."""
         scope = Scope(account or self.service.accounts.default, region)
-
-        def ctx(operation: str) -> RequestContext:
-            return RequestContext(self.service, scope, "seed", operation, self.service.now())
-
-        created = instances.create_instance(
-            ctx("CreateInstance"), **{
-                "IdentityManagementType": "CONNECT_MANAGED",
-                "InstanceAlias": alias or f"test-{self.service.ids.uuid()[:8]}",
-                "InboundCallsEnabled": True, "OutboundCallsEnabled": True, **options})
-        instance_id = created["Id"]
-        flows = directory.list_contact_flows(ctx("ListContactFlows"), InstanceId=instance_id)
-        queues = directory.list_queues(ctx("ListQueues"), InstanceId=instance_id)
-        security = directory.list_security_profiles(ctx("ListSecurityProfiles"),
-                                                    InstanceId=instance_id)
-        return {
-            "id": instance_id, "arn": created["Arn"],
-            "flows": {f["Name"]: f["Id"] for f in flows["ContactFlowSummaryList"]},
-            "queues": {q["Name"]: q["Id"] for q in queues["QueueSummaryList"]},
-            "security_profiles": {p["Name"]: p["Id"]
-                                  for p in security["SecurityProfileSummaryList"]},
-        }
+        return seed_instance(self.service, scope, alias, **options)
 
     # Life
 

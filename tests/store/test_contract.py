@@ -209,3 +209,20 @@ def test_reset_empties_every_scope(store: Store) -> None:
             assert tx.get_attributes("i-1", "c-1") == {}
     with store.write(HERE) as tx:  # and it is usable after
         tx.put_instance(_instance())
+
+
+def test_a_contact_with_its_chains_attributes_in_one_read(store: Store) -> None:
+    with store.write(HERE) as tx:
+        tx.put_contact(_contact("first"))
+        tx.put_contact(_contact("later", T0 + timedelta(minutes=1), initial_contact_id="first",
+                                contact_association_id="first"))
+        tx.put_contact(_contact("alone"))
+        tx.put_attributes("i-1", "first", {"a": "1"}, T0)
+    with store.read(HERE) as tx:
+        assert tx.get_contact_and_attributes("i-1", "later") == (
+            _contact("later", T0 + timedelta(minutes=1), initial_contact_id="first",
+                     contact_association_id="first"), {"a": "1"})
+        assert tx.get_contact_and_attributes("i-1", "alone") == (_contact("alone"), {})
+        assert tx.get_contact_and_attributes("i-1", "missing") is None
+    with store.read(OTHER_REGION) as tx:
+        assert tx.get_contact_and_attributes("i-1", "first") is None

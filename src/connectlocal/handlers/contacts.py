@@ -36,7 +36,7 @@ from ..models import (
 )
 from ..service import RequestContext
 from ..store.base import Claim, Tx
-from .common import check_id, fingerprint, require_instance
+from .common import check_id, fingerprint, instance_id_of, is_uuid, require_instance
 from .directory import require
 
 MAX_LINKED_TASKS = 12  # StartTaskContact: "a maximum of 12 linked task contacts in a chain"
@@ -163,11 +163,21 @@ def _related(ctx: RequestContext, tx: Tx, instance: Instance, related: str | Non
 
 
 def describe_contact(ctx: RequestContext, *, InstanceId: str, ContactId: str) -> dict[str, Any]:
+    instance_id = instance_id_of(ctx, InstanceId)
     with ctx.store.read(ctx.scope) as tx:
-        instance = require_instance(ctx, tx, InstanceId)
-        contact = contact_in(ctx, tx, instance, ContactId)
-        attributes = tx.get_attributes(instance.id, contact.chain_root)
-    return {"Contact": views.contact(rules.as_seen(contact, ctx.now), attributes)}
+        # The hot path: one read. A contact's instance exists (deleting an instance deletes
+        # its contacts), so the instance is looked up only when something is wrong, to
+        # answer the same error, in the same order, as every other contact operation.
+        found = (tx.get_contact_and_attributes(instance_id, ContactId)
+                 if is_uuid(ContactId) else None)
+        if found is None or not rules.describable(found[0], ctx.now):
+            instance = require_instance(ctx, tx, InstanceId)
+            contact_in(ctx, tx, instance, ContactId)
+            raise ResourceNotFoundException(
+                f"Contact not found: {ContactId} (instance {instance.id})")
+    contact, attributes = found
+    return {"Contact": views.contact(rules.as_seen(rules.settle(contact, ctx.now), ctx.now),
+                                     attributes)}
 
 
 def start_outbound_voice_contact(

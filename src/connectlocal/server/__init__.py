@@ -1,1 +1,2 @@
-"""The HTTP door: an ASGI app over the dispatcher, served by uvicorn."""
+"""The HTTP door: an HTTP/1.1 protocol on uvloop and httptools over the dispatcher, and the
+admin endpoints."""

@@ -66,6 +66,15 @@ class Tx(ABC):
     def get_contact(self, instance_id: str, contact_id: str) -> Contact | None: ...
     @abstractmethod
     def put_contact(self, contact: Contact) -> None: ...
+    def put_contacts(self, contacts: list[Contact]) -> None:
+        """Many contacts at once (bulk loads); a backend may do it faster than one by one."""
+        for contact in contacts:
+            self.put_contact(contact)
+    @abstractmethod
+    def get_contact_and_attributes(
+        self, instance_id: str, contact_id: str
+    ) -> tuple[Contact, dict[str, str]] | None:
+        """A contact with its chain's attributes, in one read (DescribeContact's path)."""
     @abstractmethod
     def list_contacts(self, instance_id: str, initiated_from: datetime,
                       initiated_to: datetime) -> list[Contact]:

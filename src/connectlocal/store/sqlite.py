@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -20,6 +21,11 @@ from .codec import decode, encode
 
 R = TypeVar("R")
 SCHEMA_VERSION = "2"
+CLOCK_RECHECK = 0.25  # seconds a clock setting read from a file is trusted
+_PUT_CONTACT = (
+    "INSERT OR REPLACE INTO contacts "
+    "(account, region, instance_id, contact_id, initiated, association, chain, doc) "
+    "VALUES (?,?,?,?,?,?,?,?)")
 DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens")
 
 
@@ -95,14 +101,30 @@ class SqliteTx(Tx):
         return decode(Contact, row[0]) if row else None
 
     def put_contact(self, contact: Contact) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO contacts "
-            "(account, region, instance_id, contact_id, initiated, association, doc) "
-            "VALUES (?,?,?,?,?,?,?)",
-            (*self._key, contact.instance_id, contact.id,
-             contact.initiation_timestamp.timestamp(),
-             contact.contact_association_id or contact.id, encode(contact)),
-        )
+        self.db.execute(_PUT_CONTACT, self._contact_row(contact))
+
+    def put_contacts(self, contacts: list[Contact]) -> None:
+        self.db.executemany(_PUT_CONTACT, [self._contact_row(c) for c in contacts])
+
+    def _contact_row(self, contact: Contact) -> tuple[Any, ...]:
+        return (*self._key, contact.instance_id, contact.id,
+                contact.initiation_timestamp.timestamp(),
+                contact.contact_association_id or contact.id, contact.chain_root,
+                encode(contact))
+
+    def get_contact_and_attributes(
+        self, instance_id: str, contact_id: str
+    ) -> tuple[Contact, dict[str, str]] | None:
+        row = self.db.execute(
+            "SELECT c.doc, a.doc FROM contacts c LEFT JOIN attributes a ON "
+            "a.account=c.account AND a.region=c.region AND a.instance_id=c.instance_id "
+            "AND a.initial_id=c.chain WHERE c.account=? AND c.region=? AND c.instance_id=? "
+            "AND c.contact_id=?",
+            (*self._key, instance_id, contact_id),
+        ).fetchone()
+        if row is None:
+            return None
+        return decode(Contact, row[0]), (orjson.loads(row[1]) if row[1] else {})
 
     def list_contacts(self, instance_id: str, initiated_from: datetime,
                       initiated_to: datetime) -> list[Contact]:
@@ -178,6 +200,7 @@ class SqliteStore(Store):
         # Only this process can see a :memory: database, so its clock setting can live in
         # memory too (read on every request); a file may be shared by several processes.
         self._clock: ClockSetting | None = None
+        self._clock_seen: tuple[float, int, ClockSetting] | None = None
         if path == ":memory:":  # one database per connection: share the writer's
             self._reader, self._read_lock = self._db, self._lock
             self._clock = self.get_clock()
@@ -196,7 +219,16 @@ class SqliteStore(Store):
     @contextmanager
     def read(self, scope: Scope) -> Iterator[Tx]:
         with self._read_lock:
-            yield SqliteTx(self._reader, scope)
+            if self._reader is self._db:  # :memory: shares the writer connection
+                yield SqliteTx(self._reader, scope)
+                return
+            # One read transaction for all of a request's queries: a consistent snapshot, and
+            # the WAL read lock taken once instead of once per statement (bench/README.md).
+            self._reader.execute("BEGIN")
+            try:
+                yield SqliteTx(self._reader, scope)
+            finally:
+                self._reader.execute("COMMIT")
 
     @contextmanager
     def write(self, scope: Scope) -> Iterator[Tx]:
@@ -212,9 +244,23 @@ class SqliteStore(Store):
     def get_clock(self) -> ClockSetting:
         if self._clock is not None:
             return self._clock
+        # Read on every request. The setting changes when an admin call (in this process:
+        # set_clock updates the cache at once) or another process sharing the file moves it;
+        # the latter is noticed within CLOCK_RECHECK seconds through PRAGMA data_version, so a
+        # request does not pay for a query (bench/README.md).
+        now = time.monotonic()
+        seen = self._clock_seen
+        if seen is not None and now - seen[0] < CLOCK_RECHECK:
+            return seen[2]
         with self._read_lock:
+            version = self._reader.execute("PRAGMA data_version").fetchone()[0]
+            if seen is not None and seen[1] == version:
+                self._clock_seen = (now, version, seen[2])
+                return seen[2]
             row = self._reader.execute("SELECT value FROM meta WHERE key='clock'").fetchone()
-        return ClockSetting(**orjson.loads(row[0])) if row else ClockSetting()
+            setting = ClockSetting(**orjson.loads(row[0])) if row else ClockSetting()
+            self._clock_seen = (now, version, setting)
+            return setting
 
     def set_clock(self, setting: ClockSetting) -> None:
         value = orjson.dumps({"instant": setting.instant, "set_at": setting.set_at})
@@ -222,6 +268,7 @@ class SqliteStore(Store):
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('clock', ?)", (value.decode(),))
             if self._clock is not None:
                 self._clock = setting
+            self._clock_seen = None
 
     def reset(self) -> None:
         with self._lock:
@@ -236,6 +283,7 @@ class SqliteStore(Store):
             self._db.execute("COMMIT")
             if self._clock is not None:
                 self._clock = ClockSetting()
+            self._clock_seen = None
 
     def delete_contacts_initiated_before(self, cutoff: datetime) -> int:
         with self._lock:
@@ -264,8 +312,8 @@ class SqliteStore(Store):
 
 
 def _migrate(db: sqlite3.Connection) -> None:
-    """Brings a version 1 file to version 2: contacts get their association column, and
-    attributes move from each contact's document to their chain's row."""
+    """Brings a version 1 file to version 2: contacts get their association and chain
+    columns, and attributes move from each contact's document to their chain's row."""
     has_meta = db.execute(
         "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
     version = has_meta and db.execute(
@@ -274,6 +322,7 @@ def _migrate(db: sqlite3.Connection) -> None:
         return
     db.execute("BEGIN IMMEDIATE")
     db.execute("ALTER TABLE contacts ADD COLUMN association TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE contacts ADD COLUMN chain TEXT NOT NULL DEFAULT ''")
     db.execute("CREATE TABLE attributes (account TEXT NOT NULL, region TEXT NOT NULL, "
                "instance_id TEXT NOT NULL, initial_id TEXT NOT NULL, touched REAL NOT NULL, "
                "doc BLOB NOT NULL, PRIMARY KEY (account, region, instance_id, initial_id)) "
@@ -285,9 +334,9 @@ def _migrate(db: sqlite3.Connection) -> None:
         attributes = doc.pop("attributes", None) or {}
         doc.pop("next_contact_ids", None)
         root = doc.get("initial_contact_id") or contact_id
-        db.execute("UPDATE contacts SET association=?, doc=? WHERE account=? AND region=? "
-                   "AND instance_id=? AND contact_id=?",
-                   (doc.get("contact_association_id") or contact_id, orjson.dumps(doc),
+        db.execute("UPDATE contacts SET association=?, chain=?, doc=? WHERE account=? "
+                   "AND region=? AND instance_id=? AND contact_id=?",
+                   (doc.get("contact_association_id") or contact_id, root, orjson.dumps(doc),
                     account, region, instance_id, contact_id))
         if attributes:  # later contacts of a chain were copies: the newest wins
             db.execute("INSERT OR REPLACE INTO attributes VALUES (?,?,?,?,?,?)",

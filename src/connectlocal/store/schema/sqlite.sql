@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS contacts (
   instance_id TEXT NOT NULL,
   contact_id  TEXT NOT NULL,
   initiated   REAL NOT NULL,
-  association TEXT NOT NULL,
+  association TEXT NOT NULL,  -- ContactAssociationId: ListAssociatedContacts
+  chain       TEXT NOT NULL,  -- the InitialContactId its attributes are kept under
   doc         BLOB NOT NULL,
   PRIMARY KEY (account, region, instance_id, contact_id)
 ) WITHOUT ROWID;

@@ -1,0 +1,456 @@
+"""DescribeContact over HTTP under wrk, beside nginx (the ceiling) and moto_server (the peer),
+in one run (issue 6). Also the scaling run and the write paths.
+
+    .venv/bin/python bench/serve.py                  # 1,000,000 contacts, all three servers
+    .venv/bin/python bench/serve.py --scaling        # p50 and req/s at 10k and 1M (--huge: 10M)
+    .venv/bin/python bench/serve.py --writes         # StartTaskContact and CreateContact req/s
+
+wrk and nginx come from Debian's packages and are installed if missing (apt-get); moto_server
+from the ``bench`` extra (``make bench`` installs it). Stores are built once per size under
+``--work`` (default /tmp/connectlocal-bench) through the service's bulk path and reused.
+Results: bench/results/serve*.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from connectlocal import __version__
+from connectlocal.bulk import load_contacts, seed_instance
+from connectlocal.models import API, TASK, Contact, QueueInfo
+from connectlocal.service import Service
+from connectlocal.store import open_store
+from connectlocal.store.base import Scope
+
+HERE = Path(__file__).parent
+RESULTS = HERE / "results"
+SCOPE = Scope("123456789012", "us-east-1")
+AUTH = ("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261122/us-east-1/connect/aws4_request, "
+        "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64)
+LUA_GET = """
+local ids = {}
+for line in io.lines(os.getenv("BENCH_IDS")) do ids[#ids + 1] = line end
+local prefix = os.getenv("BENCH_PREFIX")
+local headers = {["Authorization"] = os.getenv("BENCH_AUTH"), ["X-Amz-Date"] = "20261122T000000Z"}
+request = function()
+  local path = prefix
+  if #ids > 0 then path = prefix .. ids[math.random(#ids)] end
+  return wrk.format("GET", path, headers)
+end
+"""
+LUA_PUT = """
+local headers = {["Authorization"] = os.getenv("BENCH_AUTH"), ["X-Amz-Date"] = "20261122T000000Z",
+                 ["Content-Type"] = "application/json"}
+local path, body = os.getenv("BENCH_PREFIX"), os.getenv("BENCH_BODY")
+request = function() return wrk.format("PUT", path, headers, body) end
+"""
+
+
+@dataclass
+class Run:
+    server: str
+    operation: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    cpu_seconds: float
+    rss_mb: float
+
+
+# ----------------------------------------------------------------------------- tools
+
+
+def ensure_tools(need_moto: bool) -> None:
+    missing = [pkg for tool, pkg in (("wrk", "wrk"), ("nginx", "nginx-light"))
+               if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists()]
+    if missing:
+        print(f"installing {', '.join(missing)} (apt-get)")
+        subprocess.run(["apt-get", "install", "-y", "-q", *missing], check=True,
+                       stdout=subprocess.DEVNULL)
+    if need_moto and _moto_server() is None:
+        sys.exit("moto_server is missing: `make bench` installs the bench extra")
+
+
+def _moto_server() -> str | None:
+    local = Path(sys.executable).with_name("moto_server")
+    return str(local) if local.exists() else None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_port(port: int, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except FileNotFoundError:
+            pass
+    return total / ticks
+
+
+def _rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return total / 1024
+
+
+def _family(pid: int) -> list[int]:
+    """The process and its children (nginx's workers)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    found = [int(c) for c in children.read_text().split()] if children.exists() else []
+    return [pid, *found]
+
+
+# ----------------------------------------------------------------------------- load
+
+
+def wrk(url: str, script: str, env: dict[str, str], args: argparse.Namespace,
+        pids: list[int], server: str, operation: str) -> Run:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script)
+    try:
+        before = _cpu_seconds(pids)
+        done = subprocess.run(
+            ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
+             "--latency", "-s", lua.name, url],
+            capture_output=True, text=True, env={**os.environ, **env}, check=True)
+        cpu = _cpu_seconds(pids) - before
+    finally:
+        os.unlink(lua.name)
+    out = done.stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_errors = re.search(r"Socket errors: .*", out)
+    if socket_errors:
+        print("  wrk:", socket_errors.group(0))
+    return Run(server, operation, rate, _percentile(out, "50%"), _percentile(out, "99%"),
+               int(errors.group(1)) if errors else 0, cpu, _rss_mb(pids))
+
+
+def _percentile(out: str, which: str) -> float:
+    found = re.search(rf"^\s+{re.escape(which)}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    if found is None:
+        return float("nan")
+    value, unit = float(found.group(1)), found.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+# ----------------------------------------------------------------------------- stores
+
+
+def build_store(path: Path, contacts: int) -> dict[str, Any]:
+    """A store with one instance and ``contacts`` contacts, made through the bulk path."""
+    meta = path.with_suffix(".json")
+    if path.exists() and meta.exists():
+        return json.loads(meta.read_text())  # type: ignore[no-any-return]
+    for stale in path.parent.glob(path.name + "*"):
+        stale.unlink()
+    print(f"building a store of {contacts:,} contacts in {path}")
+    service = Service(open_store(str(path)))
+    seeded = seed_instance(service, SCOPE, f"bench-{contacts}")
+    queue = seeded["queues"]["BasicQueue"]
+    rng = random.Random(contacts)
+    now = datetime.now(UTC)
+    base = f"{seeded['arn']}/contact/"
+    sample: list[str] = []
+
+    def generate() -> Iterator[Contact]:
+        for n in range(contacts):
+            contact_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            if n % max(1, contacts // 10_000) == 0:
+                sample.append(contact_id)
+            started = now - timedelta(seconds=rng.uniform(60, 60 * 86400))
+            yield Contact(id=contact_id, arn=base + contact_id, instance_id=seeded["id"],
+                          channel=TASK, initiation_method=API, initiation_timestamp=started,
+                          last_update_timestamp=started, contact_association_id=contact_id,
+                          name=f"bench task {n}", queue=QueueInfo(queue, started))
+
+    started_at = time.perf_counter()
+    loaded = load_contacts(service, SCOPE, seeded["id"], generate(), batch=20_000)
+    seconds = time.perf_counter() - started_at
+    service.store.close()
+    # Fold the WAL into the file, so the size is the store's.
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    ids = path.with_suffix(".ids")
+    ids.write_text("\n".join(sample) + "\n")
+    info = {"instance": seeded["id"], "flow": seeded["flows"]["Default inbound"],
+            "contacts": loaded.stored, "ids": str(ids), "load_seconds": seconds,
+            "bytes": _size(path), "bytes_per_contact": _size(path) / loaded.stored}
+    meta.write_text(json.dumps(info))
+    print(f"  {loaded.stored:,} contacts in {seconds:.1f} s "
+          f"({loaded.stored / seconds:,.0f}/s), {info['bytes_per_contact']:.0f} bytes each")
+    return info
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+
+
+# ----------------------------------------------------------------------------- servers
+
+
+@contextmanager
+def connectlocal(data: Path | str, extra: tuple[str, ...] = ()) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "connectlocal.cli", "serve", "--port", str(port), "--data",
+         str(data), *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_port(port)
+        yield f"http://127.0.0.1:{port}", proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@contextmanager
+def nginx(body: bytes) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    root = Path(tempfile.mkdtemp(prefix="bench-nginx-"))
+    root.chmod(0o755)  # nginx's workers run as an unprivileged user
+    (root / "contact.json").write_bytes(body)
+    (root / "contact.json").chmod(0o644)
+    conf = root / "nginx.conf"
+    conf.write_text(f"""
+worker_processes auto;
+daemon off;
+pid {root}/nginx.pid;
+error_log {root}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  default_type application/json;
+  keepalive_requests 1000000;
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{ root {root}; try_files /contact.json =404; }}
+  }}
+}}
+""")
+    proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(root)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_port(port)
+        yield f"http://127.0.0.1:{port}", proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def moto() -> Iterator[tuple[str, int]]:
+    port = free_port()
+    proc = subprocess.Popen([_moto_server() or "moto_server", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_port(port)
+        yield f"http://127.0.0.1:{port}", proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _describe_body(url: str, info: dict[str, Any]) -> bytes:
+    import urllib.request
+
+    contact = Path(info["ids"]).read_text().split()[0]
+    request = urllib.request.Request(f"{url}/contacts/{info['instance']}/{contact}",
+                                     headers={"Authorization": AUTH})
+    with urllib.request.urlopen(request) as response:
+        return response.read()  # type: ignore[no-any-return]
+
+
+# ----------------------------------------------------------------------------- runs
+
+
+def main_run(args: argparse.Namespace) -> dict[str, Any]:
+    info = build_store(Path(args.work) / f"contacts-{args.contacts}.db", args.contacts)
+    env = {"BENCH_IDS": info["ids"], "BENCH_AUTH": AUTH,
+           "BENCH_PREFIX": f"/contacts/{info['instance']}/"}
+    runs: list[Run] = []
+    with connectlocal(Path(args.work) / f"contacts-{args.contacts}.db",
+                      tuple(args.serve_args)) as (url, pid):
+        body = _describe_body(url, info)
+        print(f"connectlocal DescribeContact ({len(body)} bytes)")
+        runs.append(wrk(url, LUA_GET, env, args, [pid], "connectlocal", "DescribeContact"))
+    with nginx(body) as (url, pid):
+        print("nginx static file of the same size")
+        empty = Path(args.work) / "no-ids"
+        empty.write_text("")
+        runs.append(wrk(url, LUA_GET, {**env, "BENCH_IDS": str(empty), "BENCH_PREFIX": "/"},
+                        args, _family(pid), "nginx", "static file"))
+    if not args.no_moto:
+        with moto() as (url, pid):
+            import boto3
+
+            client = boto3.client("connect", endpoint_url=url, region_name="us-east-1",
+                                  aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="x")
+            instance = client.create_instance(
+                IdentityManagementType="CONNECT_MANAGED", InstanceAlias="bench",
+                InboundCallsEnabled=True, OutboundCallsEnabled=True)["Id"]
+            print("moto_server DescribeInstance")
+            empty = Path(args.work) / "no-ids"
+            runs.append(wrk(url, LUA_GET, {**env, "BENCH_IDS": str(empty),
+                                           "BENCH_PREFIX": f"/instance/{instance}"},
+                            args, [pid], "moto_server", "DescribeInstance"))
+    ours = runs[0]
+    by = {r.server: r for r in runs}
+    return {
+        "contacts": info["contacts"], "bytes_per_contact": info["bytes_per_contact"],
+        "response_bytes": len(body), "runs": [asdict(r) for r in runs],
+        "ratio_to_nginx": ours.requests_per_second / by["nginx"].requests_per_second,
+        "ratio_to_moto": (ours.requests_per_second / by["moto_server"].requests_per_second
+                          if "moto_server" in by else None),
+    }
+
+
+def scaling_run(args: argparse.Namespace) -> dict[str, Any]:
+    sizes = [10_000, 1_000_000] + ([10_000_000] if args.huge else [])
+    rows = []
+    for size in sizes:
+        path = Path(args.work) / f"contacts-{size}.db"
+        info = build_store(path, size)
+        env = {"BENCH_IDS": info["ids"], "BENCH_AUTH": AUTH,
+               "BENCH_PREFIX": f"/contacts/{info['instance']}/"}
+        with connectlocal(path, tuple(args.serve_args)) as (url, pid):
+            print(f"connectlocal DescribeContact, {size:,} contacts")
+            run = wrk(url, LUA_GET, env, args, [pid], "connectlocal", "DescribeContact")
+        rows.append({"contacts": size, "bytes_per_contact": info["bytes_per_contact"],
+                     "store_bytes": info["bytes"], "load_per_second":
+                     info["contacts"] / info["load_seconds"], **asdict(run)})
+    return {"rows": rows, "p50_ratio_largest_to_smallest": rows[-1]["p50_ms"] / rows[0]["p50_ms"]}
+
+
+def writes_run(args: argparse.Namespace) -> dict[str, Any]:
+    rows = []
+    for operation, path, body in (
+            ("StartTaskContact", "/contact/task", {"Name": "bench"}),
+            ("CreateContact", "/contact/create-contact",
+             {"Channel": "TASK", "InitiationMethod": "API", "Name": "bench"})):
+        with tempfile.TemporaryDirectory() as tmp:
+            data = Path(tmp) / "w.db"
+            service = Service(open_store(str(data)))
+            seeded = seed_instance(service, SCOPE, "bench-writes")
+            service.store.close()
+            document = {"InstanceId": seeded["id"], **body}
+            if operation == "StartTaskContact":
+                document["ContactFlowId"] = seeded["flows"]["Default inbound"]
+            with connectlocal(data, tuple(args.serve_args)) as (url, pid):
+                print(f"connectlocal {operation} (a durable write each)")
+                run = wrk(url, LUA_PUT, {"BENCH_AUTH": AUTH, "BENCH_PREFIX": path,
+                                         "BENCH_BODY": json.dumps(document)},
+                          args, [pid], "connectlocal", operation)
+            rows.append(asdict(run))
+    return {"rows": rows}
+
+
+def _table(result: dict[str, Any], kind: str) -> str:
+    if kind == "serve":
+        lines = ["| server | operation | req/s | p50 ms | p99 ms | non-2xx | server CPU s | "
+                 "RSS MB |", "|---|---|---|---|---|---|---|---|"]
+        for r in result["runs"]:
+            lines.append(f"| {r['server']} | {r['operation']} | {r['requests_per_second']:,.0f} "
+                         f"| {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | "
+                         f"{r['cpu_seconds']:.1f} | {r['rss_mb']:.0f} |")
+        moto_ratio = result["ratio_to_moto"]
+        lines += ["", f"{result['contacts']:,} contacts stored ({result['bytes_per_contact']:.0f}"
+                  f" bytes each); connectlocal / nginx **{result['ratio_to_nginx']:.2f}x**"
+                  + (f", connectlocal / moto **{moto_ratio:.0f}x**" if moto_ratio else "")
+                  + f"; response {result['response_bytes']} bytes."]
+        return "\n".join(lines)
+    if kind == "scaling":
+        lines = ["| contacts | req/s | p50 ms | p99 ms | bytes/contact | bulk load/s | RSS MB |",
+                 "|---|---|---|---|---|---|---|"]
+        for r in result["rows"]:
+            lines.append(f"| {r['contacts']:,} | {r['requests_per_second']:,.0f} | "
+                         f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['bytes_per_contact']:.0f} "
+                         f"| {r['load_per_second']:,.0f} | {r['rss_mb']:.0f} |")
+        lines += ["", f"p50 at the largest / p50 at the smallest: "
+                  f"**{result['p50_ratio_largest_to_smallest']:.2f}x**"]
+        return "\n".join(lines)
+    lines = ["| operation | req/s | p50 ms | p99 ms | non-2xx |", "|---|---|---|---|---|"]
+    for r in result["rows"]:
+        lines.append(f"| {r['operation']} | {r['requests_per_second']:,.0f} | {r['p50_ms']:.2f} "
+                     f"| {r['p99_ms']:.2f} | {r['errors']} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per run")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--work", default=os.path.join(tempfile.gettempdir(),
+                                                       "connectlocal-bench"))
+    parser.add_argument("--scaling", action="store_true")
+    parser.add_argument("--huge", action="store_true", help="add 10M contacts to --scaling")
+    parser.add_argument("--writes", action="store_true")
+    parser.add_argument("--no-moto", action="store_true")
+    parser.add_argument("--serve-args", nargs=argparse.REMAINDER, default=[],
+                        help="extra arguments for connectlocal serve (last)")
+    args = parser.parse_args()
+    Path(args.work).mkdir(parents=True, exist_ok=True)
+    ensure_tools(need_moto=not (args.no_moto or args.scaling or args.writes))
+    kind = "scaling" if args.scaling else "writes" if args.writes else "serve"
+    result = (scaling_run if args.scaling else writes_run if args.writes else main_run)(args)
+    result["meta"] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "connectlocal": __version__, "python": platform.python_version(),
+        "cpus": os.cpu_count(), "wrk": f"-t{args.threads} -c{args.connections} "
+                                       f"-d{args.duration}s", "serve_args": args.serve_args}
+    RESULTS.mkdir(exist_ok=True)
+    name = {"serve": "serve", "scaling": "serve_scaling", "writes": "serve_writes"}[kind]
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    table = _table(result, kind)
+    (RESULTS / f"{name}.md").write_text(table + "\n")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
