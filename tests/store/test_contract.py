@@ -93,6 +93,7 @@ def test_delete_instance_removes_its_contacts(store: Store) -> None:
 def test_sweep_deletes_by_initiation(store: Store) -> None:
     old = T0 - timedelta(days=800)
     with store.write(HERE) as tx:
+        tx.put_instance(_instance())
         tx.put_contact(_contact("old", old))
         tx.put_contact(_contact("new", T0))
         tx.put_attributes("i-1", "old", {"gone": "yes"}, old)

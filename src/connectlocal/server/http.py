@@ -33,6 +33,7 @@ SWEEP_SECONDS = 60.0
 MAX_BODY = 10 * 1024 * 1024  # far above any Connect request; refuses a runaway upload
 MAX_PIPELINED = 64  # stop reading a connection this many answers behind
 _REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
+_STATUS_LINES = {code: b"HTTP/1.1 %d %s\r\n" % (code, reason) for code, reason in _REASONS.items()}
 
 
 class _Date:
@@ -51,14 +52,17 @@ class _Date:
 
 
 def encode_response(response: Response, keep_alive: bool, head: bool, date: bytes) -> bytes:
-    reason = _REASONS.get(response.status, b"Unknown")
-    lines = [b"HTTP/1.1 %d %s" % (response.status, reason), b"date: " + date]
-    lines += [f"{k}: {v}".encode("latin-1") for k, v in response.headers]
-    lines.append(b"content-length: %d" % len(response.body))
+    parts = [_STATUS_LINES.get(response.status) or b"HTTP/1.1 %d %s\r\n" % (
+        response.status, _REASONS.get(response.status, b"Unknown")), b"date: ", date]
+    for name, value in response.headers:
+        parts.append(f"\r\n{name}: {value}".encode("latin-1"))
+    parts.append(b"\r\ncontent-length: %d\r\n" % len(response.body))
     if not keep_alive:
-        lines.append(b"connection: close")
-    head_bytes = b"\r\n".join(lines) + b"\r\n\r\n"
-    return head_bytes if head else head_bytes + response.body
+        parts.append(b"connection: close\r\n")
+    parts.append(b"\r\n")
+    if not head:
+        parts.append(response.body)
+    return b"".join(parts)
 
 
 class Handler:

@@ -116,8 +116,8 @@ class Store(ABC):
 
     @abstractmethod
     def delete_contacts_initiated_before(self, cutoff: datetime) -> int:
-        """Removes contacts (and chains' attributes) past retention, in every scope;
-        returns how many contacts."""
+        """Removes the contacts of every instance, in every scope, initiated before
+        ``cutoff``, and chains' attributes untouched since; returns how many contacts."""
 
     @abstractmethod
     def count_contacts(self) -> int: ...

@@ -21,6 +21,8 @@ from .codec import decode, encode
 
 R = TypeVar("R")
 SCHEMA_VERSION = "2"
+WRITER_CACHE_KIB = 64 * 1024
+READER_CACHE_KIB = 32 * 1024
 CLOCK_RECHECK = 0.25  # seconds a clock setting read from a file is trusted
 _PUT_CONTACT = (
     "INSERT OR REPLACE INTO contacts "
@@ -188,7 +190,7 @@ class SqliteStore(Store):
         # A writer connection and, for a file, a reader connection, each behind its own lock:
         # in WAL mode readers see every committed write and never wait for a writer's fsync.
         # The server reads on its event loop and writes from worker threads.
-        self._db = self._connect(path)
+        self._db = self._connect(path, WRITER_CACHE_KIB)
         self._lock = threading.RLock()
         schema = resources.files("connectlocal.store").joinpath("schema/sqlite.sql").read_text()
         with self._lock:
@@ -205,11 +207,15 @@ class SqliteStore(Store):
             self._reader, self._read_lock = self._db, self._lock
             self._clock = self.get_clock()
         else:
-            self._reader, self._read_lock = self._connect(path), threading.RLock()
+            self._reader, self._read_lock = (self._connect(path, READER_CACHE_KIB),
+                                             threading.RLock())
 
     @staticmethod
-    def _connect(path: str) -> sqlite3.Connection:
+    def _connect(path: str, cache_kib: int) -> sqlite3.Connection:
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # Page caches: random UUID keys touch pages all over the B-trees; SQLite's default of
+        # 2 MiB makes bulk loads I/O-bound (bench/README.md). Bounded, for the RSS budget.
+        db.execute(f"PRAGMA cache_size=-{cache_kib}")
         db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on disk before the client is answered (survives power loss too).
         db.execute("PRAGMA synchronous=FULL")
@@ -289,15 +295,21 @@ class SqliteStore(Store):
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                cursor = self._db.execute("DELETE FROM contacts WHERE initiated < ?",
-                                          (cutoff.timestamp(),))
+                # Per instance, along the (account, region, instance, initiated) index.
+                removed = 0
+                owners = self._db.execute(
+                    "SELECT account, region, instance_id FROM instances").fetchall()
+                for owner in owners:
+                    removed += self._db.execute(
+                        "DELETE FROM contacts WHERE account=? AND region=? AND instance_id=? "
+                        "AND initiated < ?", (*owner, cutoff.timestamp())).rowcount
                 self._db.execute("DELETE FROM attributes WHERE touched < ?",
                                  (cutoff.timestamp(),))
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
-            return cursor.rowcount
+            return removed
 
     def count_contacts(self) -> int:
         with self._lock:
