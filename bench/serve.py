@@ -317,7 +317,8 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
                       tuple(args.serve_args)) as (url, pid):
         body = _describe_body(url, info)
         print(f"connectlocal DescribeContact ({len(body)} bytes)")
-        runs.append(wrk(url, LUA_GET, env, args, [pid], "connectlocal", "DescribeContact"))
+        runs.append(wrk(url, LUA_GET, env, args, _family(pid), "connectlocal",
+                        "DescribeContact"))
     with nginx(body) as (url, pid):
         print("nginx static file of the same size")
         empty = Path(args.work) / "no-ids"
@@ -359,7 +360,7 @@ def scaling_run(args: argparse.Namespace) -> dict[str, Any]:
                "BENCH_PREFIX": f"/contacts/{info['instance']}/"}
         with connectlocal(path, tuple(args.serve_args)) as (url, pid):
             print(f"connectlocal DescribeContact, {size:,} contacts")
-            run = wrk(url, LUA_GET, env, args, [pid], "connectlocal", "DescribeContact")
+            run = wrk(url, LUA_GET, env, args, _family(pid), "connectlocal", "DescribeContact")
         rows.append({"contacts": size, "bytes_per_contact": info["bytes_per_contact"],
                      "store_bytes": info["bytes"], "load_per_second":
                      info["contacts"] / info["load_seconds"], **asdict(run)})
@@ -384,7 +385,7 @@ def writes_run(args: argparse.Namespace) -> dict[str, Any]:
                 print(f"connectlocal {operation} (a durable write each)")
                 run = wrk(url, LUA_PUT, {"BENCH_AUTH": AUTH, "BENCH_PREFIX": path,
                                          "BENCH_BODY": json.dumps(document)},
-                          args, [pid], "connectlocal", operation)
+                          args, _family(pid), "connectlocal", operation)
             rows.append(asdict(run))
     return {"rows": rows}
 

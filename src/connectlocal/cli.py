@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import socket
 import sys
 from collections.abc import Sequence
@@ -40,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--accounts", default=_env("ACCOUNTS", ""),
                        help="access key to account mapping, KEY=ACCOUNT,... "
                             "(CONNECTLOCAL_ACCOUNTS; default: every key is 123456789012)")
+    serve.add_argument("--workers", type=int, default=int(_env("WORKERS", "1") or 1),
+                       help="processes answering on the port (CONNECTLOCAL_WORKERS; default 1; "
+                            "more than 1 needs a file store)")
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "warning"),
                        choices=["debug", "info", "warning", "error"],
                        help="(CONNECTLOCAL_LOG_LEVEL; default warning)")
@@ -100,11 +105,13 @@ def serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"connectlocal: {exc}", file=sys.stderr)
         return 2
+    if args.workers < 1 or (args.workers > 1 and args.data == ":memory:"):
+        print("connectlocal: --workers must be 1 or more, and more than 1 needs a file store "
+              "(each process opens it; :memory: belongs to one process)", file=sys.stderr)
+        return 2
     store = open_store(args.data)
-    service = Service(store, accounts=accounts)
     # "The system clock unless set": a restart without --clock runs on the system clock.
-    service.set_clock(clock)
-    dispatcher = Dispatcher(service)
+    Service(store, accounts=accounts).set_clock(clock)
 
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -118,15 +125,44 @@ def serve(args: argparse.Namespace) -> int:
     sock.listen(2048)
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
-    # Connections wait in the listen backlog until the loop accepts them, so the URL is
-    # usable from the moment it is printed.
+    # Connections wait in the listen backlog until a loop accepts them, so the URL is usable
+    # from the moment it is printed.
     print(f"connectlocal {__version__} listening on http://{host}:{port} "
-          f"(store: {store.name} {store.location})", flush=True)
-    try:
-        run(dispatcher, sock)
-    finally:
-        store.close()
-    return 0
+          f"(store: {store.name} {store.location}"
+          + (f", {args.workers} workers" if args.workers > 1 else "") + ")", flush=True)
+    if args.workers == 1:
+        try:
+            run(Dispatcher(Service(store, accounts=accounts)), sock)
+        finally:
+            store.close()
+        return 0
+    # Pre-fork: every worker accepts on the same socket and opens the store itself.
+    store.close()
+    children = []
+    for _ in range(args.workers):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child (tests drive it end to end)
+            worker_store = open_store(args.data)
+            try:
+                run(Dispatcher(Service(worker_store, accounts=accounts)), sock)
+            finally:
+                worker_store.close()
+            os._exit(0)
+        children.append(pid)
+    sock.close()
+
+    def forward(signum: int, _: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    status = 0
+    for child in children:
+        _, code = os.waitpid(child, 0)
+        status = status or os.waitstatus_to_exitcode(code)
+    return 0 if status in (0, -signal.SIGTERM, -signal.SIGINT) else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
