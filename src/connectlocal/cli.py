@@ -1,4 +1,5 @@
-"""The ``connectlocal`` command: ``serve`` (and, as they arrive, import, export, simulate)."""
+"""The ``connectlocal`` command: ``serve``, ``import`` and ``export`` (contact trace records),
+``coverage``."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .protocol.timestamps import parse_iso
+
+if TYPE_CHECKING:
+    from .service import Service
 
 DEFAULT_PORT = 4599
 DEFAULT_DATA = os.path.join(".connectlocal", "connect.db")
@@ -45,9 +50,41 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=int(_env("WORKERS", "1") or 1),
                        help="processes answering on the port (CONNECTLOCAL_WORKERS; default 1; "
                             "more than 1 needs a file store)")
+    serve.add_argument("--ctr-file", default=_env("CTR_FILE"), metavar="PATH",
+                       help="append the CTR of each contact that ends (and of each change "
+                            "after that) to this JSON Lines file (CONNECTLOCAL_CTR_FILE)")
+    serve.add_argument("--ctr-webhook", default=_env("CTR_WEBHOOK"), metavar="URL",
+                       help="POST each such CTR to this URL, retried with backoff "
+                            "(CONNECTLOCAL_CTR_WEBHOOK)")
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "warning"),
                        choices=["debug", "info", "warning", "error"],
                        help="(CONNECTLOCAL_LOG_LEVEL; default warning)")
+    load = commands.add_parser(
+        "import", help="import contact trace records (CTRs) into a store or a running server",
+        description="Reads CTRs from files and directories (.gz too; - is stdin): a JSON array, "
+                    "one object, JSON Lines, or Firehose's objects with no separator. Records of "
+                    "one contact merge, the newest LastUpdateTimestamp winning. Exits 1 when a "
+                    "record was skipped.")
+    load.add_argument("paths", nargs="+", metavar="PATH")
+    load.add_argument("--data", default=_env("DATA", DEFAULT_DATA),
+                      help=f"the store to import into (default {DEFAULT_DATA})")
+    load.add_argument("--endpoint", metavar="URL",
+                      help="import into the connectlocal server at URL instead of --data")
+    load.add_argument("--keep-past-retention", action="store_true",
+                      help="store records older than 24 months at the service clock too "
+                           "(they show only while the clock is set back within retention)")
+    load.add_argument("--quiet", action="store_true", help="no progress bar")
+    dump = commands.add_parser(
+        "export", help="write an instance's contacts as CTR JSON Lines",
+        description="Contacts within retention at the service clock, oldest first; "
+                    "export -> import into an empty store -> describe gives the same contacts.")
+    dump.add_argument("--instance-id", required=True)
+    dump.add_argument("--account", default="123456789012")
+    dump.add_argument("--region", default="us-east-1")
+    dump.add_argument("--since", help="ISO 8601: contacts initiated at or after")
+    dump.add_argument("--until", help="ISO 8601: contacts initiated at or before")
+    dump.add_argument("--data", default=_env("DATA", DEFAULT_DATA))
+    dump.add_argument("--output", "-o", default="-", help="file (default: standard output)")
     coverage = commands.add_parser(
         "coverage", help="print the implemented operations as a markdown table")
     coverage.add_argument("--readme", metavar="PATH",
@@ -92,8 +129,6 @@ def coverage(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from .dispatch import Dispatcher
-    from .server.http import run
     from .service import Accounts, Service
     from .store import open_store
 
@@ -132,7 +167,7 @@ def serve(args: argparse.Namespace) -> int:
           + (f", {args.workers} workers" if args.workers > 1 else "") + ")", flush=True)
     if args.workers == 1:
         try:
-            run(Dispatcher(Service(store, accounts=accounts)), sock)
+            _run_worker(Service(store, accounts=accounts), sock, args)
         finally:
             store.close()
         return 0
@@ -144,7 +179,7 @@ def serve(args: argparse.Namespace) -> int:
         if pid == 0:  # pragma: no cover - runs in the child (tests drive it end to end)
             worker_store = open_store(args.data)
             try:
-                run(Dispatcher(Service(worker_store, accounts=accounts)), sock)
+                _run_worker(Service(worker_store, accounts=accounts), sock, args)
             finally:
                 worker_store.close()
             os._exit(0)
@@ -165,10 +200,157 @@ def serve(args: argparse.Namespace) -> int:
     return 0 if status in (0, -signal.SIGTERM, -signal.SIGINT) else 1
 
 
+def _run_worker(service: Service, sock: socket.socket, args: argparse.Namespace) -> None:
+    from .dispatch import Dispatcher
+    from .server.http import run
+    from .stream import CtrStream
+
+    stream = None
+    if args.ctr_file or args.ctr_webhook:
+        stream = CtrStream(service, args.ctr_file, args.ctr_webhook).start()
+    try:
+        run(Dispatcher(service), sock)
+    finally:
+        if stream is not None:
+            stream.stop()
+
+
+def import_records(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from .ctrfiles import Counts
+
+    console = Console(stderr=True, soft_wrap=True)  # messages stay whole lines in logs
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                        TextColumn("{task.completed:,} records"), TimeElapsedColumn(),
+                        console=console, disable=args.quiet or not console.is_terminal)
+    with progress:
+        task = progress.add_task("importing", total=None)
+
+        def advance(n: int) -> None:
+            progress.advance(task, n)
+
+        try:
+            counts = (_import_remote(args, advance) if args.endpoint
+                      else _import_local(args, advance))
+        except (OSError, ValueError) as exc:
+            console.print(f"connectlocal: {exc}")
+            return 2
+    assert isinstance(counts, Counts)
+    for problem in counts.problems[:50]:
+        console.print(f"skipped {problem}", markup=False, highlight=False)
+    if len(counts.problems) > 50:
+        console.print(f"... and {len(counts.problems) - 50} more skipped records")
+    table = Table(title="contact trace records")
+    for column in ("imported", "merged", "skipped", "past retention"):
+        table.add_column(column, justify="right")
+    table.add_row(f"{counts.imported:,}", f"{counts.merged:,}", f"{counts.skipped:,}",
+                  f"{counts.past_retention:,}")
+    console.print(table)
+    if counts.past_retention:
+        what = ("stored, shown while the service clock is within 24 months of them"
+                if args.keep_past_retention else "not stored (--keep-past-retention stores them)")
+        console.print(f"{counts.past_retention:,} records are older than the 24-month "
+                      f"retention at the service clock: {what}. `serve --clock <an instant "
+                      "within 24 months of them>` shows them.")
+    return 1 if counts.skipped else 0
+
+
+def _import_local(args: argparse.Namespace, advance: Callable[[int], None]) -> object:
+    from .ctrfiles import import_paths
+    from .service import Service
+    from .store import open_store
+
+    store = open_store(args.data)
+    try:
+        return import_paths(Service(store), args.paths, args.keep_past_retention, advance)
+    finally:
+        store.close()
+
+
+def _import_remote(args: argparse.Namespace, advance: Callable[[int], None]) -> object:
+    """Reads the files here and sends their records to the server's admin endpoint."""
+    import urllib.request
+
+    import orjson
+
+    from .ctrfiles import BATCH, Counts, Problem, expand, open_text, records
+
+    counts = Counts()
+    url = args.endpoint.rstrip("/") + "/_connectlocal/ctr"
+
+    def send(chunk: list[list[object]]) -> None:
+        body = orjson.dumps({"keep_past_retention": args.keep_past_retention,
+                             "records": chunk})
+        request = urllib.request.Request(url, data=body, method="POST",
+                                         headers={"content-type": "application/json"})
+        with urllib.request.urlopen(request, timeout=600) as response:
+            answer = orjson.loads(response.read())
+        part = Counts(answer["imported"], answer["merged"], answer["skipped"],
+                      answer["past_retention"])
+        part.problems = [Problem(*p.split(": ", 2)) for p in answer["problems"]]
+        counts.add(part)
+        advance(len(chunk))
+
+    chunk: list[list[object]] = []
+    for path in expand(args.paths):
+        source = "stdin" if path == "-" else path
+        with open_text(path) as handle:
+            data = handle.read()
+        for position, item in records(data, source):
+            if isinstance(item, Problem):
+                counts.skipped += 1
+                counts.problems.append(item)
+                continue
+            chunk.append([source, position, item])
+            if len(chunk) >= BATCH:
+                send(chunk)
+                chunk = []
+    if chunk:
+        send(chunk)
+    return counts
+
+
+def export_records(args: argparse.Namespace) -> int:
+    from .ctrfiles import export
+    from .service import Service
+    from .store import open_store
+    from .store.base import Scope
+
+    try:
+        since = parse_iso(args.since) if args.since else None
+        until = parse_iso(args.until) if args.until else None
+    except ValueError as exc:
+        print(f"connectlocal: {exc}", file=sys.stderr)
+        return 2
+    store = open_store(args.data)
+    try:
+        out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")  # noqa: SIM115
+        try:
+            count = export(Service(store), Scope(args.account, args.region), args.instance_id,
+                           out, since, until)
+        finally:
+            if out is not sys.stdout.buffer:
+                out.close()
+    except LookupError as exc:
+        print(f"connectlocal: {exc.args[0]}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"exported {count:,} contacts", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "import":
+        return import_records(args)
+    if args.command == "export":
+        return export_records(args)
     if args.command == "coverage":
         return coverage(args)
     return 2  # pragma: no cover - argparse requires a command

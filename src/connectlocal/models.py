@@ -159,6 +159,27 @@ class AgentInfo:
     agent_id: str
     connected_to_agent_timestamp: datetime | None = None
     accepted_by_agent_timestamp: datetime | None = None
+    # Level1..Level5 → the hierarchy group's ARN
+    hierarchy_groups: dict[str, str] = field(default_factory=dict)
+    after_contact_work_start: datetime | None = None
+    after_contact_work_end: datetime | None = None
+    after_contact_work_seconds: int | None = None
+
+
+@dataclass
+class Recording:
+    """One recording of the contact (RecordingInfo), as a CTR's Recordings lists it."""
+
+    location: str | None = None
+    storage_type: str | None = None
+    media_stream_type: str | None = None
+    participant_type: str | None = None
+    status: str | None = None
+    deletion_reason: str | None = None
+    fragment_start: str | None = None
+    fragment_stop: str | None = None
+    start: datetime | None = None
+    stop: datetime | None = None
 
 
 @dataclass
@@ -175,8 +196,8 @@ class NextContact:
     """A contact that followed this one (a transfer), as NextContacts lists it."""
 
     contact_id: str
-    initiation_timestamp: datetime
-    target_type: str  # QUEUE or USER: what the contact was transferred to
+    initiation_timestamp: datetime | None = None
+    target_type: str | None = None  # QUEUE or USER: what the contact was transferred to
 
 
 @dataclass
@@ -223,6 +244,9 @@ class Contact:
     last_resumed_timestamp: datetime | None = None
     # Caller data of UpdateContact kept as given.
     additional_email_recipients: dict[str, Any] | None = None
+    # What only imported contact records carry (this service records no media).
+    recordings: list[Recording] = field(default_factory=list)
+    answering_machine_detection_status: str | None = None
 
     @property
     def active(self) -> bool:

@@ -8,12 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from .models import (
+    AgentInfo,
     Contact,
     ContactFlow,
     Endpoint,
     HoursOfOperation,
     Instance,
     Queue,
+    Recording,
     Reference,
     RoutingProfile,
     SecurityProfile,
@@ -180,6 +182,34 @@ def _queue_info(c: Contact) -> Shape | None:
     return {"Id": c.queue.queue_id, "EnqueueTimestamp": c.queue.enqueue_timestamp}
 
 
+def _agent_info(a: AgentInfo) -> Shape:
+    return {
+        "Id": a.agent_id,
+        "ConnectedToAgentTimestamp": a.connected_to_agent_timestamp,
+        "AcceptedByAgentTimestamp": a.accepted_by_agent_timestamp,
+        "HierarchyGroups": {level: {"Arn": arn}
+                            for level, arn in a.hierarchy_groups.items()} or None,
+        "AfterContactWorkStartTimestamp": a.after_contact_work_start,
+        "AfterContactWorkEndTimestamp": a.after_contact_work_end,
+        "AfterContactWorkDuration": a.after_contact_work_seconds,
+    }
+
+
+def _recording(r: Recording) -> Shape:
+    return {
+        "StorageType": r.storage_type,
+        "Location": r.location,
+        "MediaStreamType": r.media_stream_type,
+        "ParticipantType": r.participant_type,
+        "FragmentStartNumber": r.fragment_start,
+        "FragmentStopNumber": r.fragment_stop,
+        "StartTimestamp": r.start,
+        "StopTimestamp": r.stop,
+        "Status": r.status,
+        "DeletionReason": r.deletion_reason,
+    }
+
+
 def contact(c: Contact, attributes: dict[str, str]) -> Shape:
     """The Contact shape as DescribeContact returns it: every member the contact has;
     ``attributes`` are its chain's."""
@@ -195,14 +225,7 @@ def contact(c: Contact, attributes: dict[str, str]) -> Shape:
         "Description": c.description,
         "Channel": c.channel,
         "QueueInfo": _queue_info(c),
-        "AgentInfo": (
-            {
-                "Id": c.agent.agent_id,
-                "ConnectedToAgentTimestamp": c.agent.connected_to_agent_timestamp,
-                "AcceptedByAgentTimestamp": c.agent.accepted_by_agent_timestamp,
-            }
-            if c.agent else None
-        ),
+        "AgentInfo": _agent_info(c.agent) if c.agent else None,
         "InitiationTimestamp": c.initiation_timestamp,
         "DisconnectTimestamp": c.disconnect_timestamp,
         "LastUpdateTimestamp": c.last_update_timestamp,
@@ -223,6 +246,8 @@ def contact(c: Contact, attributes: dict[str, str]) -> Shape:
         "SegmentAttributes": c.segment_attributes or None,
         "DisconnectReason": c.disconnect_reason,
         "Campaign": {"CampaignId": c.campaign_id} if c.campaign_id else None,
+        "AnsweringMachineDetectionStatus": c.answering_machine_detection_status,
+        "Recordings": [_recording(r) for r in c.recordings] or None,
         # NextContactType has one value, QUICK_CONNECT: a transfer to a queue or an agent is
         # listed as one, its QuickConnectType telling which.
         "NextContacts": [

@@ -4,6 +4,8 @@
     GET  /_connectlocal/clock   → {"now", "set", "ticking"}
     POST /_connectlocal/clock   ← {"now": ISO8601 | null, "ticking": bool} | {"advance_seconds": N}
     POST /_connectlocal/reset   → {"status": "reset"}: every account's data gone, system clock
+    POST /_connectlocal/ctr     ← {"records": [[source, position, record], ...],
+                                   "keep_past_retention": bool} → the import's counts
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class Admin:
             ("GET", "clock"): self.clock,
             ("POST", "clock"): self.set_clock,
             ("POST", "reset"): self.reset,
+            ("POST", "ctr"): self.import_records,
         }
 
     def __call__(self, request: HttpRequest) -> Response:
@@ -109,3 +112,18 @@ class Admin:
         self.service.store.reset()
         log.info("store reset")
         return {"status": "reset"}
+
+    def import_records(self, request: HttpRequest) -> dict[str, Any]:
+        """CTRs into the running server (``connectlocal import --endpoint``)."""
+        from ..ctrfiles import Importer
+
+        try:
+            body = orjson.loads(request.body or b"{}")
+        except orjson.JSONDecodeError as exc:
+            raise AdminError(400, f"The body is not JSON: {exc}") from None
+        items = body.get("records") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not all(
+                isinstance(i, list) and len(i) == 3 for i in items):
+            raise AdminError(400, 'Send {"records": [[source, position, record], ...]}')
+        importer = Importer(self.service, bool(body.get("keep_past_retention")))
+        return importer.load((str(s), str(p), r) for s, p, r in items).as_dict()

@@ -8,6 +8,7 @@ without an exception. Nothing above ``store/`` knows SQL or which backend is in 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -76,6 +77,9 @@ class Tx(ABC):
     ) -> tuple[Contact, dict[str, str]] | None:
         """A contact with its chain's attributes, in one read (DescribeContact's path)."""
     @abstractmethod
+    def last_updates(self, instance_id: str, contact_ids: list[str]) -> dict[str, datetime]:
+        """The stored LastUpdateTimestamp of each of these contacts that exists."""
+    @abstractmethod
     def list_contacts(self, instance_id: str, initiated_from: datetime,
                       initiated_to: datetime) -> list[Contact]:
         """The instance's contacts initiated within [from, to], in no particular order."""
@@ -91,6 +95,11 @@ class Tx(ABC):
                        attributes: dict[str, str], touched: datetime) -> None:
         """Replaces the chain's attributes; ``touched`` (the newest initiation of a contact
         using them) only moves forward, and the retention sweep reads it."""
+    def put_many_attributes(self, instance_id: str,
+                            rows: list[tuple[str, dict[str, str], datetime]]) -> None:
+        """``put_attributes`` for many chains at once (bulk loads)."""
+        for initial_contact_id, attributes, touched in rows:
+            self.put_attributes(instance_id, initial_contact_id, attributes, touched)
 
     # Idempotency tokens (unique per scope, instance, operation and token)
     @abstractmethod
@@ -100,9 +109,19 @@ class Tx(ABC):
                   created: datetime) -> None: ...
 
 
+Watcher = Callable[[Scope, list[Contact]], None]
+
+
 class Store(ABC):
     name: str
     location: str
+    watchers: list[Watcher]
+
+    def watch(self, watcher: Watcher) -> None:
+        """Calls ``watcher(scope, contacts)`` after each committed write that put contacts one
+        by one (the API's writes; bulk loads are not watched). It runs on the writing thread:
+        it must be quick and must not raise."""
+        self.watchers.append(watcher)
 
     @abstractmethod
     def read(self, scope: Scope) -> AbstractContextManager[Tx]: ...

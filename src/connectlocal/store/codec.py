@@ -1,7 +1,7 @@
 """Encodes domain dataclasses as JSON documents for storage and decodes them back.
 
-orjson writes dataclasses and datetimes natively; decoding walks the dataclass's type hints
-once per class and keeps the resulting plan.
+Both directions walk a dataclass's type hints once and keep the resulting plan; orjson writes
+the datetimes.
 """
 
 from __future__ import annotations
@@ -24,35 +24,61 @@ def encode(obj: Any) -> bytes:
     """The record as JSON, without the fields that hold their default (None, empty): a
     contact's document stays small enough to sit in its B-tree page, with no overflow page
     (bench/README.md), and decoding gives the defaults back."""
-    return orjson.dumps(_compact(obj))
+    kind: type = type(obj)
+    return orjson.dumps(_encoder(kind)(obj))
 
 
-def _compact(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: _compact(v) for name, default in _defaults(type(value))
-                if (v := getattr(value, name)) != default}
-    if isinstance(value, dict):
-        return {k: _compact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_compact(v) for v in value]
-    return value
-
-
-_NO_DEFAULT = object()
+Encode = Callable[[Any], Any]
 
 
 @cache
-def _defaults(cls: type) -> list[tuple[str, Any]]:
-    """Each field with the value it takes when absent (a sentinel for required fields)."""
-    found: list[tuple[str, Any]] = []
+def _encoder(cls: type) -> Encode:
+    """A compiled dataclass → dict function that leaves out fields at their default."""
+    hints = typing.get_type_hints(cls)
+    fields: list[tuple[str, Any, Encode | None]] = []
     for f in dataclasses.fields(cls):
         if f.default is not dataclasses.MISSING:
-            found.append((f.name, f.default))
+            default = f.default
         elif f.default_factory is not dataclasses.MISSING:
-            found.append((f.name, f.default_factory()))
+            default = f.default_factory()
         else:
-            found.append((f.name, _NO_DEFAULT))
-    return found
+            default = _REQUIRED
+        fields.append((f.name, default, _nested(hints[f.name])))
+
+    def encode_one(obj: Any) -> dict[str, Any]:
+        out = {}
+        for name, default, nested in fields:
+            value = getattr(obj, name)
+            if value is default or value == default:
+                continue
+            out[name] = value if nested is None else nested(value)
+        return out
+
+    return encode_one
+
+
+_REQUIRED = object()
+
+
+def _nested(hint: Any) -> Encode | None:
+    """How to encode a field holding dataclasses (directly, in a list or as dict values)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _nested(options[0]) if len(options) == 1 else None
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return _encoder(hint)
+    if origin is list:
+        item = _nested(typing.get_args(hint)[0])
+        if item is None:
+            return None
+        return lambda v: [item(i) for i in v]
+    if origin is dict:
+        value = _nested(typing.get_args(hint)[1])
+        if value is None:
+            return None
+        return lambda v: {k: value(i) for k, i in v.items()}
+    return None
 
 
 def decode(cls: type[T], data: bytes | str) -> T:

@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS contacts (
   initiated   REAL NOT NULL,
   association TEXT NOT NULL,  -- ContactAssociationId: ListAssociatedContacts
   chain       TEXT NOT NULL,  -- the InitialContactId its attributes are kept under
+  updated     REAL NOT NULL,  -- LastUpdateTimestamp: CTR imports keep the newest record
   doc         BLOB NOT NULL,
   PRIMARY KEY (account, region, instance_id, contact_id)
 ) WITHOUT ROWID;

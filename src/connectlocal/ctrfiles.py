@@ -1,0 +1,323 @@
+"""CTR files in and out: reading every shape CTRs come in (a JSON array, one object, JSON Lines,
+Firehose's objects with no separator, gzip), importing them into a service through the bulk
+path (newest LastUpdateTimestamp wins), and exporting contacts as JSON Lines."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from . import rules
+from .ctr import CtrError, ImportedContact, Named, parse, record
+from .handlers.defaults import create_default_directory
+from .models import (
+    Contact,
+    HoursOfOperation,
+    Instance,
+    MediaConcurrency,
+    Queue,
+    RoutingProfile,
+    SecurityProfile,
+    User,
+)
+from .service import RequestContext, Service
+from .store.base import Scope, Tx
+
+BATCH = 20_000  # records a transaction: a commit (an fsync) costs milliseconds
+
+
+@dataclass
+class Problem:
+    source: str
+    position: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.position}: {self.message}"
+
+
+@dataclass
+class Counts:
+    imported: int = 0  # records that made a new contact
+    merged: int = 0  # records of a contact already seen: the newest LastUpdateTimestamp wins
+    skipped: int = 0  # records that are no contact (problems lists them)
+    past_retention: int = 0  # older than 24 months at the service clock (stored or not)
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, other: Counts) -> None:
+        self.imported += other.imported
+        self.merged += other.merged
+        self.skipped += other.skipped
+        self.past_retention += other.past_retention
+        self.problems += other.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"imported": self.imported, "merged": self.merged, "skipped": self.skipped,
+                "past_retention": self.past_retention,
+                "problems": [str(p) for p in self.problems[:1000]]}
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def open_text(path: str) -> IO[bytes]:
+    """A CTR file's bytes: ``-`` is stdin, ``.gz`` is gunzipped."""
+    if path == "-":
+        return sys.stdin.buffer
+    raw = open(path, "rb")  # noqa: SIM115 - the caller closes it
+    if path.endswith(".gz"):
+        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+    return raw
+
+
+def expand(paths: Iterable[str]) -> Iterator[str]:
+    """Files, and the files under directories (sorted), in the order given."""
+    for path in paths:
+        if path != "-" and Path(path).is_dir():
+            yield from sorted(str(p) for p in Path(path).rglob("*") if p.is_file())
+        else:
+            yield path
+
+
+def records(data: bytes, source: str) -> Iterator[tuple[str, Any | Problem]]:
+    """(position, record or Problem) for each record in one file's bytes."""
+    stripped = data.lstrip()
+    if stripped.startswith(b"["):
+        try:
+            items = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            yield "the file", Problem(source, "the file", f"not a JSON array: {exc}")
+            return
+        for index, item in enumerate(items):
+            yield f"record {index + 1}", item
+        return
+    text = data.decode("utf-8", errors="replace")
+    decoder = json.JSONDecoder()
+    size, index, line, on_line = len(text), 0, 1, 0
+    while True:
+        while index < size and text[index] in " \t\r\n":
+            if text[index] == "\n":
+                line, on_line = line + 1, 0
+            index += 1
+        if index >= size:
+            return
+        end = text.find("\n", index)
+        end = size if end < 0 else end
+        if on_line == 0:  # JSON Lines: one record a line, the fast path
+            try:
+                item = orjson.loads(text[index:end])
+            except orjson.JSONDecodeError:
+                pass
+            else:
+                yield f"line {line}", item
+                index, on_line = end, 1
+                continue
+        # Firehose's {...}{...} with no separator, or an object over several lines.
+        try:
+            item, stop = decoder.raw_decode(text, index)
+        except json.JSONDecodeError as exc:
+            where = f"line {line}"
+            yield where, Problem(source, where, f"not JSON: {exc.msg} (line {exc.lineno}, "
+                                                f"column {exc.colno})")
+            index, on_line = end, 1
+            continue
+        on_line += 1
+        yield (f"line {line}" if on_line == 1 else f"line {line}, object {on_line}"), item
+        line += text.count("\n", index, stop)
+        index = stop
+
+
+# ----------------------------------------------------------------------------- importing
+
+
+class Importer:
+    """Imports CTRs into a service: instances, queues, agents and routing profiles the
+    records name are created on the way (with the ids their ARNs give)."""
+
+    def __init__(self, service: Service, keep_past_retention: bool = False) -> None:
+        self.service = service
+        self.keep_past_retention = keep_past_retention
+        self._known: set[tuple[Scope, str, str]] = set()  # (scope, kind, id) made or found
+
+    def load(self, items: Iterable[tuple[str, str, Any]],
+             progress: Callable[[int], None] | None = None) -> Counts:
+        """``items``: (source, position, record or Problem)."""
+        counts = Counts()
+        batch: list[ImportedContact] = []
+        for source, position, item in items:
+            if isinstance(item, Problem):
+                counts.skipped += 1
+                counts.problems.append(item)
+                continue
+            try:
+                batch.append(parse(item))
+            except CtrError as exc:
+                counts.skipped += 1
+                counts.problems.append(Problem(source, position, str(exc)))
+            if len(batch) >= BATCH:
+                counts.add(self._write(batch))
+                if progress:
+                    progress(len(batch))
+                batch = []
+        if batch:
+            counts.add(self._write(batch))
+            if progress:
+                progress(len(batch))
+        return counts
+
+    def _write(self, batch: list[ImportedContact]) -> Counts:
+        counts = Counts()
+        now = self.service.now()
+        groups: dict[tuple[Scope, str], dict[str, ImportedContact]] = {}
+        for item in batch:
+            if not rules.describable(item.contact, now):
+                counts.past_retention += 1
+                if not self.keep_past_retention:
+                    continue
+            group = groups.setdefault((item.scope, item.instance.id), {})
+            seen = group.get(item.contact.id)
+            if seen is not None:
+                counts.merged += 1
+                if seen.contact.last_update_timestamp >= item.contact.last_update_timestamp:
+                    continue
+            group[item.contact.id] = item
+        for (scope, instance_id), items in groups.items():
+            with self.service.store.write(scope) as tx:
+                for item in items.values():
+                    self._directory(tx, item)
+                stored = tx.last_updates(instance_id, list(items))
+                newer: list[Contact] = []
+                attributes: list[tuple[str, dict[str, str], datetime]] = []
+                for contact_id, item in items.items():
+                    before = stored.get(contact_id)
+                    if before is not None:
+                        counts.merged += 1
+                        if before >= item.contact.last_update_timestamp:
+                            continue
+                    else:
+                        counts.imported += 1
+                    newer.append(item.contact)
+                    if item.attributes is not None:
+                        attributes.append((item.contact.chain_root, item.attributes,
+                                           item.contact.initiation_timestamp))
+                tx.put_contacts(newer)
+                tx.put_many_attributes(instance_id, attributes)
+        return counts
+
+    def _directory(self, tx: Tx, item: ImportedContact) -> None:
+        """Creates the instance, queue, agent and routing profile a record names, once."""
+        scope, instance_id = item.scope, item.instance.id
+        if (scope, "instance", instance_id) not in self._known:
+            if tx.get_instance(instance_id) is None:
+                self._create_instance(tx, scope, item.instance)
+            self._known.add((scope, "instance", instance_id))
+        if item.queue and (scope, "queue", item.queue.id) not in self._known:
+            if tx.get_resource(instance_id, Queue, item.queue.id) is None:
+                agent_queue = "/queue/agent/" in item.queue.arn
+                hours = tx.list_resources(instance_id, HoursOfOperation, None, 1)
+                tx.put_resource(instance_id, Queue(
+                    id=item.queue.id, arn=item.queue.arn,
+                    name=item.queue.name or f"Imported queue {item.queue.id[:8]}",
+                    queue_type="AGENT" if agent_queue else "STANDARD",
+                    hours_of_operation_id=None if agent_queue or not hours else hours[0].id,
+                    last_modified_time=self.service.now(), last_modified_region=scope.region))
+            self._known.add((scope, "queue", item.queue.id))
+        if item.agent and (scope, "agent", item.agent.id) not in self._known:
+            if tx.get_resource(instance_id, User, item.agent.id) is None:
+                self._create_agent(tx, scope, item)
+            self._known.add((scope, "agent", item.agent.id))
+
+    def _create_instance(self, tx: Tx, scope: Scope, named: Named) -> None:
+        now = self.service.now()
+        tx.put_instance(Instance(
+            id=named.id, arn=named.arn, identity_management_type="CONNECT_MANAGED",
+            created_time=now, inbound_calls_enabled=True, outbound_calls_enabled=True,
+            alias=f"imported-{named.id[:8]}"))
+        ctx = RequestContext(self.service, scope, "import", "ImportContactTraceRecords", now)
+        create_default_directory(ctx, tx, named.id, now)
+
+    def _create_agent(self, tx: Tx, scope: Scope, item: ImportedContact) -> None:
+        assert item.agent is not None
+        instance_id, now = item.instance.id, self.service.now()
+        profile_id = None
+        if item.routing_profile is not None:
+            profile_id = item.routing_profile.id
+            if tx.get_resource(instance_id, RoutingProfile, profile_id) is None:
+                default = tx.list_resources(instance_id, RoutingProfile, None, 100)
+                queue = default[0].default_outbound_queue_id if default else ""
+                tx.put_resource(instance_id, RoutingProfile(
+                    id=profile_id, arn=item.routing_profile.arn,
+                    name=item.routing_profile.name or f"Imported profile {profile_id[:8]}",
+                    description="Imported with contact trace records",
+                    default_outbound_queue_id=queue,
+                    media_concurrencies=[MediaConcurrency("VOICE", 1)],
+                    last_modified_time=now, last_modified_region=scope.region))
+        else:
+            profiles = tx.list_resources(instance_id, RoutingProfile, None, 1)
+            profile_id = profiles[0].id if profiles else ""
+        security = [p.id for p in tx.list_resources(instance_id, SecurityProfile, None, 100)
+                    if p.name == "Agent"]
+        tx.put_resource(instance_id, User(
+            id=item.agent.id, arn=item.agent.arn,
+            username=item.agent.name or f"imported-{item.agent.id[:8]}",
+            routing_profile_id=profile_id, security_profile_ids=security,
+            last_modified_time=now, last_modified_region=scope.region))
+
+
+def import_paths(service: Service, paths: Iterable[str], keep_past_retention: bool = False,
+                 progress: Callable[[int], None] | None = None) -> Counts:
+    importer = Importer(service, keep_past_retention)
+
+    def items() -> Iterator[tuple[str, str, Any]]:
+        for path in expand(paths):
+            source = "stdin" if path == "-" else path
+            try:
+                with open_text(path) as handle:
+                    data = handle.read()
+            except (OSError, EOFError, gzip.BadGzipFile) as exc:
+                yield source, "the file", Problem(source, "the file", f"cannot read: {exc}")
+                continue
+            for position, item in records(data, source):
+                yield source, position, item
+
+    return importer.load(items(), progress)
+
+
+# ----------------------------------------------------------------------------- exporting
+
+
+def export(service: Service, scope: Scope, instance_id: str, out: IO[bytes],
+           start: datetime | None = None, end: datetime | None = None) -> int:
+    """Writes the instance's contacts (initiated within [start, end]) as CTR JSON Lines, oldest
+    first; returns how many."""
+    with service.store.read(scope) as tx:
+        if tx.get_instance(instance_id) is None:
+            raise LookupError(f"Instance not found: {instance_id} (account {scope.account}, "
+                              f"region {scope.region})")
+        now = service.now()
+        floor = max(rules.retention_cutoff(now), rules.DESCRIBE_FLOOR)
+        contacts = sorted(
+            (rules.settle(c, now) for c in tx.list_contacts(
+                instance_id, max(start or floor, floor),
+                end or datetime.max.replace(tzinfo=floor.tzinfo))),
+            key=lambda c: (c.initiation_timestamp, c.id))
+        queues = {q.id: Named(q.id, q.arn, q.name)
+                  for q in tx.list_resources(instance_id, Queue, None, 100_000)}
+        users = {u.id: Named(u.id, u.arn, u.username)
+                 for u in tx.list_resources(instance_id, User, None, 100_000)}
+        for contact in contacts:
+            attributes = tx.get_attributes(instance_id, contact.chain_root)
+            queue = queues.get(contact.queue.queue_id) if contact.queue else None
+            agent = users.get(contact.agent.agent_id) if contact.agent else None
+            out.write(orjson.dumps(record(contact, attributes, scope.account, queue, agent))
+                      + b"\n")
+    out.flush()
+    return len(contacts)

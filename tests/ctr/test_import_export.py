@@ -1,0 +1,281 @@
+"""CTRs in and out through the real command line and a real server: the shared samples, every
+file shape, bad records, retention, export → import → describe, and the CTR stream."""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import json
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectlocal.ctr import CHANNELS, METHODS
+
+from ..conftest import client_for, new_agent, new_instance
+from ..serverproc import ServerProcess
+
+SAMPLES = Path(__file__).parents[3] / "shared" / "ctr-samples"
+SAMPLE = SAMPLES / "call-center-analytics-duplicated.json"
+ACCOUNT, REGION = "123456789012", "us-east-1"
+INSTANCE = "6e1f6b1c-3d4e-4f5a-8b9c-0d1e2f3a4b5c"
+INSTANCE_ARN = f"arn:aws:connect:{REGION}:{ACCOUNT}:instance/{INSTANCE}"
+
+pytestmark = pytest.mark.http_only
+
+
+def connectlocal(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "connectlocal.cli", *args], input=stdin and
+                          stdin.decode(), capture_output=True, text=True, timeout=300)
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def test_the_shared_samples_describe_as_their_newest_record(tmp_path: Path) -> None:
+    if not SAMPLE.exists():
+        pytest.fail(f"the shared CTR samples are missing: {SAMPLE}")
+    data = str(tmp_path / "ctr.db")
+    first = connectlocal("import", "--data", data, "--keep-past-retention", str(SAMPLE))
+    assert first.returncode == 0, first.stderr
+    assert "│        1 │      5 │       0 │              6 │" in first.stderr
+    again = connectlocal("import", "--data", data, "--keep-past-retention", str(SAMPLE))
+    assert "│        0 │      6 │       0 │              6 │" in again.stderr  # changes nothing
+    records = json.loads(SAMPLE.read_text())
+    newest = max(records, key=lambda r: _time(r["LastUpdateTimestamp"]))
+    instance_id = newest["InstanceARN"].rsplit("/", 1)[1]
+    with ServerProcess(data, "--clock", "2022-06-01T00:00:00Z") as server:
+        client = client_for(server.url, region=newest["InstanceARN"].split(":")[3])
+        contact = client.describe_contact(InstanceId=instance_id,
+                                          ContactId=newest["ContactId"])["Contact"]
+        queue = client.describe_queue(InstanceId=instance_id,
+                                      QueueId=contact["QueueInfo"]["Id"])["Queue"]
+        user = client.describe_user(InstanceId=instance_id,
+                                    UserId=contact["AgentInfo"]["Id"])["User"]
+    assert contact["Channel"] == newest["Channel"]
+    assert contact["InitiationMethod"] == newest["InitiationMethod"]
+    assert contact["QueueInfo"]["Id"] == newest["Queue"]["ARN"].rsplit("/", 1)[1]
+    assert contact["QueueInfo"]["EnqueueTimestamp"] == _time(newest["Queue"]["EnqueueTimestamp"])
+    assert queue["Name"] == newest["Queue"]["Name"]
+    assert contact["AgentInfo"]["Id"] == newest["Agent"]["ARN"].rsplit("/", 1)[1]
+    assert contact["AgentInfo"]["ConnectedToAgentTimestamp"] == _time(
+        newest["Agent"]["ConnectedToAgentTimestamp"])
+    assert contact["AgentInfo"]["HierarchyGroups"]["Level1"]["Arn"] == (
+        newest["Agent"]["HierarchyGroups"]["Level1"]["ARN"])
+    assert user["Username"] == newest["Agent"]["Username"]
+    assert contact["CustomerEndpoint"] == newest["CustomerEndpoint"]
+    assert contact["SystemEndpoint"] == newest["SystemEndpoint"]
+    for field in ("InitiationTimestamp", "DisconnectTimestamp", "LastUpdateTimestamp",
+                  "ConnectedToSystemTimestamp"):
+        assert contact[field] == _time(newest[field]), field
+    assert contact["DisconnectReason"] == newest["DisconnectReason"]
+    assert contact["Attributes"] == newest["Attributes"]
+    assert contact["Recordings"][0]["Location"] == newest["Recordings"][0]["Location"]
+
+
+def _record(channel: str, method: str, **extra: Any) -> dict[str, Any]:
+    contact_id = str(uuid.uuid4())
+    return {"AWSAccountId": ACCOUNT, "InstanceARN": INSTANCE_ARN, "ContactId": contact_id,
+            "Channel": channel, "InitiationMethod": method,
+            "InitiationTimestamp": "2026-11-01T10:00:00.250Z",
+            "LastUpdateTimestamp": "2026-11-01T10:05:00Z",
+            "DisconnectTimestamp": "2026-11-01T10:04:00Z",
+            "Queue": {"ARN": f"{INSTANCE_ARN}/queue/{uuid.uuid4()}", "Name": "Imported",
+                      "EnqueueTimestamp": "2026-11-01T10:00:30Z"},
+            "Attributes": {"channel": channel}, **extra}
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, ServerProcess]]:
+    data = str(tmp_path / "s.db")
+    with ServerProcess(data, "--clock", "2026-11-20T00:00:00Z") as server:
+        yield data, server
+
+
+def test_every_channel_and_method_in_every_file_shape(tmp_path: Path,
+                                                      served: tuple[str, ServerProcess]) -> None:
+    _, server = served
+    made = [_record(c, m) for c in sorted(CHANNELS) for m in sorted(METHODS)]
+    shapes = tmp_path / "in"
+    shapes.mkdir()
+    quarter = len(made) // 4
+    (shapes / "array.json").write_text(json.dumps(made[:quarter]))
+    (shapes / "lines.jsonl").write_text("\n".join(json.dumps(r) for r in
+                                                  made[quarter:2 * quarter]) + "\n")
+    (shapes / "firehose").write_text("".join(json.dumps(r) for r in
+                                             made[2 * quarter:3 * quarter]))
+    with gzip.open(shapes / "more.jsonl.gz", "wt") as handle:
+        handle.write("\n".join(json.dumps(r) for r in made[3 * quarter:-1]))
+    single = json.dumps(made[-1], indent=2)  # one pretty-printed object, from stdin
+    done = connectlocal("import", "--endpoint", server.url, str(shapes))
+    assert done.returncode == 0, done.stderr
+    piped = connectlocal("import", "--endpoint", server.url, "-", stdin=single.encode())
+    assert piped.returncode == 0, piped.stderr
+    client = client_for(server.url)
+    for r in made:
+        contact = client.describe_contact(InstanceId=INSTANCE, ContactId=r["ContactId"])[
+            "Contact"]
+        assert (contact["Channel"], contact["InitiationMethod"]) == (
+            r["Channel"], r["InitiationMethod"])
+        assert contact["InitiationTimestamp"] == _time(r["InitiationTimestamp"])
+        assert contact["Attributes"] == r["Attributes"]
+
+
+def test_bad_records_are_named_and_skipped(tmp_path: Path,
+                                           served: tuple[str, ServerProcess]) -> None:
+    data, server = served
+    good = _record("VOICE", "INBOUND")
+    lines = [
+        json.dumps(good),
+        "{not json",
+        json.dumps({**_record("CHAT", "API"), "ContactId": None}),
+        json.dumps({**_record("CHAT", "API"), "InitiationTimestamp": 1700000000}),
+        json.dumps({**_record("CHAT", "API"), "Channel": "FAX"}),
+        json.dumps({**_record("TASK", "API"), "InstanceARN": "arn:aws:s3:::bucket"}),
+    ]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    done = connectlocal("import", "--endpoint", server.url, str(path))
+    assert done.returncode == 1
+    err = done.stderr
+    assert f"{path}: line 2: not JSON" in err
+    assert f"{path}: line 3: ContactId is missing" in err
+    assert f"{path}: line 4: InitiationTimestamp must be a str, not int" in err
+    assert f"{path}: line 5: Channel 'FAX' is not one of CHAT, EMAIL, TASK, VOICE" in err
+    assert f"{path}: line 6: InstanceARN is not an Amazon Connect instance ARN" in err
+    assert "│        1 │      0 │       5 │              0 │" in err
+    contact = client_for(server.url).describe_contact(InstanceId=INSTANCE,
+                                                      ContactId=good["ContactId"])
+    assert contact["Contact"]["Channel"] == "VOICE"
+    local = connectlocal("import", "--data", str(tmp_path / "local.db"), str(path))
+    assert local.returncode == 1 and "│        1 │      0 │       5 │" in local.stderr
+
+
+def test_past_retention_is_counted_and_kept_only_when_asked(tmp_path: Path) -> None:
+    old = _record("VOICE", "INBOUND", InitiationTimestamp="2023-01-01T00:00:00Z",
+                  LastUpdateTimestamp="2023-01-01T00:10:00Z")
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(old))
+    data = str(tmp_path / "r.db")
+    dropped = connectlocal("import", "--data", data, str(path))
+    assert dropped.returncode == 0
+    assert "│        0 │      0 │       0 │              1 │" in dropped.stderr
+    assert "not stored (--keep-past-retention stores them)" in dropped.stderr
+    kept = connectlocal("import", "--data", data, "--keep-past-retention", str(path))
+    assert "│        1 │      0 │       0 │              1 │" in kept.stderr
+    with ServerProcess(data, "--clock", "2024-06-01T00:00:00Z") as server:
+        contact = client_for(server.url).describe_contact(InstanceId=INSTANCE,
+                                                          ContactId=old["ContactId"])
+    assert contact["Contact"]["InitiationTimestamp"] == datetime(2023, 1, 1, tzinfo=UTC)
+
+
+LOSSY = ("NextContacts",)  # a CTR carries NextContactId only (compared separately)
+
+
+def test_export_then_import_gives_the_same_contacts(tmp_path: Path) -> None:
+    source = str(tmp_path / "source.db")
+    with ServerProcess(source) as server:
+        client = client_for(server.url)
+        instance = new_instance(client)
+        agent = new_agent(client, instance)
+        flow = instance["flows"]["Default inbound"]
+        first = client.start_task_contact(
+            InstanceId=instance["id"], ContactFlowId=flow, Name="Export me",
+            Description="d", Attributes={"a": "1"},
+            References={"doc": {"Type": "URL", "Value": "https://example.com"}})["ContactId"]
+        client.tag_contact(InstanceId=instance["id"], ContactId=first, Tags={"t": "v"})
+        client.update_contact(InstanceId=instance["id"], ContactId=first,
+                              UserInfo={"UserId": agent})
+        second = client.transfer_contact(
+            InstanceId=instance["id"], ContactId=first,
+            ContactFlowId=instance["flows"]["Default queue transfer"],
+            QueueId=instance["queues"]["BasicQueue"])["ContactId"]
+        voice = client.start_outbound_voice_contact(
+            InstanceId=instance["id"], ContactFlowId=flow,
+            DestinationPhoneNumber="+15555550100", SourcePhoneNumber="+15555550199",
+            Attributes={"v": "2"})["ContactId"]
+        ids = [first, second, voice]
+        before = {i: client.describe_contact(InstanceId=instance["id"], ContactId=i)["Contact"]
+                  for i in ids}
+    exported = tmp_path / "out.jsonl"
+    done = connectlocal("export", "--data", source, "--instance-id", instance["id"],
+                        "--output", str(exported))
+    assert done.returncode == 0, done.stderr
+    assert "exported 3 contacts" in done.stderr
+    lines = [json.loads(line) for line in exported.read_text().splitlines()]
+    assert [r["ContactId"] for r in lines] == ids  # oldest first
+    target = str(tmp_path / "target.db")
+    done = connectlocal("import", "--data", target, str(exported))
+    assert done.returncode == 0, done.stderr
+    with ServerProcess(target) as server:
+        client = client_for(server.url)
+        after = {i: client.describe_contact(InstanceId=instance["id"], ContactId=i)["Contact"]
+                 for i in ids}
+    for contact_id in ids:
+        old, new = dict(before[contact_id]), dict(after[contact_id])
+        assert ([n["NextContactMetadata"]["QuickConnectContactData"]["ContactId"]
+                 for n in old.pop("NextContacts", [])] ==
+                [n["NextContactMetadata"]["QuickConnectContactData"]["ContactId"]
+                 for n in new.pop("NextContacts", [])])
+        assert new == old, contact_id
+
+
+class _Webhook(http.server.BaseHTTPRequestHandler):
+    received: list[dict[str, Any]] = []
+    fail_first = 2
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers["content-length"]))
+        if _Webhook.fail_first > 0:
+            _Webhook.fail_first -= 1
+            self.send_response(503)
+            self.end_headers()
+            return
+        _Webhook.received.append(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+def test_the_ctr_stream_to_a_file_and_a_flaky_webhook(tmp_path: Path) -> None:
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Webhook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    stream_file = tmp_path / "ctr.jsonl"
+    try:
+        with ServerProcess(str(tmp_path / "st.db"), "--ctr-file", str(stream_file),
+                           "--ctr-webhook", f"http://127.0.0.1:{hook.server_port}") as server:
+            client = client_for(server.url)
+            instance = new_instance(client)
+            task = client.start_task_contact(
+                InstanceId=instance["id"], Name="streamed",
+                ContactFlowId=instance["flows"]["Default inbound"])["ContactId"]
+            assert not stream_file.exists() or not stream_file.read_text()  # not ended yet
+            started = time.monotonic()
+            client.stop_contact(InstanceId=instance["id"], ContactId=task)
+            client.update_contact_attributes(InstanceId=instance["id"], InitialContactId=task,
+                                             Attributes={"after": "end"})
+            assert time.monotonic() - started < 1.0  # the failing webhook never holds a call
+            deadline = time.monotonic() + 20
+            while len(_Webhook.received) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+    finally:
+        hook.shutdown()
+        hook.server_close()
+    lines = [json.loads(line) for line in stream_file.read_text().splitlines()]
+    assert [r["ContactId"] for r in lines] == [task, task]
+    assert lines[0]["DisconnectReason"] == "API" and lines[0]["DisconnectTimestamp"]
+    assert lines[1]["Attributes"] == {"after": "end"}
+    assert lines[1]["LastUpdateTimestamp"] >= lines[0]["LastUpdateTimestamp"]
+    assert [r["ContactId"] for r in _Webhook.received] == [task, task]  # after two 503s
+    assert _Webhook.received[1]["Attributes"] == {"after": "end"}
