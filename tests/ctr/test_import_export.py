@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -95,15 +95,14 @@ def _record(channel: str, method: str, **extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, ServerProcess]]:
-    data = str(tmp_path / "s.db")
-    with ServerProcess(data, "--clock", "2026-11-20T00:00:00Z") as server:
-        yield data, server
+def served(tmp_path: Path) -> Iterator[ServerProcess]:
+    with ServerProcess(str(tmp_path / "s.db"), "--clock", "2026-11-20T00:00:00Z") as server:
+        yield server
 
 
 def test_every_channel_and_method_in_every_file_shape(tmp_path: Path,
-                                                      served: tuple[str, ServerProcess]) -> None:
-    _, server = served
+                                                      served: ServerProcess) -> None:
+    server = served
     made = [_record(c, m) for c in sorted(CHANNELS) for m in sorted(METHODS)]
     shapes = tmp_path / "in"
     shapes.mkdir()
@@ -130,9 +129,8 @@ def test_every_channel_and_method_in_every_file_shape(tmp_path: Path,
         assert contact["Attributes"] == r["Attributes"]
 
 
-def test_bad_records_are_named_and_skipped(tmp_path: Path,
-                                           served: tuple[str, ServerProcess]) -> None:
-    data, server = served
+def test_bad_records_are_named_and_skipped(tmp_path: Path, served: ServerProcess) -> None:
+    server = served
     good = _record("VOICE", "INBOUND")
     lines = [
         json.dumps(good),
@@ -230,10 +228,10 @@ def test_export_then_import_gives_the_same_contacts(tmp_path: Path) -> None:
 
 
 class _Webhook(http.server.BaseHTTPRequestHandler):
-    received: list[dict[str, Any]] = []
+    received: ClassVar[list[dict[str, Any]]] = []
     fail_first = 2
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:  # http.server's name
         body = self.rfile.read(int(self.headers["content-length"]))
         if _Webhook.fail_first > 0:
             _Webhook.fail_first -= 1
