@@ -31,6 +31,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/serve.py --scaling
 	$(BIN)/python bench/serve.py --writes
+	$(BIN)/python bench/ctr_import.py
+	$(BIN)/python bench/simulate.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

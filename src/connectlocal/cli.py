@@ -1,5 +1,5 @@
 """The ``connectlocal`` command: ``serve``, ``import`` and ``export`` (contact trace records),
-``coverage``."""
+``simulate``, ``coverage``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,10 @@ from . import __version__
 from .protocol.timestamps import parse_iso
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from .service import Service
+    from .simulate import Profile, Simulator
 
 DEFAULT_PORT = 4599
 DEFAULT_DATA = os.path.join(".connectlocal", "connect.db")
@@ -85,6 +88,29 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--until", help="ISO 8601: contacts initiated at or before")
     dump.add_argument("--data", default=_env("DATA", DEFAULT_DATA))
     dump.add_argument("--output", "-o", default="-", help="file (default: standard output)")
+    sim = commands.add_parser(
+        "simulate", help="fill an instance with simulated contact-center traffic",
+        description="Customers arrive (a Poisson process per channel), wait, are answered by "
+                    "the first free agent or give up (some ask for a callback), are held and "
+                    "transferred; on simulated time, reproducible with --seed.")
+    sim.add_argument("--data", default=_env("DATA", DEFAULT_DATA))
+    sim.add_argument("--endpoint", metavar="URL",
+                     help="send the contacts to the connectlocal server at URL instead")
+    sim.add_argument("--instance-id", help="an existing instance (default: a new one)")
+    sim.add_argument("--account", default="123456789012")
+    sim.add_argument("--region", default="us-east-1")
+    sim.add_argument("--days", type=float, default=1.0)
+    sim.add_argument("--end", help="ISO 8601 end of the simulated period (default: 2 hours "
+                                   "ago, so every life is over before now)")
+    sim.add_argument("--agents", type=int, default=100)
+    sim.add_argument("--rate", type=float, default=200.0, help="arrivals per hour (all channels)")
+    sim.add_argument("--handle-seconds", type=float, default=300.0)
+    sim.add_argument("--patience-seconds", type=float, default=180.0)
+    sim.add_argument("--transfer-probability", type=float, default=0.05)
+    sim.add_argument("--callback-probability", type=float, default=0.3)
+    sim.add_argument("--hold-probability", type=float, default=0.2)
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--quiet", action="store_true", help="no progress bar")
     coverage = commands.add_parser(
         "coverage", help="print the implemented operations as a markdown table")
     coverage.add_argument("--readme", metavar="PATH",
@@ -343,6 +369,159 @@ def export_records(args: argparse.Namespace) -> int:
     return 0
 
 
+def simulate_traffic(args: argparse.Namespace) -> int:
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from .simulate import Profile
+
+    console = Console(stderr=True, soft_wrap=True)
+    try:
+        end = parse_iso(args.end) if args.end else datetime.now(UTC) - timedelta(hours=2)
+    except ValueError as exc:
+        console.print(f"connectlocal: {exc}")
+        return 2
+    if args.agents < 1 or args.rate <= 0 or args.days <= 0:
+        console.print("connectlocal: --agents, --rate and --days must be positive")
+        return 2
+    start = end - timedelta(days=args.days)
+    profile = Profile(rate_per_hour=args.rate, handle_seconds=args.handle_seconds,
+                      patience_seconds=args.patience_seconds,
+                      transfer_probability=args.transfer_probability,
+                      callback_probability=args.callback_probability,
+                      hold_probability=args.hold_probability)
+    progress = Progress(SpinnerColumn(), TextColumn("simulating"),
+                        TextColumn("{task.completed:,} contacts"), TimeElapsedColumn(),
+                        console=console, disable=args.quiet or not console.is_terminal)
+    began = time.perf_counter()
+    with progress:
+        task = progress.add_task("simulating", total=None)
+
+        def advance(n: int) -> None:
+            progress.advance(task, n)
+
+        try:
+            simulator, stored = (_simulate_remote if args.endpoint else _simulate_local)(
+                args, profile, start, end, advance)
+        except (OSError, ValueError, LookupError) as exc:
+            console.print(f"connectlocal: {exc}")
+            return 1
+    seconds = time.perf_counter() - began
+    summary = simulator.summary
+    table = Table(title=f"{summary.contacts:,} contacts, {start:%Y-%m-%d %H:%M} to "
+                        f"{end:%Y-%m-%d %H:%M} UTC, {args.agents} agents, seed {args.seed}")
+    table.add_column("channel")
+    table.add_column("initiation method")
+    table.add_column("contacts", justify="right")
+    for (channel, method), count in sorted(summary.by_kind.items()):
+        table.add_row(channel, method, f"{count:,}")
+    console.print(table)
+    console.print(f"answered {summary.answered:,}, abandoned {summary.abandoned:,}; service "
+                  f"level ({20} s) {summary.service_level:.1%}; average wait "
+                  f"{summary.average_wait:.1f} s; average handle {summary.average_handle:.1f} s; "
+                  f"{stored:,} stored in {seconds:.1f} s ({summary.contacts / seconds:,.0f} "
+                  "contacts/s)")
+    print(simulator.instance.id)
+    return 0
+
+
+def _simulate_local(args: argparse.Namespace, profile: Profile, start: datetime,
+                    end: datetime, advance: Callable[[int], None]) -> tuple[Simulator, int]:
+    from .bulk import load_contacts, seed_instance
+    from .handlers import directory
+    from .service import RequestContext, Service
+    from .simulate import Simulator
+    from .store import open_store
+    from .store.base import Scope
+
+    store = open_store(args.data)
+    try:
+        service = Service(store)
+        scope = Scope(args.account, args.region)
+        instance_id = args.instance_id or seed_instance(service, scope,
+                                                        f"simulated-{args.seed}")["id"]
+        with store.read(scope) as tx:
+            instance = tx.get_instance(instance_id)
+        if instance is None:
+            raise LookupError(f"Instance not found: {instance_id}")
+        ctx = RequestContext(service, scope, "simulate", "CreateUser", service.now())
+        queues = directory.list_queues(ctx, InstanceId=instance_id, QueueTypes=["STANDARD"])
+        queue = next((q["Id"] for q in queues["QueueSummaryList"]
+                      if q["Name"] == "BasicQueue"), queues["QueueSummaryList"][0]["Id"])
+        security = directory.list_security_profiles(ctx, InstanceId=instance_id)
+        agent_profile = next(p["Id"] for p in security["SecurityProfileSummaryList"]
+                             if p["Name"] == "Agent")
+        routing = directory.list_routing_profiles(ctx, InstanceId=instance_id)
+        existing = {u["Username"]: u["Id"] for u in directory.list_users(
+            ctx, InstanceId=instance_id, MaxResults=1000)["UserSummaryList"]}
+        agents = []
+        for n in range(args.agents):
+            name = f"sim-agent-{n + 1:04d}"
+            agents.append(existing.get(name) or directory.create_user(
+                ctx, Username=name, Password="Simulated1!", InstanceId=instance_id,
+                IdentityInfo={"FirstName": "Simulated", "LastName": f"Agent {n + 1}"},
+                SecurityProfileIds=[agent_profile],
+                RoutingProfileId=routing["RoutingProfileSummaryList"][0]["Id"])["UserId"])
+        simulator = Simulator(instance, queue, agents, profile, args.seed)
+        loaded = load_contacts(service, scope, instance_id, simulator.run(start, end, advance))
+        return simulator, loaded.stored
+    finally:
+        store.close()
+
+
+def _simulate_remote(args: argparse.Namespace, profile: Profile, start: datetime,
+                     end: datetime, advance: Callable[[int], None]) -> tuple[Simulator, int]:
+    """The same simulation, sent to a running server as contact trace records."""
+    import urllib.request
+    import uuid
+
+    import orjson
+
+    from .ctr import Named, record
+    from .models import Instance
+    from .simulate import Simulator
+
+    instance_id = args.instance_id or str(uuid.UUID(int=args.seed, version=4))
+    arn = f"arn:aws:connect:{args.region}:{args.account}:instance/{instance_id}"
+    instance = Instance(id=instance_id, arn=arn, identity_management_type="CONNECT_MANAGED",
+                        created_time=start, inbound_calls_enabled=True,
+                        outbound_calls_enabled=True)
+    queue = Named(str(uuid.UUID(int=args.seed + 1, version=4)), "", "Simulated")
+    queue.arn = f"{arn}/queue/{queue.id}"
+    agents = {str(uuid.UUID(int=args.seed * 100_000 + n, version=4)): f"sim-agent-{n + 1:04d}"
+              for n in range(args.agents)}
+    simulator = Simulator(instance, queue.id, list(agents), profile, args.seed)
+    url = args.endpoint.rstrip("/") + "/_connectlocal/ctr"
+    stored = 0
+    chunk: list[list[object]] = []
+
+    def send() -> None:
+        nonlocal stored
+        request = urllib.request.Request(url, data=orjson.dumps({"records": chunk}),
+                                         method="POST",
+                                         headers={"content-type": "application/json"})
+        with urllib.request.urlopen(request, timeout=600) as response:
+            answer = orjson.loads(response.read())
+        stored += answer["imported"]
+        chunk.clear()
+
+    for contact in simulator.run(start, end, advance):
+        agent = contact.agent
+        named = (Named(agent.agent_id, f"{arn}/agent/{agent.agent_id}",
+                       agents.get(agent.agent_id)) if agent else None)
+        chunk.append(["simulate", str(len(chunk)),
+                      record(contact, {}, args.account, queue, named)])
+        if len(chunk) >= 5000:
+            send()
+    if chunk:
+        send()
+    return simulator, stored
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
@@ -351,6 +530,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return import_records(args)
     if args.command == "export":
         return export_records(args)
+    if args.command == "simulate":
+        return simulate_traffic(args)
     if args.command == "coverage":
         return coverage(args)
     return 2  # pragma: no cover - argparse requires a command

@@ -14,7 +14,8 @@ from typing import Any
 # Values this service itself sets (the model lists every valid one).
 VOICE, CHAT, TASK, EMAIL = "VOICE", "CHAT", "TASK", "EMAIL"
 API, TRANSFER, INBOUND, OUTBOUND = "API", "TRANSFER", "INBOUND", "OUTBOUND"
-QUEUE_TRANSFER = "QUEUE_TRANSFER"
+QUEUE_TRANSFER, CALLBACK, MONITOR = "QUEUE_TRANSFER", "CALLBACK", "MONITOR"
+EXTERNAL_OUTBOUND, DISCONNECT = "EXTERNAL_OUTBOUND", "DISCONNECT"
 TELEPHONE_NUMBER = "TELEPHONE_NUMBER"
 
 
@@ -164,6 +165,7 @@ class AgentInfo:
     after_contact_work_start: datetime | None = None
     after_contact_work_end: datetime | None = None
     after_contact_work_seconds: int | None = None
+    hold_seconds: int | None = None  # AgentInitiatedHoldDuration
 
 
 @dataclass
@@ -219,6 +221,7 @@ class Contact:
     disconnect_reason: str | None = None
     scheduled_timestamp: datetime | None = None
     connected_to_system_timestamp: datetime | None = None
+    ring_start_timestamp: datetime | None = None
     queue: QueueInfo | None = None
     agent: AgentInfo | None = None
     customer_endpoint: Endpoint | None = None

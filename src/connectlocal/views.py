@@ -192,6 +192,7 @@ def _agent_info(a: AgentInfo) -> Shape:
         "AfterContactWorkStartTimestamp": a.after_contact_work_start,
         "AfterContactWorkEndTimestamp": a.after_contact_work_end,
         "AfterContactWorkDuration": a.after_contact_work_seconds,
+        "AgentInitiatedHoldDuration": a.hold_seconds,
     }
 
 
@@ -229,6 +230,7 @@ def contact(c: Contact, attributes: dict[str, str]) -> Shape:
         "InitiationTimestamp": c.initiation_timestamp,
         "DisconnectTimestamp": c.disconnect_timestamp,
         "LastUpdateTimestamp": c.last_update_timestamp,
+        "RingStartTimestamp": c.ring_start_timestamp,
         "LastPausedTimestamp": c.last_paused_timestamp,
         "LastResumedTimestamp": c.last_resumed_timestamp,
         "TotalPauseCount": c.total_pause_count if paused else None,

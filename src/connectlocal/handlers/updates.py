@@ -1,13 +1,13 @@
 """A contact's life after it starts: TransferContact, UpdateContact, UpdateContactSchedule,
 UpdateContactAttributes, GetContactAttributes, PauseContact, ResumeContact,
-UpdateContactRoutingData, TagContact and UntagContact."""
+UpdateContactRoutingData, TagContact, UntagContact and MonitorContact."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from .. import rules
+from .. import events, rules
 from ..errors import (
     ConflictException,
     InvalidRequestException,
@@ -16,6 +16,7 @@ from ..errors import (
 )
 from ..models import (
     EMAIL,
+    MONITOR,
     TASK,
     TRANSFER,
     AgentInfo,
@@ -327,3 +328,34 @@ def untag_contact(ctx: RequestContext, *, ContactId: str, InstanceId: str,
 
     change(ctx, InstanceId, ContactId, untag)
     return {}
+
+
+def monitor_contact(
+    ctx: RequestContext,
+    *,
+    InstanceId: str,
+    ContactId: str,
+    UserId: str,
+    AllowedMonitorCapabilities: list[str] | None = None,
+    ClientToken: str | None = None,
+) -> dict[str, Any]:
+    """A supervisor listens in: a MONITOR contact following the monitored one (events.py)."""
+
+    def build(tx: Tx, instance: Instance, contact_id: str) -> Contact:
+        watched = contact_in(ctx, tx, instance, ContactId)
+        if not watched.active:
+            raise InvalidRequestException(
+                f"Contact {watched.id} has ended; only active contacts can be monitored")
+        if watched.channel not in ("VOICE", "CHAT"):
+            raise InvalidRequestException(
+                f"Only VOICE and CHAT contacts can be monitored; contact {watched.id} is "
+                f"{watched.channel}")
+        supervisor = require(tx, instance.id, User, UserId)
+        monitor = events.follow(watched, instance, contact_id, MONITOR, ctx.now,
+                                agent_id=supervisor.id)
+        tx.put_contact(watched)
+        return monitor
+
+    request = {"contact": ContactId, "user": UserId, "allowed": AllowedMonitorCapabilities}
+    contact = create_once(ctx, InstanceId, ClientToken, request, build, strict_token=True)
+    return {"ContactId": contact.id, "ContactArn": contact.arn}

@@ -4,6 +4,8 @@
     GET  /_connectlocal/clock   → {"now", "set", "ticking"}
     POST /_connectlocal/clock   ← {"now": ISO8601 | null, "ticking": bool} | {"advance_seconds": N}
     POST /_connectlocal/reset   → {"status": "reset"}: every account's data gone, system clock
+    POST /_connectlocal/events  ← {"event": "arrive" | "ring" | "accept" | "hold" | "disconnect" |
+                                   "after_contact_work" | "follow", "instance_id", ...}
     POST /_connectlocal/ctr     ← {"records": [[source, position, record], ...],
                                    "keep_past_retention": bool} → the import's counts
 """
@@ -46,6 +48,7 @@ class Admin:
             ("POST", "clock"): self.set_clock,
             ("POST", "reset"): self.reset,
             ("POST", "ctr"): self.import_records,
+            ("POST", "events"): self.event,
         }
 
     def __call__(self, request: HttpRequest) -> Response:
@@ -127,3 +130,23 @@ class Admin:
             raise AdminError(400, 'Send {"records": [[source, position, record], ...]}')
         importer = Importer(self.service, bool(body.get("keep_past_retention")))
         return importer.load((str(s), str(p), r) for s, p, r in items).as_dict()
+
+    def event(self, request: HttpRequest) -> dict[str, Any]:
+        """A contact-center event on one contact (events.py), in the caller's scope."""
+        from ..events import EventError, apply
+        from ..protocol.auth import caller
+        from ..store.base import Scope
+
+        try:
+            body = orjson.loads(request.body or b"{}")
+        except orjson.JSONDecodeError as exc:
+            raise AdminError(400, f"The body is not JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise AdminError(400, "The body must be a JSON object")
+        who = caller(request.headers, {})
+        scope = Scope(body.get("account") or self.service.accounts.for_key(who.access_key),
+                      body.get("region") or who.region)
+        try:
+            return apply(self.service, scope, body)
+        except (EventError, ValueError, KeyError) as exc:
+            raise AdminError(400, str(exc)) from None

@@ -1,0 +1,236 @@
+"""What happens to a contact in a contact center that no API call makes happen: a customer
+calls or chats in, waits in a queue, an agent's phone rings and the agent accepts, holds,
+wraps up (after-contact work), someone hangs up; agents transfer, customers ask for a
+callback, supervisors monitor. Used by the admin endpoints (one event at a time, at the
+service clock) and by the simulator (whole lives on simulated time).
+
+Each step is a function of the contact and an instant, setting the timestamps and ids
+Amazon Connect's documentation gives for it (DescribeContact: "For INBOUND, this is when the
+contact arrived. For OUTBOUND, this is when the agent began dialing. For CALLBACK, this is
+when the callback contact was created. For TRANSFER and QUEUE_TRANSFER, this is when the
+transfer was initiated. For API, this is when the request arrived. For EXTERNAL_OUTBOUND,
+this is when the agent started dialing the external participant. For MONITOR, this is when
+the supervisor started listening to a contact."). Steps refuse what cannot happen (an agent
+accepting an ended contact) with ``EventError``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from . import rules
+from .models import (
+    API,
+    CALLBACK,
+    DISCONNECT,
+    EXTERNAL_OUTBOUND,
+    INBOUND,
+    MONITOR,
+    QUEUE_TRANSFER,
+    TASK,
+    TELEPHONE_NUMBER,
+    TRANSFER,
+    VOICE,
+    AgentInfo,
+    Contact,
+    Endpoint,
+    Instance,
+    NextContact,
+    Queue,
+    User,
+)
+from .protocol.timestamps import parse_iso
+from .service import Service
+from .store.base import Scope, Tx
+
+# DisconnectReason values of the contact records data model.
+CUSTOMER_DISCONNECT, AGENT_DISCONNECT = "CUSTOMER_DISCONNECT", "AGENT_DISCONNECT"
+CONTACT_FLOW_DISCONNECT = "CONTACT_FLOW_DISCONNECT"
+
+
+class EventError(ValueError):
+    """The event cannot happen to the contact as it stands."""
+
+
+def _new(instance: Instance, contact_id: str, channel: str, method: str, at: datetime,
+         **fields: Any) -> Contact:
+    return Contact(id=contact_id, arn=f"{instance.arn}/contact/{contact_id}",
+                   instance_id=instance.id, channel=channel, initiation_method=method,
+                   initiation_timestamp=at, last_update_timestamp=at,
+                   **{"contact_association_id": contact_id, **fields})
+
+
+def _active(contact: Contact, what: str) -> None:
+    if not contact.active:
+        raise EventError(f"Contact {contact.id} has ended: it cannot {what}")
+
+
+# How a customer's contact of each channel begins: a call or an email comes in (INBOUND); a
+# chat from a chat widget and a task are started through the API (StartChatContact,
+# StartTaskContact), so Amazon Connect records them as API.
+ARRIVAL_METHOD = {VOICE: INBOUND, "EMAIL": INBOUND, "CHAT": API, TASK: API}
+
+
+def arrive(instance: Instance, contact_id: str, channel: str, at: datetime,
+           customer: str | None = None, system: str | None = None,
+           queue_id: str | None = None, queued_after: float = 0.0) -> Contact:
+    """A customer's contact arrives (InitiationTimestamp, ConnectedToSystemTimestamp) and its
+    flow puts it in a queue ``queued_after`` seconds later. Calls and emails have endpoints;
+    chats and tasks have none."""
+    if channel not in ARRIVAL_METHOD:
+        raise EventError(f"channel must be one of {', '.join(ARRIVAL_METHOD)}, not {channel}")
+    kind = {VOICE: TELEPHONE_NUMBER, "EMAIL": "EMAIL_ADDRESS"}.get(channel)
+    return _new(instance, contact_id, channel, ARRIVAL_METHOD[channel], at,
+                connected_to_system_timestamp=at,
+                customer_endpoint=Endpoint(kind, customer) if kind and customer else None,
+                system_endpoint=Endpoint(kind, system) if kind and system else None,
+                queue=rules.enqueue(queue_id, at + timedelta(seconds=queued_after)))
+
+
+def ring(contact: Contact, agent_id: str, at: datetime) -> None:
+    """The contact is offered to an agent (RingStartTimestamp)."""
+    _active(contact, "ring an agent")
+    if contact.queue is None:
+        raise EventError(f"Contact {contact.id} is in no queue: no agent can be offered it")
+    if at < contact.queue.enqueue_timestamp:
+        raise EventError("An agent is offered a contact after it is queued")
+    contact.ring_start_timestamp = at
+    contact.agent = AgentInfo(agent_id)
+    contact.last_update_timestamp = max(contact.last_update_timestamp, at)
+
+
+def accept(contact: Contact, agent_id: str, at: datetime) -> None:
+    """The agent accepts: AcceptedByAgentTimestamp and ConnectedToAgentTimestamp."""
+    _active(contact, "be accepted")
+    if contact.ring_start_timestamp is None or contact.agent is None:
+        ring(contact, agent_id, at)
+    assert contact.agent is not None and contact.ring_start_timestamp is not None
+    if contact.agent.agent_id != agent_id:
+        raise EventError(f"Contact {contact.id} rings agent {contact.agent.agent_id}, "
+                         f"not {agent_id}")
+    if at < contact.ring_start_timestamp:
+        raise EventError("An agent accepts a contact after it rings")
+    contact.agent.accepted_by_agent_timestamp = at
+    contact.agent.connected_to_agent_timestamp = at
+    contact.last_update_timestamp = max(contact.last_update_timestamp, at)
+
+
+def hold(contact: Contact, seconds: int) -> None:
+    """The agent puts the customer on hold for ``seconds`` (AgentInitiatedHoldDuration)."""
+    _active(contact, "be held")
+    if contact.agent is None or contact.agent.connected_to_agent_timestamp is None:
+        raise EventError(f"Contact {contact.id} is with no agent: nobody can hold it")
+    contact.agent.hold_seconds = (contact.agent.hold_seconds or 0) + int(seconds)
+
+
+def disconnect(contact: Contact, at: datetime, reason: str) -> None:
+    _active(contact, "disconnect again")
+    if at < contact.initiation_timestamp:
+        raise EventError("A contact disconnects after it starts")
+    rules.end(contact, at, reason)
+
+
+def after_contact_work(contact: Contact, start: datetime, end: datetime) -> None:
+    """The agent's wrap-up after the customer has gone (AfterContactWork* of AgentInfo)."""
+    if contact.agent is None or contact.agent.connected_to_agent_timestamp is None:
+        raise EventError(f"Contact {contact.id} had no agent: there is no after-contact work")
+    if contact.disconnect_timestamp is None or start < contact.disconnect_timestamp:
+        raise EventError("After-contact work starts when the contact has disconnected")
+    contact.agent.after_contact_work_start = start
+    contact.agent.after_contact_work_end = end
+    contact.agent.after_contact_work_seconds = int((end - start).total_seconds())
+    contact.last_update_timestamp = max(contact.last_update_timestamp, end)
+
+
+def follow(contact: Contact, instance: Instance, new_id: str, method: str, at: datetime,
+           queue_id: str | None = None, agent_id: str | None = None) -> Contact:
+    """A contact that continues this one: an agent's transfer (TRANSFER: to a queue or an
+    agent), a queue transfer by a flow (QUEUE_TRANSFER), a callback the customer asked for
+    (CALLBACK), a supervisor listening in (MONITOR), an agent dialling a third party
+    (EXTERNAL_OUTBOUND), or the task a disconnect flow makes (DISCONNECT)."""
+    if method not in (TRANSFER, QUEUE_TRANSFER, CALLBACK, MONITOR, EXTERNAL_OUTBOUND,
+                      DISCONNECT):
+        raise EventError(f"{method} is not a way one contact follows another")
+    if method == DISCONNECT:
+        if contact.active:
+            raise EventError("A disconnect flow runs when the contact has disconnected")
+    else:
+        _active(contact, f"be followed by a {method} contact")
+    channel = TASK if method == DISCONNECT else contact.channel
+    chain = {"previous_contact_id": contact.id,
+             "initial_contact_id": contact.initial_contact_id or contact.id,
+             "contact_association_id": contact.contact_association_id or contact.id}
+    new = _new(instance, new_id, channel, method, at,
+               customer_endpoint=contact.customer_endpoint,
+               # "SystemEndpoint is not populated for contacts with initiation method of
+               # MONITOR, QUEUE_TRANSFER, or CALLBACK" (DescribeContact).
+               system_endpoint=(None if method in (MONITOR, QUEUE_TRANSFER, CALLBACK)
+                                else contact.system_endpoint),
+               queue=rules.enqueue(queue_id, at), **chain)
+    if agent_id is not None:
+        new.agent = AgentInfo(agent_id, connected_to_agent_timestamp=at,
+                              accepted_by_agent_timestamp=at)
+    if method in (TRANSFER, QUEUE_TRANSFER, CALLBACK):
+        if contact.active:
+            rules.end(contact, at, AGENT_DISCONNECT if method == TRANSFER
+                      else CONTACT_FLOW_DISCONNECT)
+        contact.next_contacts.append(NextContact(new_id, at, "USER" if agent_id else "QUEUE"))
+    contact.last_update_timestamp = max(contact.last_update_timestamp, at)
+    return new
+
+
+# ----------------------------------------------------------------------------- one at a time
+
+STEPS = ("arrive", "ring", "accept", "hold", "disconnect", "after_contact_work", "follow")
+
+
+def apply(service: Service, scope: Scope, body: dict[str, Any]) -> dict[str, Any]:
+    """One event on a stored contact, at ``body["at"]`` or the service clock; answers the
+    contact ids it made or changed (the admin endpoint ``POST /_connectlocal/events``)."""
+    step = body.get("event")
+    if step not in STEPS:
+        raise EventError(f"event must be one of {', '.join(STEPS)}, not {step!r}")
+    at = parse_iso(body["at"]) if body.get("at") else service.now()
+    with service.store.write(scope) as tx:
+        instance = tx.get_instance(str(body.get("instance_id", "")))
+        if instance is None:
+            raise EventError(f"Instance not found: {body.get('instance_id')}")
+        if step == "arrive":
+            queue_id = body.get("queue_id") or _basic_queue(tx, instance.id)
+            arrived = arrive(instance, service.ids.uuid(), str(body.get("channel", VOICE)), at,
+                             body.get("customer", "+15555550100"), body.get("system"),
+                             queue_id, float(body.get("queued_after", 0)))
+            tx.put_contact(arrived)
+            return {"ContactId": arrived.id}
+        found = tx.get_contact(instance.id, str(body.get("contact_id", "")))
+        if found is None:
+            raise EventError(f"Contact not found: {body.get('contact_id')}")
+        contact = rules.settle(found, at)
+        made: Contact | None = None
+        if step in ("ring", "accept"):
+            agent = str(body.get("agent_id", ""))
+            if tx.get_resource(instance.id, User, agent) is None:
+                raise EventError(f"User not found: {agent}")
+            (ring if step == "ring" else accept)(contact, agent, at)
+        elif step == "hold":
+            hold(contact, int(body.get("seconds", 30)))
+        elif step == "disconnect":
+            disconnect(contact, at, str(body.get("reason", CUSTOMER_DISCONNECT)))
+        elif step == "after_contact_work":
+            end = parse_iso(body["end"]) if body.get("end") else at
+            after_contact_work(contact, at, end)
+        else:
+            made = follow(contact, instance, service.ids.uuid(), str(body.get("method")), at,
+                          body.get("queue_id"), body.get("agent_id"))
+            tx.put_contact(made)
+        contact.last_update_timestamp = max(contact.last_update_timestamp, at)
+        tx.put_contact(contact)
+    return {"ContactId": contact.id, **({"NewContactId": made.id} if made else {})}
+
+
+def _basic_queue(tx: Tx, instance_id: str) -> str | None:
+    queues = [q for q in tx.list_resources(instance_id, Queue, None, 1000)
+              if q.queue_type == "STANDARD"]
+    named = [q for q in queues if q.name == "BasicQueue"]
+    return (named or queues)[0].id if queues else None

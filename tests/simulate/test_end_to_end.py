@@ -1,0 +1,152 @@
+"""Simulated contacts through the real command line and a real server, and each single event
+through the admin endpoint, checked with boto3's DescribeContact and SearchContacts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..conftest import client_for, new_agent, new_instance
+from ..serverproc import ServerProcess
+
+pytestmark = pytest.mark.http_only
+WIDE = {"Type": "INITIATION_TIMESTAMP", "StartTime": datetime(2021, 11, 12),
+        "EndTime": datetime(2100, 1, 1)}
+
+
+def test_simulate_then_search_and_describe(tmp_path: Path) -> None:
+    data = str(tmp_path / "sim.db")
+    done = subprocess.run([sys.executable, "-m", "connectlocal.cli", "simulate", "--data", data,
+                           "--days", "0.25", "--agents", "10", "--rate", "120", "--seed", "3",
+                           "--end", "2026-11-20T12:00:00Z"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    instance_id = done.stdout.strip()
+    stored = int(done.stderr.split(" stored in ")[0].rsplit(" ", 1)[1].replace(",", ""))
+    assert stored > 100
+    with ServerProcess(data, "--clock", "2026-11-21T00:00:00Z") as server:
+        client = client_for(server.url)
+        pages = client.get_paginator("search_contacts").paginate(
+            InstanceId=instance_id, TimeRange=WIDE)
+        found = [c for page in pages for c in page["Contacts"]]
+        assert len(found) == stored
+        transferred = [c for c in found if c["InitiationMethod"] in ("TRANSFER",
+                                                                      "QUEUE_TRANSFER")]
+        assert transferred
+        contact = client.describe_contact(InstanceId=instance_id,
+                                          ContactId=transferred[0]["Id"])["Contact"]
+        previous = client.describe_contact(InstanceId=instance_id,
+                                           ContactId=contact["PreviousContactId"])["Contact"]
+        agent = client.describe_user(InstanceId=instance_id,
+                                     UserId=previous["AgentInfo"]["Id"])["User"]
+    assert agent["Username"].startswith("sim-agent-")
+    assert previous["NextContacts"][0]["NextContactMetadata"]["QuickConnectContactData"][
+        "ContactId"] == contact["Id"]
+    assert previous["DisconnectTimestamp"] == contact["InitiationTimestamp"]
+    assert (previous["InitiationTimestamp"] <= previous["QueueInfo"]["EnqueueTimestamp"]
+            <= previous["RingStartTimestamp"] <= previous["AgentInfo"][
+                "ConnectedToAgentTimestamp"] <= previous["DisconnectTimestamp"])
+
+
+def _event(server: ServerProcess, **body: Any) -> dict[str, Any]:
+    status, answer = server.admin("POST", "events", body)
+    assert status == 200, answer
+    return answer  # type: ignore[no-any-return]
+
+
+def test_each_event_through_describe_contact(clocked_server: ServerProcess) -> None:
+    server = clocked_server
+    server.set_clock("2026-11-20T10:00:00Z")
+    client = client_for(server.url)
+    instance = new_instance(client)
+    agent = new_agent(client, instance)
+    supervisor = new_agent(client, instance)
+    base = {"instance_id": instance["id"]}
+    t0 = datetime(2026, 11, 20, 10, tzinfo=UTC)
+
+    def at(seconds: int) -> str:
+        return (t0 + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+
+    call = _event(server, event="arrive", channel="VOICE", customer="+15555550123",
+                  system="+18005550100", queued_after=12, at=at(0), **base)["ContactId"]
+    _event(server, event="ring", contact_id=call, agent_id=agent, at=at(40), **base)
+    _event(server, event="accept", contact_id=call, agent_id=agent, at=at(45), **base)
+    _event(server, event="hold", contact_id=call, seconds=30, **base)
+    watched = _event(server, event="follow", method="MONITOR", contact_id=call,
+                     agent_id=supervisor, at=at(60), **base)["NewContactId"]
+    dialled = _event(server, event="follow", method="EXTERNAL_OUTBOUND", contact_id=call,
+                     agent_id=agent, at=at(70), **base)["NewContactId"]
+    _event(server, event="disconnect", contact_id=call, reason="AGENT_DISCONNECT", at=at(300),
+           **base)
+    _event(server, event="after_contact_work", contact_id=call, at=at(300), end=at(330),
+           **base)
+    wrap = _event(server, event="follow", method="DISCONNECT", contact_id=call, at=at(300),
+                  **base)["NewContactId"]
+    c = client.describe_contact(InstanceId=instance["id"], ContactId=call)["Contact"]
+    assert c["InitiationMethod"] == "INBOUND" and c["Channel"] == "VOICE"
+    assert c["InitiationTimestamp"] == c["ConnectedToSystemTimestamp"] == t0
+    assert c["QueueInfo"] == {"Id": instance["queues"]["BasicQueue"],
+                              "EnqueueTimestamp": t0 + timedelta(seconds=12)}
+    assert c["RingStartTimestamp"] == t0 + timedelta(seconds=40)
+    info = c["AgentInfo"]
+    assert info["Id"] == agent
+    assert info["ConnectedToAgentTimestamp"] == info["AcceptedByAgentTimestamp"] == (
+        t0 + timedelta(seconds=45))
+    assert info["AgentInitiatedHoldDuration"] == 30
+    assert info["AfterContactWorkDuration"] == 30
+    assert info["AfterContactWorkEndTimestamp"] == t0 + timedelta(seconds=330)
+    assert c["DisconnectReason"] == "AGENT_DISCONNECT"
+    assert c["CustomerEndpoint"] == {"Type": "TELEPHONE_NUMBER", "Address": "+15555550123"}
+    monitor = client.describe_contact(InstanceId=instance["id"], ContactId=watched)["Contact"]
+    assert monitor["InitiationMethod"] == "MONITOR" and "SystemEndpoint" not in monitor
+    assert monitor["PreviousContactId"] == call and monitor["InitialContactId"] == call
+    assert monitor["AgentInfo"]["Id"] == supervisor
+    outbound = client.describe_contact(InstanceId=instance["id"], ContactId=dialled)["Contact"]
+    assert outbound["InitiationMethod"] == "EXTERNAL_OUTBOUND"
+    assert outbound["InitiationTimestamp"] == t0 + timedelta(seconds=70)
+    task = client.describe_contact(InstanceId=instance["id"], ContactId=wrap)["Contact"]
+    assert (task["InitiationMethod"], task["Channel"]) == ("DISCONNECT", "TASK")
+    # A callback: the customer leaves a number instead of waiting.
+    waiting = _event(server, event="arrive", channel="VOICE", at=at(400), **base)["ContactId"]
+    back = _event(server, event="follow", method="CALLBACK", contact_id=waiting, at=at(460),
+                  **base)["NewContactId"]
+    left = client.describe_contact(InstanceId=instance["id"], ContactId=waiting)["Contact"]
+    callback = client.describe_contact(InstanceId=instance["id"], ContactId=back)["Contact"]
+    assert left["DisconnectTimestamp"] == callback["InitiationTimestamp"]
+    assert callback["InitiationMethod"] == "CALLBACK" and "SystemEndpoint" not in callback
+    # What cannot happen is refused.
+    status, body = server.admin("POST", "events", {"event": "accept", "contact_id": call,
+                                                   "agent_id": agent, **base})
+    assert status == 400 and "has ended" in body["error"]
+    status, body = server.admin("POST", "events", {"event": "teleport", **base})
+    assert status == 400 and "event must be one of" in body["error"]
+
+
+def test_monitor_contact(clocked_server: ServerProcess) -> None:
+    from ..errors import expect_error
+
+    server = clocked_server
+    client = client_for(server.url)
+    instance = new_instance(client)
+    agent = new_agent(client, instance)
+    supervisor = new_agent(client, instance)
+    call = _event(server, event="arrive", channel="VOICE", instance_id=instance["id"])[
+        "ContactId"]
+    _event(server, event="accept", contact_id=call, agent_id=agent, instance_id=instance["id"])
+    made = client.monitor_contact(InstanceId=instance["id"], ContactId=call, UserId=supervisor,
+                                  AllowedMonitorCapabilities=["SILENT_MONITOR", "BARGE"])
+    monitor = client.describe_contact(InstanceId=instance["id"],
+                                      ContactId=made["ContactId"])["Contact"]
+    assert made["ContactArn"] == monitor["Arn"]
+    assert monitor["InitiationMethod"] == "MONITOR" and monitor["PreviousContactId"] == call
+    assert monitor["AgentInfo"]["Id"] == supervisor
+    task = client.start_task_contact(InstanceId=instance["id"], Name="t",
+                                     ContactFlowId=instance["flows"]["Default inbound"])
+    expect_error(client.monitor_contact, "InvalidRequestException", 400,
+                 "Only VOICE and CHAT contacts can be monitored", InstanceId=instance["id"],
+                 ContactId=task["ContactId"], UserId=supervisor)
