@@ -150,3 +150,21 @@ def test_monitor_contact(clocked_server: ServerProcess) -> None:
     expect_error(client.monitor_contact, "InvalidRequestException", 400,
                  "Only VOICE and CHAT contacts can be monitored", InstanceId=instance["id"],
                  ContactId=task["ContactId"], UserId=supervisor)
+
+
+def test_simulate_into_a_running_server(tmp_path: Path) -> None:
+    with ServerProcess(str(tmp_path / "remote.db"), "--clock",
+                       "2026-11-21T00:00:00Z") as server:
+        done = subprocess.run(
+            [sys.executable, "-m", "connectlocal.cli", "simulate", "--endpoint", server.url,
+             "--days", "0.1", "--agents", "5", "--rate", "100", "--seed", "9",
+             "--end", "2026-11-20T12:00:00Z"], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        instance_id = done.stdout.strip()
+        stored = int(done.stderr.split(" stored in ")[0].rsplit(" ", 1)[1].replace(",", ""))
+        client = client_for(server.url)
+        found = [c for page in client.get_paginator("search_contacts").paginate(
+            InstanceId=instance_id, TimeRange=WIDE) for c in page["Contacts"]]
+        users = client.list_users(InstanceId=instance_id)["UserSummaryList"]
+    assert stored > 0 and len(found) == stored
+    assert {u["Username"] for u in users} <= {f"sim-agent-{n:04d}" for n in range(1, 6)}
