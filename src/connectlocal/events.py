@@ -27,6 +27,7 @@ from .models import (
     EXTERNAL_OUTBOUND,
     INBOUND,
     MONITOR,
+    OUTBOUND,
     QUEUE_TRANSFER,
     TASK,
     TELEPHONE_NUMBER,
@@ -38,6 +39,7 @@ from .models import (
     Instance,
     NextContact,
     Queue,
+    RoutingProfile,
     User,
 )
 from .protocol.timestamps import parse_iso
@@ -74,18 +76,42 @@ ARRIVAL_METHOD = {VOICE: INBOUND, "EMAIL": INBOUND, "CHAT": API, TASK: API}
 
 def arrive(instance: Instance, contact_id: str, channel: str, at: datetime,
            customer: str | None = None, system: str | None = None,
-           queue_id: str | None = None, queued_after: float = 0.0) -> Contact:
+           queue_id: str | None = None, queued_after: float = 0.0,
+           web: bool = False) -> Contact:
     """A customer's contact arrives (InitiationTimestamp, ConnectedToSystemTimestamp) and its
     flow puts it in a queue ``queued_after`` seconds later. Calls and emails have endpoints;
-    chats and tasks have none."""
+    chats and tasks have none. ``web``: a call from a web or mobile app (StartWebRTCContact),
+    WEBRTC_API."""
     if channel not in ARRIVAL_METHOD:
         raise EventError(f"channel must be one of {', '.join(ARRIVAL_METHOD)}, not {channel}")
+    if web and channel != VOICE:
+        raise EventError("Only VOICE contacts arrive through WebRTC")
     kind = {VOICE: TELEPHONE_NUMBER, "EMAIL": "EMAIL_ADDRESS"}.get(channel)
-    return _new(instance, contact_id, channel, ARRIVAL_METHOD[channel], at,
+    if web:
+        kind, customer = None, None
+    return _new(instance, contact_id, channel, "WEBRTC_API" if web else ARRIVAL_METHOD[channel],
+                at,
                 connected_to_system_timestamp=at,
                 customer_endpoint=Endpoint(kind, customer) if kind and customer else None,
                 system_endpoint=Endpoint(kind, system) if kind and system else None,
                 queue=rules.enqueue(queue_id, at + timedelta(seconds=queued_after)))
+
+
+def dial_out(instance: Instance, contact_id: str, agent_id: str, at: datetime,
+             customer: str, caller_id: str | None = None,
+             queue_id: str | None = None, answered_after: float = 0.0) -> Contact:
+    """An agent calls a customer from the Contact Control Panel: OUTBOUND, initiated "when the
+    agent began dialing", connected when the customer answers, in the agent's outbound queue."""
+    contact = _new(instance, contact_id, VOICE, OUTBOUND, at,
+                   customer_endpoint=Endpoint(TELEPHONE_NUMBER, customer),
+                   system_endpoint=Endpoint(TELEPHONE_NUMBER, caller_id) if caller_id else None,
+                   queue=rules.enqueue(queue_id, at))
+    answered = at + timedelta(seconds=answered_after)
+    contact.agent = AgentInfo(agent_id, connected_to_agent_timestamp=answered,
+                              accepted_by_agent_timestamp=at)
+    contact.connected_to_system_timestamp = at
+    contact.last_update_timestamp = answered
+    return contact
 
 
 def ring(contact: Contact, agent_id: str, at: datetime) -> None:
@@ -182,7 +208,8 @@ def follow(contact: Contact, instance: Instance, new_id: str, method: str, at: d
 
 # ----------------------------------------------------------------------------- one at a time
 
-STEPS = ("arrive", "ring", "accept", "hold", "disconnect", "after_contact_work", "follow")
+STEPS = ("arrive", "dial_out", "ring", "accept", "hold", "disconnect", "after_contact_work",
+         "follow")
 
 
 def apply(service: Service, scope: Scope, body: dict[str, Any]) -> dict[str, Any]:
@@ -200,9 +227,23 @@ def apply(service: Service, scope: Scope, body: dict[str, Any]) -> dict[str, Any
             queue_id = body.get("queue_id") or _basic_queue(tx, instance.id)
             arrived = arrive(instance, service.ids.uuid(), str(body.get("channel", VOICE)), at,
                              body.get("customer", "+15555550100"), body.get("system"),
-                             queue_id, float(body.get("queued_after", 0)))
+                             queue_id, float(body.get("queued_after", 0)),
+                             web=bool(body.get("web")))
             tx.put_contact(arrived)
             return {"ContactId": arrived.id}
+        if step == "dial_out":
+            agent = str(body.get("agent_id", ""))
+            user = tx.get_resource(instance.id, User, agent)
+            if user is None:
+                raise EventError(f"User not found: {agent}")
+            profile = tx.get_resource(instance.id, RoutingProfile, user.routing_profile_id)
+            dialled = dial_out(instance, service.ids.uuid(), agent, at,
+                               str(body.get("customer", "+15555550100")), body.get("caller_id"),
+                               body.get("queue_id") or (profile.default_outbound_queue_id
+                                                        if profile else None),
+                               float(body.get("answered_after", 0)))
+            tx.put_contact(dialled)
+            return {"ContactId": dialled.id}
         found = tx.get_contact(instance.id, str(body.get("contact_id", "")))
         if found is None:
             raise EventError(f"Contact not found: {body.get('contact_id')}")

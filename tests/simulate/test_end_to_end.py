@@ -168,3 +168,25 @@ def test_simulate_into_a_running_server(tmp_path: Path) -> None:
         users = client.list_users(InstanceId=instance_id)["UserSummaryList"]
     assert stored > 0 and len(found) == stored
     assert {u["Username"] for u in users} <= {f"sim-agent-{n:04d}" for n in range(1, 6)}
+
+
+def test_an_agent_dials_out_and_a_web_call_arrives(clocked_server: ServerProcess) -> None:
+    server = clocked_server
+    server.set_clock("2026-11-20T09:00:00Z")
+    client = client_for(server.url)
+    instance = new_instance(client)
+    agent = new_agent(client, instance)
+    base = {"instance_id": instance["id"]}
+    dialled = _event(server, event="dial_out", agent_id=agent, customer="+15555550111",
+                     caller_id="+18005550100", answered_after=8, **base)["ContactId"]
+    web = _event(server, event="arrive", channel="VOICE", web=True, **base)["ContactId"]
+    out = client.describe_contact(InstanceId=instance["id"], ContactId=dialled)["Contact"]
+    t0 = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    assert out["InitiationMethod"] == "OUTBOUND" and out["InitiationTimestamp"] == t0
+    assert out["AgentInfo"]["Id"] == agent
+    assert out["AgentInfo"]["ConnectedToAgentTimestamp"] == t0 + timedelta(seconds=8)
+    assert out["QueueInfo"]["Id"] == instance["queues"]["BasicQueue"]  # the outbound queue
+    assert out["CustomerEndpoint"]["Address"] == "+15555550111"
+    assert out["SystemEndpoint"]["Address"] == "+18005550100"
+    webrtc = client.describe_contact(InstanceId=instance["id"], ContactId=web)["Contact"]
+    assert webrtc["InitiationMethod"] == "WEBRTC_API" and "CustomerEndpoint" not in webrtc
