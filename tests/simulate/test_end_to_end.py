@@ -190,3 +190,21 @@ def test_an_agent_dials_out_and_a_web_call_arrives(clocked_server: ServerProcess
     assert out["SystemEndpoint"]["Address"] == "+18005550100"
     webrtc = client.describe_contact(InstanceId=instance["id"], ContactId=web)["Contact"]
     assert webrtc["InitiationMethod"] == "WEBRTC_API" and "CustomerEndpoint" not in webrtc
+
+
+def test_contacts_started_by_the_api_move_through_the_same_states(
+        clocked_server: ServerProcess) -> None:
+    server = clocked_server
+    client = client_for(server.url)
+    instance = new_instance(client)
+    agent = new_agent(client, instance)
+    task = client.start_task_contact(InstanceId=instance["id"], Name="route me",
+                                     ContactFlowId=instance["flows"]["Default inbound"])
+    base = {"instance_id": instance["id"], "contact_id": task["ContactId"]}
+    _event(server, event="accept", agent_id=agent, **base)
+    _event(server, event="disconnect", reason="AGENT_DISCONNECT", **base)
+    contact = client.describe_contact(InstanceId=instance["id"],
+                                      ContactId=task["ContactId"])["Contact"]
+    assert contact["InitiationMethod"] == "API" and contact["AgentInfo"]["Id"] == agent
+    assert contact["RingStartTimestamp"] <= contact["AgentInfo"]["ConnectedToAgentTimestamp"]
+    assert contact["DisconnectReason"] == "AGENT_DISCONNECT"
