@@ -17,12 +17,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from report import write
+
 from connectlocal import __version__
 from connectlocal.ctrfiles import import_paths
 from connectlocal.service import Service
 from connectlocal.store import open_store
 
-RESULTS = Path(__file__).parent / "results"
 INSTANCE = "arn:aws:connect:us-east-1:123456789012:instance/0f0e0d0c-0b0a-4908-8706-050403020100"
 
 
@@ -88,10 +89,7 @@ def main() -> None:
     table = (f"| records | seconds | records/s | imported | merged |\n|---|---|---|---|---|\n"
              f"| {args.records:,} | {seconds:.1f} | {rate:,.0f} | {counts.imported:,} | "
              f"{counts.merged:,} |")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "ctr_import.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "ctr_import.md").write_text(table + "\n")
-    print(table)
+    write("ctr_import", result, table)
 
 
 if __name__ == "__main__":

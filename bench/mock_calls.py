@@ -15,21 +15,18 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import platform
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import boto3
 import botocore
 from botocore.awsrequest import AWSResponse
+from report import write
 
 from connectlocal import __version__, mock_connect
-
-RESULTS = Path(__file__).parent / "results"
 
 
 class _Raw(io.BytesIO):
@@ -123,10 +120,7 @@ def main() -> None:
         f"**{result['ratio_to_ceiling']:.2f}x** ({args.rounds} rounds of {args.calls} calls, "
         f"{result['when']}).",
     ])
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "mock_calls.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "mock_calls.md").write_text(table + "\n")
-    print(table)
+    write("mock_calls", result, table)
 
 
 if __name__ == "__main__":

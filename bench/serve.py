@@ -33,6 +33,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from report import write
+
 from connectlocal import __version__
 from connectlocal.bulk import load_contacts, seed_instance
 from connectlocal.models import API, TASK, Contact, QueueInfo
@@ -40,8 +42,6 @@ from connectlocal.service import Service
 from connectlocal.store import open_store
 from connectlocal.store.base import Scope
 
-HERE = Path(__file__).parent
-RESULTS = HERE / "results"
 SCOPE = Scope("123456789012", "us-east-1")
 AUTH = ("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261122/us-east-1/connect/aws4_request, "
         "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64)
@@ -234,17 +234,23 @@ def _size(path: Path) -> int:
 
 
 @contextmanager
-def connectlocal(data: Path | str, extra: tuple[str, ...] = ()) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "connectlocal.cli", "serve", "--port", str(port), "--data",
-         str(data), *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def _process(cmd: list[str], port: int) -> Iterator[tuple[str, int]]:
+    """A server process answering on ``port``, stopped when the block ends."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_port(port)
         yield f"http://127.0.0.1:{port}", proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@contextmanager
+def connectlocal(data: Path | str, extra: tuple[str, ...] = ()) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    with _process([sys.executable, "-m", "connectlocal.cli", "serve", "--port", str(port),
+                   "--data", str(data), *extra], port) as running:
+        yield running
 
 
 @contextmanager
@@ -271,28 +277,18 @@ http {{
   }}
 }}
 """)
-    proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(root)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_port(port)
-        yield f"http://127.0.0.1:{port}", proc.pid
+        with _process(["nginx", "-c", str(conf), "-p", str(root)], port) as running:
+            yield running
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
         shutil.rmtree(root, ignore_errors=True)
 
 
 @contextmanager
 def moto() -> Iterator[tuple[str, int]]:
     port = free_port()
-    proc = subprocess.Popen([_moto_server() or "moto_server", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_port(port)
-        yield f"http://127.0.0.1:{port}", proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with _process([_moto_server() or "moto_server", "-p", str(port)], port) as running:
+        yield running
 
 
 def _describe_body(url: str, info: dict[str, Any]) -> bytes:
@@ -445,12 +441,8 @@ def main() -> None:
         "connectlocal": __version__, "python": platform.python_version(),
         "cpus": os.cpu_count(), "wrk": f"-t{args.threads} -c{args.connections} "
                                        f"-d{args.duration}s", "serve_args": args.serve_args}
-    RESULTS.mkdir(exist_ok=True)
     name = {"serve": "serve", "scaling": "serve_scaling", "writes": "serve_writes"}[kind]
-    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
-    table = _table(result, kind)
-    (RESULTS / f"{name}.md").write_text(table + "\n")
-    print(table)
+    write(name, result, _table(result, kind))
 
 
 if __name__ == "__main__":

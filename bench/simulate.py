@@ -10,7 +10,6 @@ Writes bench/results/simulate.{json,md}.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -18,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-RESULTS = Path(__file__).parent / "results"
+from report import write
 
 
 def main() -> None:
@@ -43,10 +42,7 @@ def main() -> None:
              "|---|---|---|---|---|---|\n"
              f"| {args.days:g} | {args.agents} | {args.rate:g} | {stored:,} | {seconds:.1f} | "
              f"{stored / seconds:,.0f} |")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "simulate.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "simulate.md").write_text(table + "\n")
-    print(table)
+    write("simulate", result, table)
 
 
 if __name__ == "__main__":

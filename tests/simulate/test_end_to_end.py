@@ -19,6 +19,11 @@ WIDE = {"Type": "INITIATION_TIMESTAMP", "StartTime": datetime(2021, 11, 12),
         "EndTime": datetime(2100, 1, 1)}
 
 
+def _stored(summary: str) -> int:
+    """How many contacts the simulate command's summary says it stored ("N stored in S s")."""
+    return int(summary.split(" stored in ")[0].rsplit(" ", 1)[1].replace(",", ""))
+
+
 def test_simulate_then_search_and_describe(tmp_path: Path) -> None:
     data = str(tmp_path / "sim.db")
     done = subprocess.run([sys.executable, "-m", "connectlocal.cli", "simulate", "--data", data,
@@ -26,8 +31,7 @@ def test_simulate_then_search_and_describe(tmp_path: Path) -> None:
                            "--end", "2026-11-20T12:00:00Z"],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    instance_id = done.stdout.strip()
-    stored = int(done.stderr.split(" stored in ")[0].rsplit(" ", 1)[1].replace(",", ""))
+    instance_id, stored = done.stdout.strip(), _stored(done.stderr)
     assert stored > 100
     with ServerProcess(data, "--clock", "2026-11-21T00:00:00Z") as server:
         client = client_for(server.url)
@@ -160,8 +164,7 @@ def test_simulate_into_a_running_server(tmp_path: Path) -> None:
              "--days", "0.1", "--agents", "5", "--rate", "100", "--seed", "9",
              "--end", "2026-11-20T12:00:00Z"], capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
-        instance_id = done.stdout.strip()
-        stored = int(done.stderr.split(" stored in ")[0].rsplit(" ", 1)[1].replace(",", ""))
+        instance_id, stored = done.stdout.strip(), _stored(done.stderr)
         client = client_for(server.url)
         found = [c for page in client.get_paginator("search_contacts").paginate(
             InstanceId=instance_id, TimeRange=WIDE) for c in page["Contacts"]]
