@@ -14,6 +14,7 @@ from typing import Any
 
 from .handlers.common import is_uuid
 from .models import (
+    TELEPHONE_NUMBER,
     AgentInfo,
     Contact,
     Endpoint,
@@ -33,6 +34,8 @@ _MODEL = service_model()
 CHANNELS = frozenset(_MODEL.shape_for("Channel").enum)
 METHODS = frozenset(_MODEL.shape_for("ContactInitiationMethod").enum)
 LEVELS = ("Level1", "Level2", "Level3", "Level4", "Level5")
+_JSON_NAMES: dict[type, str] = {str: "a string", int: "a number", float: "a number",
+                                bool: "true or false", dict: "an object", list: "an array"}
 
 
 class CtrError(ValueError):
@@ -69,7 +72,8 @@ def _field(record: dict[str, Any], name: str, kind: type, required: bool = False
             raise CtrError(f"{name} is missing")
         return None
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise CtrError(f"{name} must be a {kind.__name__}, not {type(value).__name__}")
+        given = _JSON_NAMES.get(type(value), type(value).__name__)
+        raise CtrError(f"{name} must be {_JSON_NAMES[kind]}, not {given}")
     return value
 
 
@@ -91,6 +95,34 @@ def _struct(record: dict[str, Any], name: str) -> dict[str, Any]:
     return _field(record, name, dict) or {}
 
 
+def _in(record: dict[str, Any], prefix: str) -> _Scoped:
+    return _Scoped(record, prefix)
+
+
+class _Scoped:
+    """Field reads inside a nested object, named with their path (``Queue.Name``)."""
+
+    def __init__(self, record: dict[str, Any], prefix: str) -> None:
+        self.record, self.prefix = record, prefix
+
+    def _get(self, name: str, kind: type) -> Any:
+        path = f"{self.prefix}.{name}"
+        return _field({path: self.record.get(name)}, path, kind)
+
+    def text(self, name: str) -> str | None:
+        return self._get(name, str)  # type: ignore[no-any-return]
+
+    def number(self, name: str) -> int | None:
+        return self._get(name, int)  # type: ignore[no-any-return]
+
+    def obj(self, name: str) -> dict[str, Any]:
+        return self._get(name, dict) or {}
+
+    def time(self, name: str) -> datetime | None:
+        path = f"{self.prefix}.{name}"
+        return _time({path: self.record.get(name)}, path)
+
+
 def _tail(arn: str, what: str, kind: str) -> str:
     """The id an ARN of ``kind`` ends in (``.../queue/agent/<id>`` too)."""
     if not arn.startswith("arn:") or f"/{kind}/" not in arn:
@@ -99,11 +131,11 @@ def _tail(arn: str, what: str, kind: str) -> str:
 
 
 def _endpoint(record: dict[str, Any], name: str) -> Endpoint | None:
-    value = _struct(record, name)
-    if not value.get("Address"):
+    value = _in(_struct(record, name), name)
+    address = value.text("Address")
+    if not address:
         return None
-    return Endpoint(str(value.get("Type") or "TELEPHONE_NUMBER"), str(value["Address"]),
-                    value.get("DisplayName"))
+    return Endpoint(value.text("Type") or TELEPHONE_NUMBER, address, value.text("DisplayName"))
 
 
 def _strings(record: dict[str, Any], name: str) -> dict[str, str] | None:
@@ -112,7 +144,8 @@ def _strings(record: dict[str, Any], name: str) -> dict[str, str] | None:
         return None
     for key, item in value.items():
         if not isinstance(item, str):
-            raise CtrError(f"{name}.{key} must be a string, not {type(item).__name__}")
+            given = _JSON_NAMES.get(type(item), type(item).__name__)
+            raise CtrError(f"{name}.{key} must be a string, not {given}")
     return value  # type: ignore[no-any-return]
 
 
@@ -143,53 +176,65 @@ def parse(record: Any) -> ImportedContact:
 
     queue = None
     queue_info = None
-    queue_record = _struct(record, "Queue")
-    if queue_record.get("ARN"):
-        queue = Named(_tail(str(queue_record["ARN"]), "Queue.ARN", "queue"), queue_record["ARN"],
-                      queue_record.get("Name"))
-        enqueued = _time(queue_record, "EnqueueTimestamp") or initiated
-        queue_info = QueueInfo(queue.id, enqueued)
+    queue_record = _in(_struct(record, "Queue"), "Queue")
+    queue_arn = queue_record.text("ARN")
+    if queue_arn:
+        queue = Named(_tail(queue_arn, "Queue.ARN", "queue"), queue_arn, queue_record.text("Name"))
+        queue_info = QueueInfo(queue.id, queue_record.time("EnqueueTimestamp") or initiated)
 
     agent = routing = None
     agent_info = None
-    agent_record = _struct(record, "Agent")
-    if agent_record.get("ARN"):
-        agent = Named(_tail(str(agent_record["ARN"]), "Agent.ARN", "agent"), agent_record["ARN"],
-                      agent_record.get("Username"))
-        profile = agent_record.get("RoutingProfile") or {}
-        if isinstance(profile, dict) and profile.get("ARN"):
-            routing = Named(_tail(str(profile["ARN"]), "Agent.RoutingProfile.ARN",
-                                  "routing-profile"), profile["ARN"], profile.get("Name"))
-        groups = agent_record.get("HierarchyGroups") or {}
-        acw = agent_record.get("AfterContactWorkDuration")
+    agent_record = _in(_struct(record, "Agent"), "Agent")
+    agent_arn = agent_record.text("ARN")
+    if agent_arn:
+        agent = Named(_tail(agent_arn, "Agent.ARN", "agent"), agent_arn,
+                      agent_record.text("Username"))
+        profile = _in(agent_record.obj("RoutingProfile"), "Agent.RoutingProfile")
+        profile_arn = profile.text("ARN")
+        if profile_arn:
+            routing = Named(_tail(profile_arn, "Agent.RoutingProfile.ARN", "routing-profile"),
+                            profile_arn, profile.text("Name"))
+        groups = _in(agent_record.obj("HierarchyGroups"), "Agent.HierarchyGroups")
+        levels = {level: _in(groups.obj(level), f"Agent.HierarchyGroups.{level}").text("ARN")
+                  for level in LEVELS}
         agent_info = AgentInfo(
             agent.id,
-            connected_to_agent_timestamp=_time(agent_record, "ConnectedToAgentTimestamp"),
-            accepted_by_agent_timestamp=_time(agent_record, "AcceptedByAgentTimestamp"),
-            hierarchy_groups={level: str(groups[level]["ARN"]) for level in LEVELS
-                              if isinstance(groups.get(level), dict)
-                              and groups[level].get("ARN")},
-            after_contact_work_start=_time(agent_record, "AfterContactWorkStartTimestamp"),
-            after_contact_work_end=_time(agent_record, "AfterContactWorkEndTimestamp"),
-            after_contact_work_seconds=acw if isinstance(acw, int) else None,
+            connected_to_agent_timestamp=agent_record.time("ConnectedToAgentTimestamp"),
+            accepted_by_agent_timestamp=agent_record.time("AcceptedByAgentTimestamp"),
+            hierarchy_groups={level: arn for level, arn in levels.items() if arn},
+            after_contact_work_start=agent_record.time("AfterContactWorkStartTimestamp"),
+            after_contact_work_end=agent_record.time("AfterContactWorkEndTimestamp"),
+            after_contact_work_seconds=agent_record.number("AfterContactWorkDuration"),
         )
 
     references = {}
-    for item in _field(record, "References", list) or []:
-        if isinstance(item, dict) and item.get("Name") and item.get("Type"):
-            references[str(item["Name"])] = Reference(str(item["Type"]), item.get("Value"),
-                                                      item.get("Status"))
-    recordings = [
-        Recording(location=r.get("Location"), storage_type=r.get("StorageType"),
-                  media_stream_type=r.get("MediaStreamType"),
-                  participant_type=r.get("ParticipantType"), status=r.get("Status"),
-                  deletion_reason=r.get("DeletionReason"),
-                  fragment_start=r.get("FragmentStartNumber"),
-                  fragment_stop=r.get("FragmentStopNumber"),
-                  start=_time(r, "StartTimestamp"), stop=_time(r, "StopTimestamp"))
-        for r in _field(record, "Recordings", list) or [] if isinstance(r, dict)]
+    for index, item in enumerate(_field(record, "References", list) or []):
+        if not isinstance(item, dict):
+            raise CtrError(f"References[{index}] must be an object")
+        ref = _in(item, f"References[{index}]")
+        name, kind = ref.text("Name"), ref.text("Type")
+        if name and kind:
+            references[name] = Reference(kind, ref.text("Value"), ref.text("Status"))
+    recordings = []
+    for index, item in enumerate(_field(record, "Recordings", list) or []):
+        if not isinstance(item, dict):
+            raise CtrError(f"Recordings[{index}] must be an object")
+        r = _in(item, f"Recordings[{index}]")
+        recordings.append(Recording(
+            location=r.text("Location"), storage_type=r.text("StorageType"),
+            media_stream_type=r.text("MediaStreamType"), participant_type=r.text("ParticipantType"),
+            status=r.text("Status"), deletion_reason=r.text("DeletionReason"),
+            fragment_start=r.text("FragmentStartNumber"),
+            fragment_stop=r.text("FragmentStopNumber"),
+            start=r.time("StartTimestamp"), stop=r.time("StopTimestamp")))
+    segments = _field(record, "SegmentAttributes", dict) or {}
+    for key, value in segments.items():
+        if not isinstance(value, dict) or not all(
+                isinstance(v, str) for k, v in value.items() if k == "ValueString"):
+            raise CtrError(f"SegmentAttributes.{key} must be an object like "
+                           '{"ValueString": "..."}')
     next_id = _field(record, "NextContactId", str)
-    campaign = _struct(record, "Campaign").get("CampaignId")
+    campaign = _in(_struct(record, "Campaign"), "Campaign").text("CampaignId")
     instance_id = found["id"]
     contact = Contact(
         id=contact_id,
@@ -216,10 +261,10 @@ def parse(record: Any) -> ImportedContact:
         system_endpoint=_endpoint(record, "SystemEndpoint"),
         customer_id=_field(record, "CustomerId", str),
         references=references,
-        segment_attributes=_field(record, "SegmentAttributes", dict) or {},
+        segment_attributes=segments,
         tags=_strings(record, "Tags") or {},
         next_contacts=[NextContact(next_id)] if next_id else [],
-        campaign_id=campaign if isinstance(campaign, str) else None,
+        campaign_id=campaign,
         recordings=recordings,
         answering_machine_detection_status=_field(record, "AnsweringMachineDetectionStatus",
                                                   str),

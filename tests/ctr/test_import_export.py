@@ -162,7 +162,7 @@ def test_bad_records_are_named_and_skipped(tmp_path: Path, served: ServerProcess
     err = done.stderr
     assert f"{path}: line 2: not JSON" in err
     assert f"{path}: line 3: ContactId is missing" in err
-    assert f"{path}: line 4: InitiationTimestamp must be a str, not int" in err
+    assert f"{path}: line 4: InitiationTimestamp must be a string, not a number" in err
     assert f"{path}: line 5: Channel 'FAX' is not one of CHAT, EMAIL, TASK, VOICE" in err
     assert f"{path}: line 6: InstanceARN is not an Amazon Connect instance ARN" in err
     assert "│        1 │      0 │       5 │              0 │" in err
