@@ -215,55 +215,73 @@ STEPS = ("arrive", "dial_out", "ring", "accept", "hold", "disconnect", "after_co
 def apply(service: Service, scope: Scope, body: dict[str, Any]) -> dict[str, Any]:
     """One event on a stored contact, at ``body["at"]`` or the service clock; answers the
     contact ids it made or changed (the admin endpoint ``POST /_connectlocal/events``)."""
+    def text(key: str, default: str | None = None) -> str | None:
+        value = body.get(key, default)
+        if value is not None and not isinstance(value, str):
+            raise EventError(f"{key} must be a string")
+        return value
+
+    def number(key: str, default: float) -> float:
+        value = body.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise EventError(f"{key} must be a number")
+        return float(value)
+
+    def existing(tx: Tx, instance_id: str, kind: type[Any], key: str) -> str | None:
+        value = text(key)
+        if value is not None and tx.get_resource(instance_id, kind, value) is None:
+            raise EventError(f"{kind.__name__} not found: {value} (instance {instance_id})")
+        return value
+
     step = body.get("event")
     if step not in STEPS:
         raise EventError(f"event must be one of {', '.join(STEPS)}, not {step!r}")
-    at = parse_iso(body["at"]) if body.get("at") else service.now()
+    at = parse_iso(text("at") or "") if body.get("at") else service.now()
     with service.store.write(scope) as tx:
-        instance = tx.get_instance(str(body.get("instance_id", "")))
+        instance = tx.get_instance(text("instance_id", "") or "")
         if instance is None:
             raise EventError(f"Instance not found: {body.get('instance_id')}")
         if step == "arrive":
-            queue_id = body.get("queue_id") or _basic_queue(tx, instance.id)
-            arrived = arrive(instance, service.ids.uuid(), str(body.get("channel", VOICE)), at,
-                             body.get("customer", "+15555550100"), body.get("system"),
-                             queue_id, float(body.get("queued_after", 0)),
-                             web=bool(body.get("web")))
+            queue_id = existing(tx, instance.id, Queue, "queue_id") or _basic_queue(tx, instance.id)
+            arrived = arrive(instance, service.ids.uuid(), text("channel", VOICE) or VOICE, at,
+                             text("customer", "+15555550100"), text("system"),
+                             queue_id, number("queued_after", 0), web=body.get("web") is True)
             tx.put_contact(arrived)
             return {"ContactId": arrived.id}
         if step == "dial_out":
-            agent = str(body.get("agent_id", ""))
+            agent = text("agent_id", "") or ""
             user = tx.get_resource(instance.id, User, agent)
             if user is None:
                 raise EventError(f"User not found: {agent}")
             profile = tx.get_resource(instance.id, RoutingProfile, user.routing_profile_id)
             dialled = dial_out(instance, service.ids.uuid(), agent, at,
-                               str(body.get("customer", "+15555550100")), body.get("caller_id"),
-                               body.get("queue_id") or (profile.default_outbound_queue_id
-                                                        if profile else None),
-                               float(body.get("answered_after", 0)))
+                               text("customer", "+15555550100") or "", text("caller_id"),
+                               existing(tx, instance.id, Queue, "queue_id") or (
+                                   profile.default_outbound_queue_id if profile else None),
+                               number("answered_after", 0))
             tx.put_contact(dialled)
             return {"ContactId": dialled.id}
-        found = tx.get_contact(instance.id, str(body.get("contact_id", "")))
+        found = tx.get_contact(instance.id, text("contact_id", "") or "")
         if found is None:
             raise EventError(f"Contact not found: {body.get('contact_id')}")
         contact = rules.settle(found, at)
         made: Contact | None = None
         if step in ("ring", "accept"):
-            agent = str(body.get("agent_id", ""))
+            agent = text("agent_id", "") or ""
             if tx.get_resource(instance.id, User, agent) is None:
                 raise EventError(f"User not found: {agent}")
             (ring if step == "ring" else accept)(contact, agent, at)
         elif step == "hold":
-            hold(contact, int(body.get("seconds", 30)))
+            hold(contact, int(number("seconds", 30)))
         elif step == "disconnect":
-            disconnect(contact, at, str(body.get("reason", CUSTOMER_DISCONNECT)))
+            disconnect(contact, at, text("reason", CUSTOMER_DISCONNECT) or CUSTOMER_DISCONNECT)
         elif step == "after_contact_work":
-            end = parse_iso(body["end"]) if body.get("end") else at
+            end = parse_iso(text("end") or "") if body.get("end") else at
             after_contact_work(contact, at, end)
         else:
-            made = follow(contact, instance, service.ids.uuid(), str(body.get("method")), at,
-                          body.get("queue_id"), body.get("agent_id"))
+            made = follow(contact, instance, service.ids.uuid(), text("method") or "", at,
+                          existing(tx, instance.id, Queue, "queue_id"),
+                          existing(tx, instance.id, User, "agent_id"))
             tx.put_contact(made)
         contact.last_update_timestamp = max(contact.last_update_timestamp, at)
         tx.put_contact(contact)

@@ -211,3 +211,21 @@ def test_contacts_started_by_the_api_move_through_the_same_states(
     assert contact["InitiationMethod"] == "API" and contact["AgentInfo"]["Id"] == agent
     assert contact["RingStartTimestamp"] <= contact["AgentInfo"]["ConnectedToAgentTimestamp"]
     assert contact["DisconnectReason"] == "AGENT_DISCONNECT"
+
+
+def test_events_name_what_is_wrong(server: ServerProcess) -> None:
+    client = client_for(server.url)
+    instance = new_instance(client)
+    base = {"instance_id": instance["id"]}
+    missing = "11111111-1111-4111-8111-111111111111"
+    for body, message in (
+            ({"event": "arrive", "customer": 5}, "customer must be a string"),
+            ({"event": "arrive", "queued_after": "soon"}, "queued_after must be a number"),
+            ({"event": "arrive", "queue_id": missing}, f"Queue not found: {missing}"),
+            ({"event": "arrive", "channel": "FAX"}, "channel must be one of"),
+            ({"event": "hold", "contact_id": missing}, f"Contact not found: {missing}"),
+            ({"event": "arrive", "at": "yesterday"}, "yesterday")):
+        status, answer = server.admin("POST", "events", {**base, **body})
+        assert status == 400 and message in answer["error"], (body, answer)
+    status, answer = server.admin("POST", "events", {"event": "arrive", "instance_id": missing})
+    assert status == 400 and answer["error"] == f"Instance not found: {missing}"
