@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -144,8 +145,15 @@ class Admin:
         if not isinstance(body, dict):
             raise AdminError(400, "The body must be a JSON object")
         who = caller(request.headers, {})
-        scope = Scope(body.get("account") or self.service.accounts.for_key(who.access_key),
-                      body.get("region") or who.region)
+        account, region = body.get("account"), body.get("region")
+        if account is not None and not (isinstance(account, str) and re.fullmatch(
+                r"\d{12}", account)):
+            raise AdminError(400, "account must be a 12-digit account id")
+        if region is not None and not (isinstance(region, str) and re.fullmatch(
+                r"[a-z]{2}(-[a-z]+){1,2}-\d", region)):
+            raise AdminError(400, "region must be a region name like us-east-1")
+        scope = Scope(account or self.service.accounts.for_key(who.access_key),
+                      region or who.region)
         try:
             return apply(self.service, scope, body)
         except (EventError, ValueError, KeyError) as exc:
