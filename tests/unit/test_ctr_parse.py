@@ -23,7 +23,8 @@ FIELDS = ["ContactId", "InstanceARN", "AWSAccountId", "Channel", "InitiationMeth
           "Attributes", "References", "Recordings", "CustomerEndpoint", "Tags", "Campaign",
           "NextContactId", "SegmentAttributes", "ScheduledTimestamp", "Name"]
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+    st.none() | st.booleans() | st.integers(-2**40, 2**40) | st.floats(allow_nan=False)
+    | st.text(max_size=20)
     | st.sampled_from(["2026-01-01T00:00:00Z", ARN + "/queue/q", ARN + "/agent/a", "ARN"]),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
         st.sampled_from(["ARN", "Name", "Type", "Value", "Address", "Level1", "CampaignId",
