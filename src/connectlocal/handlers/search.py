@@ -228,8 +228,20 @@ def list_associated_contacts(
         tree = [rules.settle(c, ctx.now) for c in tx.associated_contacts(
             instance.id, contact.contact_association_id or contact.id)
             if rules.describable(c, ctx.now)]
+    # Oldest first; contacts begun in the same millisecond (a transfer and its successor can
+    # be) in chain order, each after the contact it follows.
+    by_id = {c.id: c for c in tree}
+
+    def depth(c: Contact) -> int:
+        steps, seen = 0, {c.id}
+        while c.previous_contact_id in by_id and c.previous_contact_id not in seen:
+            c = by_id[c.previous_contact_id]
+            seen.add(c.id)
+            steps += 1
+        return steps
+
     shown, token = page(ctx, tree, lambda c: f"{c.initiation_timestamp.timestamp():020.6f}"
-                        f"|{c.id}", NextToken, MaxResults)
+                        f"|{depth(c):04d}|{c.id}", NextToken, MaxResults)
     return {"ContactSummaryList": [views.associated_contact_summary(c) for c in shown],
             "NextToken": token}
 
