@@ -163,16 +163,41 @@ def test_task_contact_needs_a_flow_quick_connect_or_template(connect: Any,
                  InstanceId=instance["id"], Name="x")
 
 
-def test_linked_task_chain_is_limited_to_twelve(connect: Any, instance: Any) -> None:
+def test_twelve_tasks_can_share_a_previous_contact(connect: Any, instance: Any) -> None:
+    # "There can be a maximum of 12 linked task contacts in a chain. That is, 12 task contacts
+    # can be created that share the same PreviousContactId."
     flow = instance["flows"]["Sample task flow"]
-    previous = None
-    for _ in range(12):
-        extra = {"PreviousContactId": previous} if previous else {}
-        previous = connect.start_task_contact(InstanceId=instance["id"], ContactFlowId=flow,
-                                              Name="link", **extra)["ContactId"]
+    first = connect.start_task_contact(InstanceId=instance["id"], ContactFlowId=flow,
+                                       Name="first")["ContactId"]
+    for _ in range(12):  # the 12th is just inside the limit
+        connect.start_task_contact(InstanceId=instance["id"], ContactFlowId=flow, Name="link",
+                                   PreviousContactId=first)
     expect_error(connect.start_task_contact, "ServiceQuotaExceededException", 402,
-                 "at most 12 contacts", InstanceId=instance["id"], ContactFlowId=flow,
-                 Name="one too many", PreviousContactId=previous)
+                 f"12 task contacts already share the PreviousContactId {first}",
+                 InstanceId=instance["id"], ContactFlowId=flow, Name="one too many",
+                 PreviousContactId=first)
+    # A long chain, each task following the last, is another matter.
+    previous = connect.start_task_contact(InstanceId=instance["id"], ContactFlowId=flow,
+                                          Name="start")["ContactId"]
+    for _ in range(13):
+        previous = connect.start_task_contact(InstanceId=instance["id"], ContactFlowId=flow,
+                                              Name="next", PreviousContactId=previous)[
+            "ContactId"]
+
+
+def test_a_related_task_copies_the_attributes(connect: Any, instance: Any) -> None:
+    flow = instance["flows"]["Sample task flow"]
+    related = connect.start_task_contact(InstanceId=instance["id"], ContactFlowId=flow,
+                                         Name="related", Attributes={"a": "1", "b": "2"})
+    copy = connect.start_task_contact(InstanceId=instance["id"], ContactFlowId=flow,
+                                      Name="copy", RelatedContactId=related["ContactId"],
+                                      Attributes={"b": "mine"})
+    assert _describe(connect, instance, copy["ContactId"])["Attributes"] == {"a": "1",
+                                                                             "b": "mine"}
+    connect.update_contact_attributes(InstanceId=instance["id"],
+                                      InitialContactId=copy["ContactId"], Attributes={"c": "3"})
+    assert _describe(connect, instance, related["ContactId"])["Attributes"] == {"a": "1",
+                                                                                "b": "2"}
 
 
 def test_create_contact_task_completed(connect: Any, instance: Any) -> None:

@@ -39,7 +39,7 @@ from ..store.base import Claim, Tx
 from .common import check_id, fingerprint, instance_id_of, is_uuid, require_instance
 from .directory import require
 
-MAX_LINKED_TASKS = 12  # StartTaskContact: "a maximum of 12 linked task contacts in a chain"
+MAX_LINKED_TASKS = 12  # StartTaskContact: "12 task contacts ... share the same PreviousContactId"
 MAX_SCHEDULE_AHEAD = timedelta(days=6)  # StartTaskContact: "within up to 6 days in future"
 DEFAULT_CHAT_MINUTES = 25 * 60  # StartChatContact: "The default value is 1500 (25 hours)"
 CREATE_CONTACT_METHODS = {VOICE: {"TRANSFER"}, EMAIL: {"OUTBOUND", "AGENT_REPLY", "FLOW"},
@@ -278,14 +278,11 @@ def start_chat_contact(
     }
 
 
-def _chain_length(tx: Tx, instance_id: str, contact: Contact) -> int:
-    length, current = 1, contact
-    while current.previous_contact_id and length <= MAX_LINKED_TASKS:
-        previous = tx.get_contact(instance_id, current.previous_contact_id)
-        if previous is None:
-            break
-        length, current = length + 1, previous
-    return length
+def _linked_to(tx: Tx, instance_id: str, previous: Contact) -> int:
+    """How many task contacts name ``previous`` as their PreviousContactId."""
+    return sum(1 for c in tx.associated_contacts(instance_id, previous.contact_association_id
+                                                 or previous.id)
+               if c.previous_contact_id == previous.id and c.channel == TASK)
 
 
 def start_task_contact(
@@ -327,9 +324,12 @@ def start_task_contact(
         chain: dict[str, Any] = {}
         if PreviousContactId is not None:
             previous = contact_in(ctx, tx, instance, PreviousContactId, "PreviousContactId")
-            if _chain_length(tx, instance.id, previous) >= MAX_LINKED_TASKS:
+            # "There can be a maximum of 12 linked task contacts in a chain. That is, 12 task
+            # contacts can be created that share the same PreviousContactId."
+            if _linked_to(tx, instance.id, previous) >= MAX_LINKED_TASKS:
                 raise ServiceQuotaExceededException(
-                    f"A chain of linked task contacts has at most {MAX_LINKED_TASKS} contacts")
+                    f"{MAX_LINKED_TASKS} task contacts already share the PreviousContactId "
+                    f"{previous.id}, the most a chain can have")
             chain = following(previous)
         return new_contact(
             ctx, instance, contact_id, TASK, API,
@@ -343,9 +343,23 @@ def start_task_contact(
             **chain,
         )
 
+    # Filled in when the contact is built (inside the transaction); create_once reads it then.
+    attributes = dict(Attributes or {})
+
+    def build_related(tx: Tx, instance: Instance, contact_id: str) -> Contact:
+        contact = build(tx, instance, contact_id)
+        if RelatedContactId is not None and PreviousContactId is None:
+            # "RelatedContactId: Copies contact attributes from the related task contact to
+            # the new contact" (a copy: later updates of either do not reach the other).
+            related = contact_in(ctx, tx, instance, RelatedContactId, "RelatedContactId")
+            for key, value in tx.get_attributes(instance.id, related.chain_root).items():
+                attributes.setdefault(key, value)
+        return contact
+
     request = {"name": Name, "flow": ContactFlowId, "previous": PreviousContactId,
                "attributes": Attributes, "scheduled": ScheduledTime}
-    contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes)
+    contact = create_once(ctx, InstanceId, ClientToken, request, build_related,
+                          attributes=attributes)
     return {"ContactId": contact.id}
 
 
