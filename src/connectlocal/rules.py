@@ -8,11 +8,13 @@ by this API."
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from .models import Contact, QueueInfo
 
 RETENTION_MONTHS = 24
+# ClientToken: "The token is valid for 7 days after creation." (StartTaskContact and others)
+CLIENT_TOKEN_LIFE = timedelta(days=7)
 DESCRIBE_FLOOR = datetime(2021, 11, 12, tzinfo=UTC)
 
 
@@ -23,6 +25,11 @@ def retention_cutoff(now: datetime) -> datetime:
         return now.replace(year=now.year - years)
     except ValueError:  # 29 February → 28 February
         return now.replace(year=now.year - years, day=28)
+
+
+def token_cutoff(now: datetime) -> datetime:
+    """ClientTokens claimed before this instant have expired: they can be used again."""
+    return now - CLIENT_TOKEN_LIFE
 
 
 def describable(contact: Contact, now: datetime) -> bool:

@@ -11,7 +11,7 @@ from datetime import datetime
 from .clock import ClockSetting, system_time
 from .errors import ServiceError, invalid_input
 from .ids import Ids
-from .rules import retention_cutoff
+from .rules import retention_cutoff, token_cutoff
 from .store import Store
 from .store.base import Scope
 
@@ -73,8 +73,11 @@ class Service:
             )
 
     def sweep(self) -> int:
-        """Deletes the contacts past retention at the service clock; returns how many."""
-        removed = self.store.delete_contacts_initiated_before(retention_cutoff(self.now()))
+        """Deletes the contacts past retention at the service clock, and expired ClientToken
+        claims; returns how many contacts."""
+        now = self.now()
+        self.store.delete_claims_before(token_cutoff(now))
+        removed = self.store.delete_contacts_initiated_before(retention_cutoff(now))
         if removed:
             log.info("retention sweep removed %d contacts", removed)
         return removed

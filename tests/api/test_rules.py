@@ -94,3 +94,19 @@ def test_serve_clock_option(tmp_path: Any) -> None:
         assert body["now"] == "2022-02-02T02:02:02.000Z" and body["ticking"] is False
     finally:
         proc.stop()
+
+
+def test_a_client_token_lives_seven_days(clocked_server: ServerProcess) -> None:
+    # "The token is valid for 7 days after creation."
+    clocked_server.set_clock("2025-03-01T00:00:00Z")
+    client = client_for(clocked_server.url)
+    instance = new_instance(client)
+    params = {"InstanceId": instance["id"], "Name": "once a week", "ClientToken": "weekly",
+              "ContactFlowId": instance["flows"]["Default inbound"]}
+    first = client.start_task_contact(**params)["ContactId"]
+    clocked_server.set_clock("2025-03-07T23:59:59Z")  # just inside
+    assert client.start_task_contact(**params)["ContactId"] == first
+    clocked_server.set_clock("2025-03-08T00:00:01Z")  # just outside: a new contact
+    second = client.start_task_contact(**params)["ContactId"]
+    assert second != first
+    assert client.start_task_contact(**params)["ContactId"] == second

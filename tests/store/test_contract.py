@@ -72,13 +72,30 @@ def test_a_failed_write_leaves_nothing(store: Store) -> None:
 
 
 def test_claims_are_unique_per_operation_and_token(store: Store) -> None:
+    week_ago = T0 - timedelta(days=7)
     with store.write(HERE) as tx:
-        tx.put_claim("i-1", "StartTaskContact", "tok", Claim("c-1", "fp"), T0)
+        tx.put_claim("i-1", "StartTaskContact", "tok", Claim("c-1", "fp"), T0, week_ago)
     with store.read(HERE) as tx:
-        assert tx.get_claim("i-1", "StartTaskContact", "tok") == Claim("c-1", "fp")
-        assert tx.get_claim("i-1", "CreateContact", "tok") is None
+        assert tx.get_claim("i-1", "StartTaskContact", "tok", week_ago) == Claim("c-1", "fp")
+        assert tx.get_claim("i-1", "CreateContact", "tok", week_ago) is None
     with pytest.raises(Exception), store.write(HERE) as tx:  # noqa: B017 - backend's own error
-        tx.put_claim("i-1", "StartTaskContact", "tok", Claim("c-2", "fp2"), T0)
+        tx.put_claim("i-1", "StartTaskContact", "tok", Claim("c-2", "fp2"), T0, week_ago)
+
+
+def test_an_expired_claim_is_gone_and_can_be_claimed_again(store: Store) -> None:
+    later = T0 + timedelta(days=8)
+    with store.write(HERE) as tx:
+        tx.put_claim("i-1", "StartTaskContact", "tok", Claim("c-1", "fp"), T0, T0)
+    with store.read(HERE) as tx:
+        assert tx.get_claim("i-1", "StartTaskContact", "tok", later - timedelta(days=7)) is None
+    with store.write(HERE) as tx:
+        tx.put_claim("i-1", "StartTaskContact", "tok", Claim("c-2", "fp2"), later,
+                     later - timedelta(days=7))
+    with store.read(HERE) as tx:
+        assert tx.get_claim("i-1", "StartTaskContact", "tok", later - timedelta(days=7)) == \
+            Claim("c-2", "fp2")
+    assert store.delete_claims_before(later) == 0
+    assert store.delete_claims_before(later + timedelta(seconds=1)) == 1
 
 
 def test_delete_instance_removes_its_contacts(store: Store) -> None:

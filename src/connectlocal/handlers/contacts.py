@@ -116,7 +116,8 @@ def create_once(
     with ctx.store.write(ctx.scope) as tx:
         instance = require_instance(ctx, tx, instance_ref)
         if token:
-            claim = tx.get_claim(instance.id, ctx.operation, token)
+            claim = tx.get_claim(instance.id, ctx.operation, token,
+                                 rules.token_cutoff(ctx.now))
             if claim is not None:
                 if strict_token and claim.fingerprint != digest:
                     raise IdempotencyException(
@@ -130,7 +131,8 @@ def create_once(
         tx.put_contact(contact)
         share_attributes(ctx, tx, contact, attributes)
         if token:
-            tx.put_claim(instance.id, ctx.operation, token, Claim(contact_id, digest), ctx.now)
+            tx.put_claim(instance.id, ctx.operation, token, Claim(contact_id, digest), ctx.now,
+                         rules.token_cutoff(ctx.now))
     return contact
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import views
+from .. import rules, views
 from ..errors import IdempotencyException, InvalidRequestException
 from ..models import Instance
 from ..service import RequestContext
@@ -39,7 +39,8 @@ def create_instance(
             f"InstanceAlias is required when IdentityManagementType is {IdentityManagementType}")
     with ctx.store.write(ctx.scope) as tx:
         if ClientToken:
-            claim = tx.get_claim(NO_INSTANCE, ctx.operation, ClientToken)
+            claim = tx.get_claim(NO_INSTANCE, ctx.operation, ClientToken,
+                                 rules.token_cutoff(ctx.now))
             if claim is not None:
                 if claim.fingerprint != request:
                     raise IdempotencyException(
@@ -68,7 +69,7 @@ def create_instance(
         create_default_directory(ctx, tx, instance_id, ctx.now)
         if ClientToken:
             tx.put_claim(NO_INSTANCE, ctx.operation, ClientToken, Claim(instance_id, request),
-                         ctx.now)
+                         ctx.now, rules.token_cutoff(ctx.now))
     return {"Id": instance.id, "Arn": instance.arn}
 
 

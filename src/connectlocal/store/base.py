@@ -103,10 +103,14 @@ class Tx(ABC):
 
     # Idempotency tokens (unique per scope, instance, operation and token)
     @abstractmethod
-    def get_claim(self, instance_id: str, operation: str, token: str) -> Claim | None: ...
+    def get_claim(self, instance_id: str, operation: str, token: str,
+                  since: datetime) -> Claim | None:
+        """The claim of a token made at or after ``since``; an older one has expired."""
     @abstractmethod
     def put_claim(self, instance_id: str, operation: str, token: str, claim: Claim,
-                  created: datetime) -> None: ...
+                  created: datetime, since: datetime) -> None:
+        """Claims a token; an expired claim of it (made before ``since``) is replaced, a live
+        one is a uniqueness violation (the backend's own error)."""
 
 
 Watcher = Callable[[Scope, list[Contact]], None]
@@ -137,6 +141,10 @@ class Store(ABC):
     def delete_contacts_initiated_before(self, cutoff: datetime) -> int:
         """Removes the contacts of every instance, in every scope, initiated before
         ``cutoff``, and chains' attributes untouched since; returns how many contacts."""
+
+    @abstractmethod
+    def delete_claims_before(self, cutoff: datetime) -> int:
+        """Removes ClientToken claims made before ``cutoff`` (expired), in every scope."""
 
     @abstractmethod
     def count_contacts(self) -> int: ...

@@ -185,20 +185,24 @@ class SqliteTx(Tx):
              for root, attributes, touched in rows],
         )
 
-    def get_claim(self, instance_id: str, operation: str, token: str) -> Claim | None:
+    def get_claim(self, instance_id: str, operation: str, token: str,
+                  since: datetime) -> Claim | None:
         row = self.db.execute(
             "SELECT resource_id, fingerprint FROM client_tokens WHERE account=? AND region=? "
-            "AND instance_id=? AND operation=? AND token=?",
-            (*self._key, instance_id, operation, token),
+            "AND instance_id=? AND operation=? AND token=? AND created >= ?",
+            (*self._key, instance_id, operation, token, since.timestamp()),
         ).fetchone()
         return Claim(row[0], row[1]) if row else None
 
     def put_claim(self, instance_id: str, operation: str, token: str, claim: Claim,
-                  created: datetime) -> None:
+                  created: datetime, since: datetime) -> None:
+        key = (*self._key, instance_id, operation, token)
+        self.db.execute(
+            "DELETE FROM client_tokens WHERE account=? AND region=? AND instance_id=? "
+            "AND operation=? AND token=? AND created < ?", (*key, since.timestamp()))
         self.db.execute(
             "INSERT INTO client_tokens VALUES (?,?,?,?,?,?,?,?)",
-            (*self._key, instance_id, operation, token, claim.resource_id, claim.fingerprint,
-             created.timestamp()),
+            (*key, claim.resource_id, claim.fingerprint, created.timestamp()),
         )
 
 
@@ -340,6 +344,11 @@ class SqliteStore(Store):
                 raise
             self._db.execute("COMMIT")
             return removed
+
+    def delete_claims_before(self, cutoff: datetime) -> int:
+        with self._lock:
+            return self._db.execute("DELETE FROM client_tokens WHERE created < ?",
+                                    (cutoff.timestamp(),)).rowcount
 
     def count_contacts(self) -> int:
         with self._lock:
