@@ -55,14 +55,6 @@ class EventError(ValueError):
     """The event cannot happen to the contact as it stands."""
 
 
-def _new(instance: Instance, contact_id: str, channel: str, method: str, at: datetime,
-         **fields: Any) -> Contact:
-    return Contact(id=contact_id, arn=f"{instance.arn}/contact/{contact_id}",
-                   instance_id=instance.id, channel=channel, initiation_method=method,
-                   initiation_timestamp=at, last_update_timestamp=at,
-                   **{"contact_association_id": contact_id, **fields})
-
-
 def _active(contact: Contact, what: str) -> None:
     if not contact.active:
         raise EventError(f"Contact {contact.id} has ended: it cannot {what}")
@@ -89,12 +81,12 @@ def arrive(instance: Instance, contact_id: str, channel: str, at: datetime,
     kind = {VOICE: TELEPHONE_NUMBER, "EMAIL": "EMAIL_ADDRESS"}.get(channel)
     if web:
         kind, customer = None, None
-    return _new(instance, contact_id, channel, "WEBRTC_API" if web else ARRIVAL_METHOD[channel],
-                at,
-                connected_to_system_timestamp=at,
-                customer_endpoint=Endpoint(kind, customer) if kind and customer else None,
-                system_endpoint=Endpoint(kind, system) if kind and system else None,
-                queue=rules.enqueue(queue_id, at + timedelta(seconds=queued_after)))
+    method = "WEBRTC_API" if web else ARRIVAL_METHOD[channel]
+    return rules.begin(instance, contact_id, channel, method, at,
+                       connected_to_system_timestamp=at,
+                       customer_endpoint=Endpoint(kind, customer) if kind and customer else None,
+                       system_endpoint=Endpoint(kind, system) if kind and system else None,
+                       queue=rules.enqueue(queue_id, at + timedelta(seconds=queued_after)))
 
 
 def dial_out(instance: Instance, contact_id: str, agent_id: str, at: datetime,
@@ -102,10 +94,11 @@ def dial_out(instance: Instance, contact_id: str, agent_id: str, at: datetime,
              queue_id: str | None = None, answered_after: float = 0.0) -> Contact:
     """An agent calls a customer from the Contact Control Panel: OUTBOUND, initiated "when the
     agent began dialing", connected when the customer answers, in the agent's outbound queue."""
-    contact = _new(instance, contact_id, VOICE, OUTBOUND, at,
-                   customer_endpoint=Endpoint(TELEPHONE_NUMBER, customer),
-                   system_endpoint=Endpoint(TELEPHONE_NUMBER, caller_id) if caller_id else None,
-                   queue=rules.enqueue(queue_id, at))
+    contact = rules.begin(
+        instance, contact_id, VOICE, OUTBOUND, at,
+        customer_endpoint=Endpoint(TELEPHONE_NUMBER, customer),
+        system_endpoint=Endpoint(TELEPHONE_NUMBER, caller_id) if caller_id else None,
+        queue=rules.enqueue(queue_id, at))
     answered = at + timedelta(seconds=answered_after)
     contact.agent = AgentInfo(agent_id, connected_to_agent_timestamp=answered,
                               accepted_by_agent_timestamp=at)
@@ -184,16 +177,14 @@ def follow(contact: Contact, instance: Instance, new_id: str, method: str, at: d
     else:
         _active(contact, f"be followed by a {method} contact")
     channel = TASK if method == DISCONNECT else contact.channel
-    chain = {"previous_contact_id": contact.id,
-             "initial_contact_id": contact.initial_contact_id or contact.id,
-             "contact_association_id": contact.contact_association_id or contact.id}
-    new = _new(instance, new_id, channel, method, at,
-               customer_endpoint=contact.customer_endpoint,
-               # "SystemEndpoint is not populated for contacts with initiation method of
-               # MONITOR, QUEUE_TRANSFER, or CALLBACK" (DescribeContact).
-               system_endpoint=(None if method in (MONITOR, QUEUE_TRANSFER, CALLBACK)
-                                else contact.system_endpoint),
-               queue=rules.enqueue(queue_id, at), **chain)
+    new = rules.begin(
+        instance, new_id, channel, method, at,
+        customer_endpoint=contact.customer_endpoint,
+        # "SystemEndpoint is not populated for contacts with initiation method of MONITOR,
+        # QUEUE_TRANSFER, or CALLBACK" (DescribeContact).
+        system_endpoint=(None if method in (MONITOR, QUEUE_TRANSFER, CALLBACK)
+                         else contact.system_endpoint),
+        queue=rules.enqueue(queue_id, at), **rules.following(contact))
     if agent_id is not None:
         new.agent = AgentInfo(agent_id, connected_to_agent_timestamp=at,
                               accepted_by_agent_timestamp=at)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from .models import Contact, QueueInfo
+from .models import Contact, Instance, QueueInfo
 
 RETENTION_MONTHS = 24
 # ClientToken: "The token is valid for 7 days after creation." (StartTaskContact and others)
@@ -77,3 +78,22 @@ def resume(contact: Contact, at: datetime) -> None:
 
 def enqueue(queue_id: str | None, at: datetime) -> QueueInfo | None:
     return QueueInfo(queue_id, at) if queue_id else None
+
+
+def begin(instance: Instance, contact_id: str, channel: str, method: str, at: datetime,
+          **fields: Any) -> Contact:
+    """A contact initiated at ``at``; the first of its chain unless ``fields`` say otherwise
+    (its ContactAssociationId is its own id)."""
+    return Contact(id=contact_id, arn=f"{instance.arn}/contact/{contact_id}",
+                   instance_id=instance.id, channel=channel, initiation_method=method,
+                   initiation_timestamp=at, last_update_timestamp=at,
+                   **{"contact_association_id": contact_id, **fields})
+
+
+def following(previous: Contact) -> dict[str, Any]:
+    """The chain fields of a contact that comes after ``previous``."""
+    return {
+        "previous_contact_id": previous.id,
+        "initial_contact_id": previous.initial_contact_id or previous.id,
+        "contact_association_id": previous.contact_association_id or previous.id,
+    }

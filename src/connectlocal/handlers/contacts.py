@@ -137,26 +137,8 @@ def create_once(
 
 
 def new_contact(ctx: RequestContext, instance: Instance, contact_id: str, channel: str,
-         method: str, **fields: Any) -> Contact:
-    return Contact(
-        id=contact_id,
-        arn=f"{instance.arn}/contact/{contact_id}",
-        instance_id=instance.id,
-        channel=channel,
-        initiation_method=method,
-        initiation_timestamp=ctx.now,
-        last_update_timestamp=ctx.now,
-        **{"contact_association_id": contact_id, **fields},
-    )
-
-
-def following(previous: Contact) -> dict[str, Any]:
-    """The chain fields of a contact that comes after ``previous``."""
-    return {
-        "previous_contact_id": previous.id,
-        "initial_contact_id": previous.initial_contact_id or previous.id,
-        "contact_association_id": previous.contact_association_id or previous.id,
-    }
+                method: str, **fields: Any) -> Contact:
+    return rules.begin(instance, contact_id, channel, method, ctx.now, **fields)
 
 
 def _related(ctx: RequestContext, tx: Tx, instance: Instance, related: str | None) -> None:
@@ -332,7 +314,7 @@ def start_task_contact(
                 raise ServiceQuotaExceededException(
                     f"{MAX_LINKED_TASKS} task contacts already share the PreviousContactId "
                     f"{previous.id}, the most a chain can have")
-            chain = following(previous)
+            chain = rules.following(previous)
         return new_contact(
             ctx, instance, contact_id, TASK, API,
             name=Name, description=Description,
@@ -408,7 +390,7 @@ def create_contact(
             agent = AgentInfo(require(tx, instance.id, User, UserInfo["UserId"]).id)
         chain: dict[str, Any] = {}
         if PreviousContactId is not None:
-            chain = following(
+            chain = rules.following(
                 contact_in(ctx, tx, instance, PreviousContactId, "PreviousContactId"))
         completed = InitiateAs == "COMPLETED"
         return new_contact(

@@ -36,7 +36,6 @@ from .contacts import (
     change,
     contact_in,
     create_once,
-    following,
     new_contact,
     references_of,
     share_attributes,
@@ -110,7 +109,7 @@ def transfer_contact(
             segment_attributes=current.segment_attributes,
             queue=rules.enqueue(queue_id, ctx.now),  # a user is reached through its agent queue
             contact_flow_id=flow.id,
-            **following(current),
+            **rules.following(current),
         )
         # The segment ends by the API call; "API" is the documented reason for that (no
         # transfer-specific value is documented).
