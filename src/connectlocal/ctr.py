@@ -65,26 +65,29 @@ class ImportedContact:
 # ----------------------------------------------------------------------------- CTR → contact
 
 
-def _field(record: dict[str, Any], name: str, kind: type, required: bool = False) -> Any:
+def _field(record: dict[str, Any], name: str, kind: type, required: bool = False,
+           path: str | None = None) -> Any:
+    """``record[name]`` if it is of ``kind``; problems are named by ``path`` (default: name)."""
     value = record.get(name)
     if value is None:
         if required:
-            raise CtrError(f"{name} is missing")
+            raise CtrError(f"{path or name} is missing")
         return None
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         given = _JSON_NAMES.get(type(value), type(value).__name__)
-        raise CtrError(f"{name} must be {_JSON_NAMES[kind]}, not {given}")
+        raise CtrError(f"{path or name} must be {_JSON_NAMES[kind]}, not {given}")
     return value
 
 
-def _time(record: dict[str, Any], name: str, required: bool = False) -> datetime | None:
-    text = _field(record, name, str, required)
+def _time(record: dict[str, Any], name: str, required: bool = False,
+          path: str | None = None) -> datetime | None:
+    text = _field(record, name, str, required, path)
     if text is None:
         return None
     try:
         stamp = datetime.fromisoformat(text)
     except ValueError:
-        raise CtrError(f"{name} is not an ISO 8601 timestamp: {text!r}") from None
+        raise CtrError(f"{path or name} is not an ISO 8601 timestamp: {text!r}") from None
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=UTC)
     stamp = stamp.astimezone(UTC)
@@ -106,8 +109,7 @@ class _Scoped:
         self.record, self.prefix = record, prefix
 
     def _get(self, name: str, kind: type) -> Any:
-        path = f"{self.prefix}.{name}"
-        return _field({path: self.record.get(name)}, path, kind)
+        return _field(self.record, name, kind, path=f"{self.prefix}.{name}")
 
     def text(self, name: str) -> str | None:
         return self._get(name, str)  # type: ignore[no-any-return]
@@ -119,8 +121,7 @@ class _Scoped:
         return self._get(name, dict) or {}
 
     def time(self, name: str) -> datetime | None:
-        path = f"{self.prefix}.{name}"
-        return _time({path: self.record.get(name)}, path)
+        return _time(self.record, name, path=f"{self.prefix}.{name}")
 
 
 def _tail(arn: str, what: str, kind: str) -> str:
