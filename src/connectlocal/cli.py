@@ -10,7 +10,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from . import __version__
@@ -19,6 +19,7 @@ from .protocol.timestamps import parse_iso
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from .ctrfiles import Counts
     from .service import Service
     from .simulate import Profile, Simulator
 
@@ -246,8 +247,6 @@ def import_records(args: argparse.Namespace) -> int:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from .ctrfiles import Counts
-
     console = Console(stderr=True, soft_wrap=True)  # messages stay whole lines in logs
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
                         TextColumn("{task.completed:,} records"), TimeElapsedColumn(),
@@ -264,7 +263,6 @@ def import_records(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             console.print(f"connectlocal: {exc}")
             return 2
-    assert isinstance(counts, Counts)
     for problem in counts.problems[:50]:
         console.print(f"skipped {problem}", markup=False, highlight=False)
     if len(counts.problems) > 50:
@@ -284,7 +282,7 @@ def import_records(args: argparse.Namespace) -> int:
     return 1 if counts.skipped else 0
 
 
-def _import_local(args: argparse.Namespace, advance: Callable[[int], None]) -> object:
+def _import_local(args: argparse.Namespace, advance: Callable[[int], None]) -> Counts:
     from .ctrfiles import import_paths
     from .service import Service
     from .store import open_store
@@ -296,47 +294,11 @@ def _import_local(args: argparse.Namespace, advance: Callable[[int], None]) -> o
         store.close()
 
 
-def _import_remote(args: argparse.Namespace, advance: Callable[[int], None]) -> object:
+def _import_remote(args: argparse.Namespace, advance: Callable[[int], None]) -> Counts:
     """Reads the files here and sends their records to the server's admin endpoint."""
-    import urllib.request
+    from .ctrfiles import read_paths, send
 
-    import orjson
-
-    from .ctrfiles import BATCH, Counts, Problem, expand, open_text, records
-
-    counts = Counts()
-    url = args.endpoint.rstrip("/") + "/_connectlocal/ctr"
-
-    def send(chunk: list[list[object]]) -> None:
-        body = orjson.dumps({"keep_past_retention": args.keep_past_retention,
-                             "records": chunk})
-        request = urllib.request.Request(url, data=body, method="POST",
-                                         headers={"content-type": "application/json"})
-        with urllib.request.urlopen(request, timeout=600) as response:
-            answer = orjson.loads(response.read())
-        part = Counts(answer["imported"], answer["merged"], answer["skipped"],
-                      answer["past_retention"])
-        part.problems = [Problem(*p.split(": ", 2)) for p in answer["problems"]]
-        counts.add(part)
-        advance(len(chunk))
-
-    chunk: list[list[object]] = []
-    for path in expand(args.paths):
-        source = "stdin" if path == "-" else path
-        with open_text(path) as handle:
-            data = handle.read()
-        for position, item in records(data, source):
-            if isinstance(item, Problem):
-                counts.skipped += 1
-                counts.problems.append(item)
-                continue
-            chunk.append([source, position, item])
-            if len(chunk) >= BATCH:
-                send(chunk)
-                chunk = []
-    if chunk:
-        send(chunk)
-    return counts
+    return send(args.endpoint, read_paths(args.paths), args.keep_past_retention, advance)
 
 
 def export_records(args: argparse.Namespace) -> int:
@@ -476,12 +438,10 @@ def _simulate_local(args: argparse.Namespace, profile: Profile, start: datetime,
 def _simulate_remote(args: argparse.Namespace, profile: Profile, start: datetime,
                      end: datetime, advance: Callable[[int], None]) -> tuple[Simulator, int]:
     """The same simulation, sent to a running server as contact trace records."""
-    import urllib.request
     import uuid
 
-    import orjson
-
     from .ctr import Named, record
+    from .ctrfiles import send
     from .models import Instance
     from .simulate import Simulator
 
@@ -495,31 +455,15 @@ def _simulate_remote(args: argparse.Namespace, profile: Profile, start: datetime
     agents = {str(uuid.UUID(int=args.seed * 100_000 + n, version=4)): f"sim-agent-{n + 1:04d}"
               for n in range(args.agents)}
     simulator = Simulator(instance, queue.id, list(agents), profile, args.seed)
-    url = args.endpoint.rstrip("/") + "/_connectlocal/ctr"
-    stored = 0
-    chunk: list[list[object]] = []
 
-    def send() -> None:
-        nonlocal stored
-        request = urllib.request.Request(url, data=orjson.dumps({"records": chunk}),
-                                         method="POST",
-                                         headers={"content-type": "application/json"})
-        with urllib.request.urlopen(request, timeout=600) as response:
-            answer = orjson.loads(response.read())
-        stored += answer["imported"]
-        chunk.clear()
+    def records() -> Iterator[tuple[str, str, dict[str, object]]]:
+        for n, contact in enumerate(simulator.run(start, end, advance)):
+            agent = contact.agent
+            named = (Named(agent.agent_id, f"{arn}/agent/{agent.agent_id}",
+                           agents.get(agent.agent_id)) if agent else None)
+            yield "simulate", str(n + 1), record(contact, {}, args.account, queue, named)
 
-    for contact in simulator.run(start, end, advance):
-        agent = contact.agent
-        named = (Named(agent.agent_id, f"{arn}/agent/{agent.agent_id}",
-                       agents.get(agent.agent_id)) if agent else None)
-        chunk.append(["simulate", str(len(chunk)),
-                      record(contact, {}, args.account, queue, named)])
-        if len(chunk) >= 5000:
-            send()
-    if chunk:
-        send()
-    return simulator, stored
+    return simulator, send(args.endpoint, records()).imported
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import sys
+import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,7 +63,12 @@ class Counts:
     def as_dict(self) -> dict[str, Any]:
         return {"imported": self.imported, "merged": self.merged, "skipped": self.skipped,
                 "past_retention": self.past_retention,
-                "problems": [str(p) for p in self.problems[:1000]]}
+                "problems": [[p.source, p.position, p.message] for p in self.problems[:1000]]}
+
+    @classmethod
+    def from_dict(cls, answer: dict[str, Any]) -> Counts:
+        return cls(answer["imported"], answer["merged"], answer["skipped"],
+                   answer["past_retention"], [Problem(*p) for p in answer["problems"]])
 
 
 # ----------------------------------------------------------------------------- reading
@@ -272,23 +278,55 @@ class Importer:
             last_modified_time=now, last_modified_region=scope.region))
 
 
+def read_paths(paths: Iterable[str]) -> Iterator[tuple[str, str, Any]]:
+    """(source, position, record or Problem) for every record of the files, in order."""
+    for path in expand(paths):
+        source = "stdin" if path == "-" else path
+        try:
+            with open_text(path) as handle:
+                data = handle.read()
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            yield source, "the file", Problem(source, "the file", f"cannot read: {exc}")
+            continue
+        for position, item in records(data, source):
+            yield source, position, item
+
+
 def import_paths(service: Service, paths: Iterable[str], keep_past_retention: bool = False,
                  progress: Callable[[int], None] | None = None) -> Counts:
-    importer = Importer(service, keep_past_retention)
+    return Importer(service, keep_past_retention).load(read_paths(paths), progress)
 
-    def items() -> Iterator[tuple[str, str, Any]]:
-        for path in expand(paths):
-            source = "stdin" if path == "-" else path
-            try:
-                with open_text(path) as handle:
-                    data = handle.read()
-            except (OSError, EOFError, gzip.BadGzipFile) as exc:
-                yield source, "the file", Problem(source, "the file", f"cannot read: {exc}")
-                continue
-            for position, item in records(data, source):
-                yield source, position, item
 
-    return importer.load(items(), progress)
+def send(endpoint: str, items: Iterable[tuple[str, str, Any]],
+         keep_past_retention: bool = False,
+         progress: Callable[[int], None] | None = None) -> Counts:
+    """Imports records into the connectlocal server at ``endpoint`` (its admin endpoint),
+    ``BATCH`` a request; problems found reading them are counted here."""
+    counts = Counts()
+    url = endpoint.rstrip("/") + "/_connectlocal/ctr"
+
+    def post(chunk: list[tuple[str, str, Any]]) -> None:
+        body = orjson.dumps({"keep_past_retention": keep_past_retention, "records": chunk})
+        request = urllib.request.Request(url, data=body, method="POST",
+                                         headers={"content-type": "application/json"})
+        with urllib.request.urlopen(request, timeout=600) as response:
+            counts.add(Counts.from_dict(orjson.loads(response.read())))
+        if progress:
+            progress(len(chunk))
+
+    chunk: list[tuple[str, str, Any]] = []
+    for source, position, item in items:
+        if isinstance(item, Problem):
+            counts.skipped += 1
+            counts.problems.append(item)
+            continue
+        chunk.append((source, position, item))
+        if len(chunk) >= BATCH:
+            post(chunk)
+            chunk = []
+    if chunk:
+        post(chunk)
+    return counts
 
 
 # ----------------------------------------------------------------------------- exporting

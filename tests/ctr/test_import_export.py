@@ -171,6 +171,10 @@ def test_bad_records_are_named_and_skipped(tmp_path: Path, served: ServerProcess
     assert contact["Contact"]["Channel"] == "VOICE"
     local = connectlocal("import", "--data", str(tmp_path / "local.db"), str(path))
     assert local.returncode == 1 and "│        1 │      0 │       5 │" in local.stderr
+    for target in (["--endpoint", server.url], ["--data", str(tmp_path / "local.db")]):
+        missing = connectlocal("import", *target, str(tmp_path / "no-such.json"))
+        assert missing.returncode == 1
+        assert f"{tmp_path / 'no-such.json'}: the file: cannot read" in missing.stderr
 
 
 def test_past_retention_is_counted_and_kept_only_when_asked(tmp_path: Path) -> None:
