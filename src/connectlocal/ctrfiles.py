@@ -347,15 +347,19 @@ def export(service: Service, scope: Scope, instance_id: str, out: IO[bytes],
                 instance_id, max(start or floor, floor),
                 end or datetime.max.replace(tzinfo=floor.tzinfo))),
             key=lambda c: (c.initiation_timestamp, c.id))
-        queues = {q.id: Named(q.id, q.arn, q.name)
-                  for q in tx.list_resources(instance_id, Queue, None, 100_000)}
-        users = {u.id: Named(u.id, u.arn, u.username)
-                 for u in tx.list_resources(instance_id, User, None, 100_000)}
         for contact in contacts:
-            attributes = tx.get_attributes(instance_id, contact.chain_root)
-            queue = queues.get(contact.queue.queue_id) if contact.queue else None
-            agent = users.get(contact.agent.agent_id) if contact.agent else None
-            out.write(orjson.dumps(record(contact, attributes, scope.account, queue, agent))
-                      + b"\n")
+            out.write(orjson.dumps(record_of(tx, contact)) + b"\n")
     out.flush()
     return len(contacts)
+
+
+def record_of(tx: Tx, contact: Contact) -> dict[str, Any]:
+    """The contact's CTR, with its chain's attributes and the names of its queue and agent."""
+    attributes = tx.get_attributes(contact.instance_id, contact.chain_root)
+    queue = (tx.get_resource(contact.instance_id, Queue, contact.queue.queue_id)
+             if contact.queue else None)
+    user = (tx.get_resource(contact.instance_id, User, contact.agent.agent_id)
+            if contact.agent else None)
+    return record(contact, attributes, tx.scope.account,
+                  Named(queue.id, queue.arn, queue.name) if queue else None,
+                  Named(user.id, user.arn, user.username) if user else None)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import orjson
 
-from .ctr import Named, record
-from .models import Contact, Queue, User
+from .ctrfiles import record_of
+from .models import Contact
 from .service import Service
 from .store.base import Scope
 
@@ -74,14 +74,7 @@ class CtrStream:
 
     def _record(self, scope: Scope, contact: Contact) -> dict[str, object]:
         with self.service.store.read(scope) as tx:
-            attributes = tx.get_attributes(contact.instance_id, contact.chain_root)
-            queue_row = (tx.get_resource(contact.instance_id, Queue, contact.queue.queue_id)
-                         if contact.queue else None)
-            user = (tx.get_resource(contact.instance_id, User, contact.agent.agent_id)
-                    if contact.agent else None)
-        return record(contact, attributes, scope.account,
-                      Named(queue_row.id, queue_row.arn, queue_row.name) if queue_row else None,
-                      Named(user.id, user.arn, user.username) if user else None)
+            return record_of(tx, contact)
 
     def _post(self, line: bytes, contact_id: str) -> None:
         assert self.webhook is not None
