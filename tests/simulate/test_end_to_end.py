@@ -170,7 +170,10 @@ def test_simulate_into_a_running_server(tmp_path: Path) -> None:
             InstanceId=instance_id, TimeRange=WIDE) for c in page["Contacts"]]
         users = client.list_users(InstanceId=instance_id)["UserSummaryList"]
     assert stored > 0 and len(found) == stored
-    assert {u["Username"] for u in users} <= {f"sim-agent-{n:04d}" for n in range(1, 6)}
+    names = {u["Username"] for u in users}
+    assert names and names <= {f"sim-agent-{n:04d}" for n in range(1, 6)}
+    answered = [c for c in found if "AgentInfo" in c]
+    assert answered and {c["AgentInfo"]["Id"] for c in answered} <= {u["Id"] for u in users}
 
 
 def test_an_agent_dials_out_and_a_web_call_arrives(clocked_server: ServerProcess) -> None:

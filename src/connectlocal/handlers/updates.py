@@ -189,14 +189,11 @@ def update_contact_schedule(
             raise InvalidRequestException(
                 f"Contact {contact.id} is not a task waiting for its scheduled time")
         contact.scheduled_timestamp = ScheduledTime
-        contact.queue = rules.enqueue(_scheduled_queue(contact), ScheduledTime)
+        contact.queue = rules.enqueue(contact.queue.queue_id if contact.queue else None,
+                                      ScheduledTime)
 
     change(ctx, InstanceId, ContactId, reschedule)
     return {}
-
-
-def _scheduled_queue(contact: Contact) -> str | None:
-    return contact.queue.queue_id if contact.queue else None
 
 
 def _chain_of(ctx: RequestContext, tx: Tx, instance: Instance, contact_id: str) -> Contact:
