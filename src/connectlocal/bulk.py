@@ -4,7 +4,9 @@ retention or before 2021-11-12 are not stored unless asked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import gc
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +18,21 @@ from .service import RequestContext, Service
 from .store.base import Scope
 
 BATCH = 5_000
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Bulk work without Python's cyclic garbage collector. A batch keeps tens of thousands of
+    records, contacts and documents alive, and every few hundred allocations the collector
+    walked them all: a CTR import ran 40% faster without it (bench/README.md). What bulk work
+    allocates holds no reference cycles, so reference counting frees all of it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass
@@ -34,16 +51,17 @@ def load_contacts(service: Service, scope: Scope, instance_id: str,
     now = service.now()
     loaded = Loaded()
     pending: list[Contact] = []
-    for contact in contacts:
-        if not rules.describable(contact, now):
-            loaded.past_retention += 1
-            if not keep_past_retention:
-                continue
-        pending.append(contact)
-        if len(pending) >= batch:
+    with collector_paused():
+        for contact in contacts:
+            if not rules.describable(contact, now):
+                loaded.past_retention += 1
+                if not keep_past_retention:
+                    continue
+            pending.append(contact)
+            if len(pending) >= batch:
+                loaded.stored += _write(service, scope, pending)
+        if pending:
             loaded.stored += _write(service, scope, pending)
-    if pending:
-        loaded.stored += _write(service, scope, pending)
     return loaded
 
 

@@ -8,6 +8,7 @@ contact seen through the API (ISO 8601 strings there, datetimes here).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -64,64 +65,82 @@ class ImportedContact:
 
 # ----------------------------------------------------------------------------- CTR → contact
 
+# The JSON type of every field the mapping reads, per object: each object is checked in one
+# pass (a record is checked and mapped in ~15 us; field-by-field checks took 60). Fields not
+# named here are not read. Types are exact: orjson gives dict, list, str, int, float, bool.
+_TOP: dict[str, type] = {
+    "ContactId": str, "InstanceARN": str, "AWSAccountId": str, "Channel": str,
+    "InitiationMethod": str, "InitiationTimestamp": str, "DisconnectTimestamp": str,
+    "LastUpdateTimestamp": str, "ScheduledTimestamp": str, "ConnectedToSystemTimestamp": str,
+    "InitialContactId": str, "PreviousContactId": str, "RelatedContactId": str,
+    "ContactAssociationId": str, "NextContactId": str, "Name": str, "Description": str,
+    "DisconnectReason": str, "CustomerId": str, "AnsweringMachineDetectionStatus": str,
+    "Queue": dict, "Agent": dict, "CustomerEndpoint": dict, "SystemEndpoint": dict,
+    "Campaign": dict, "Attributes": dict, "Tags": dict, "SegmentAttributes": dict,
+    "References": list, "Recordings": list,
+}
+_QUEUE = {"ARN": str, "Name": str, "EnqueueTimestamp": str}
+_AGENT = {"ARN": str, "Username": str, "ConnectedToAgentTimestamp": str,
+          "AcceptedByAgentTimestamp": str, "AfterContactWorkStartTimestamp": str,
+          "AfterContactWorkEndTimestamp": str, "AfterContactWorkDuration": int,
+          "RoutingProfile": dict, "HierarchyGroups": dict}
+_NAMED = {"ARN": str, "Name": str}
+_LEVELS = dict.fromkeys(LEVELS, dict)
+_ENDPOINT = {"Type": str, "Address": str, "DisplayName": str}
+_CAMPAIGN = {"CampaignId": str}
+_REFERENCE = {"Name": str, "Type": str, "Value": str, "Status": str}
+_RECORDING = {"Location": str, "StorageType": str, "MediaStreamType": str,
+              "ParticipantType": str, "Status": str, "DeletionReason": str,
+              "FragmentStartNumber": str, "FragmentStopNumber": str, "StartTimestamp": str,
+              "StopTimestamp": str}
+_NOTHING: dict[str, Any] = {}
+_instances: dict[str, tuple[str, str, str]] = {}  # InstanceARN → (account, region, id)
 
-def _field(record: dict[str, Any], name: str, kind: type, required: bool = False,
-           path: str | None = None) -> Any:
-    """``record[name]`` if it is of ``kind``; problems are named by ``path`` (default: name)."""
-    value = record.get(name)
+
+def _wrong(path: str, kind: type, value: Any) -> CtrError:
+    given = _JSON_NAMES.get(type(value), type(value).__name__)
+    if kind is int and isinstance(value, float):
+        return CtrError(f"{path} must be a whole number, not {value!r}")
+    return CtrError(f"{path} must be {_JSON_NAMES[kind]}, not {given}")
+
+
+def _checked(value: Any, kinds: Mapping[str, type], path: str) -> dict[str, Any]:
+    """``value`` (an object, or null: an empty one) once every field in ``kinds`` it has is
+    of its kind; problems are named by their path (``Agent.RoutingProfile.ARN``)."""
     if value is None:
-        if required:
-            raise CtrError(f"{path or name} is missing")
-        return None
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        given = _JSON_NAMES.get(type(value), type(value).__name__)
-        raise CtrError(f"{path or name} must be {_JSON_NAMES[kind]}, not {given}")
+        return _NOTHING
+    if value.__class__ is not dict:
+        raise _wrong(path, dict, value)
+    for name, kind in kinds.items():
+        item = value.get(name)
+        if item is not None and item.__class__ is not kind:
+            raise _wrong(f"{path}.{name}" if path else name, kind, item)
     return value
 
 
-def _time(record: dict[str, Any], name: str, required: bool = False,
-          path: str | None = None) -> datetime | None:
-    text = _field(record, name, str, required, path)
+def _objects(value: list[Any] | None, kinds: Mapping[str, type], path: str) -> list[dict[str, Any]]:
+    if not value:
+        return []
+    for index, item in enumerate(value):
+        if item.__class__ is not dict:
+            raise CtrError(f"{path}[{index}] must be an object")
+        _checked(item, kinds, f"{path}[{index}]")
+    return value
+
+
+def _time(text: str | None, path: str) -> datetime | None:
+    """The instant an ISO 8601 string names, in UTC, truncated to the millisecond."""
     if text is None:
         return None
     try:
         stamp = datetime.fromisoformat(text)
     except ValueError:
-        raise CtrError(f"{path or name} is not an ISO 8601 timestamp: {text!r}") from None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=UTC)
-    stamp = stamp.astimezone(UTC)
-    return stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
-
-
-def _struct(record: dict[str, Any], name: str) -> dict[str, Any]:
-    return _field(record, name, dict) or {}
-
-
-def _in(record: dict[str, Any], prefix: str) -> _Scoped:
-    return _Scoped(record, prefix)
-
-
-class _Scoped:
-    """Field reads inside a nested object, named with their path (``Queue.Name``)."""
-
-    def __init__(self, record: dict[str, Any], prefix: str) -> None:
-        self.record, self.prefix = record, prefix
-
-    def _get(self, name: str, kind: type) -> Any:
-        return _field(self.record, name, kind, path=f"{self.prefix}.{name}")
-
-    def text(self, name: str) -> str | None:
-        return self._get(name, str)  # type: ignore[no-any-return]
-
-    def number(self, name: str) -> int | None:
-        return self._get(name, int)  # type: ignore[no-any-return]
-
-    def obj(self, name: str) -> dict[str, Any]:
-        return self._get(name, dict) or {}
-
-    def time(self, name: str) -> datetime | None:
-        return _time(self.record, name, path=f"{self.prefix}.{name}")
+        raise CtrError(f"{path} is not an ISO 8601 timestamp: {text!r}") from None
+    if stamp.tzinfo is not UTC:
+        stamp = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+    if stamp.microsecond % 1000:
+        stamp = stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
+    return stamp
 
 
 def _tail(arn: str, what: str, kind: str) -> str:
@@ -131,112 +150,132 @@ def _tail(arn: str, what: str, kind: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
-def _endpoint(record: dict[str, Any], name: str) -> Endpoint | None:
-    value = _in(_struct(record, name), name)
-    address = value.text("Address")
+def _endpoint(value: Any, path: str) -> Endpoint | None:
+    endpoint = _checked(value, _ENDPOINT, path)
+    address = endpoint.get("Address")
     if not address:
         return None
-    return Endpoint(value.text("Type") or TELEPHONE_NUMBER, address, value.text("DisplayName"))
+    return Endpoint(endpoint.get("Type") or TELEPHONE_NUMBER, address,
+                    endpoint.get("DisplayName"))
 
 
-def _strings(record: dict[str, Any], name: str) -> dict[str, str] | None:
-    value = _field(record, name, dict)
+def _strings(value: dict[str, Any] | None, path: str) -> dict[str, str] | None:
     if value is None:
         return None
     for key, item in value.items():
-        if not isinstance(item, str):
-            given = _JSON_NAMES.get(type(item), type(item).__name__)
-            raise CtrError(f"{name}.{key} must be a string, not {given}")
-    return value  # type: ignore[no-any-return]
+        if item.__class__ is not str:
+            raise _wrong(f"{path}.{key}", str, item)
+    return value
+
+
+def _instance(arn: str) -> tuple[str, str, str]:
+    """(account, region, instance id) of an instance ARN, parsed once per ARN."""
+    known = _instances.get(arn)
+    if known is None:
+        found = _INSTANCE_ARN.match(arn)
+        if found is None:
+            raise CtrError(f"InstanceARN is not an Amazon Connect instance ARN: {arn!r}")
+        known = (found["account"], found["region"], found["id"])
+        if len(_instances) < 10_000:
+            _instances[arn] = known
+    return known
 
 
 def parse(record: Any) -> ImportedContact:
     """The contact a CTR describes, with the scope, instance, queue and agent it names."""
     if not isinstance(record, dict):
         raise CtrError(f"a contact trace record is a JSON object, not {type(record).__name__}")
-    contact_id = _field(record, "ContactId", str, required=True)
+    r = _checked(record, _TOP, "")
+    contact_id = r.get("ContactId")
+    if contact_id is None:
+        raise CtrError("ContactId is missing")
     if not is_uuid(contact_id):
         raise CtrError(f"ContactId {contact_id!r} is not a contact id (a UUID)")
-    instance_arn = _field(record, "InstanceARN", str, required=True)
-    found = _INSTANCE_ARN.match(instance_arn)
-    if found is None:
-        raise CtrError(f"InstanceARN is not an Amazon Connect instance ARN: {instance_arn!r}")
-    account = _field(record, "AWSAccountId", str) or found["account"]
-    if account != found["account"]:
+    instance_arn = r.get("InstanceARN")
+    if instance_arn is None:
+        raise CtrError("InstanceARN is missing")
+    arn_account, region, instance_id = _instance(instance_arn)
+    account = r.get("AWSAccountId") or arn_account
+    if account != arn_account:
         raise CtrError(f"AWSAccountId {account} is not the account of InstanceARN")
-    channel = _field(record, "Channel", str, required=True)
+    channel = r.get("Channel")
+    if channel is None:
+        raise CtrError("Channel is missing")
     if channel not in CHANNELS:
         raise CtrError(f"Channel {channel!r} is not one of {', '.join(sorted(CHANNELS))}")
-    method = _field(record, "InitiationMethod", str, required=True)
+    method = r.get("InitiationMethod")
+    if method is None:
+        raise CtrError("InitiationMethod is missing")
     if method not in METHODS:
         raise CtrError(f"InitiationMethod {method!r} is not one of {', '.join(sorted(METHODS))}")
-    initiated = _time(record, "InitiationTimestamp", required=True)
-    assert initiated is not None
-    disconnected = _time(record, "DisconnectTimestamp")
-    updated = _time(record, "LastUpdateTimestamp") or disconnected or initiated
+    initiated = _time(r.get("InitiationTimestamp"), "InitiationTimestamp")
+    if initiated is None:
+        raise CtrError("InitiationTimestamp is missing")
+    disconnected = _time(r.get("DisconnectTimestamp"), "DisconnectTimestamp")
+    updated = (_time(r.get("LastUpdateTimestamp"), "LastUpdateTimestamp")
+               or disconnected or initiated)
 
     queue = None
     queue_info = None
-    queue_record = _in(_struct(record, "Queue"), "Queue")
-    queue_arn = queue_record.text("ARN")
+    q = _checked(r.get("Queue"), _QUEUE, "Queue")
+    queue_arn = q.get("ARN")
     if queue_arn:
-        queue = Named(_tail(queue_arn, "Queue.ARN", "queue"), queue_arn, queue_record.text("Name"))
-        queue_info = QueueInfo(queue.id, queue_record.time("EnqueueTimestamp") or initiated)
+        queue = Named(_tail(queue_arn, "Queue.ARN", "queue"), queue_arn, q.get("Name"))
+        queue_info = QueueInfo(
+            queue.id, _time(q.get("EnqueueTimestamp"), "Queue.EnqueueTimestamp") or initiated)
 
     agent = routing = None
     agent_info = None
-    agent_record = _in(_struct(record, "Agent"), "Agent")
-    agent_arn = agent_record.text("ARN")
+    a = _checked(r.get("Agent"), _AGENT, "Agent")
+    agent_arn = a.get("ARN")
     if agent_arn:
-        agent = Named(_tail(agent_arn, "Agent.ARN", "agent"), agent_arn,
-                      agent_record.text("Username"))
-        profile = _in(agent_record.obj("RoutingProfile"), "Agent.RoutingProfile")
-        profile_arn = profile.text("ARN")
+        agent = Named(_tail(agent_arn, "Agent.ARN", "agent"), agent_arn, a.get("Username"))
+        profile = _checked(a.get("RoutingProfile"), _NAMED, "Agent.RoutingProfile")
+        profile_arn = profile.get("ARN")
         if profile_arn:
             routing = Named(_tail(profile_arn, "Agent.RoutingProfile.ARN", "routing-profile"),
-                            profile_arn, profile.text("Name"))
-        groups = _in(agent_record.obj("HierarchyGroups"), "Agent.HierarchyGroups")
-        levels = {level: _in(groups.obj(level), f"Agent.HierarchyGroups.{level}").text("ARN")
-                  for level in LEVELS}
+                            profile_arn, profile.get("Name"))
+        groups: dict[str, str] = {}
+        for level, group in _checked(a.get("HierarchyGroups"), _LEVELS,
+                                     "Agent.HierarchyGroups").items():
+            if level in _LEVELS:
+                arn = _checked(group, _NAMED, f"Agent.HierarchyGroups.{level}").get("ARN")
+                if arn:
+                    groups[level] = arn
         agent_info = AgentInfo(
             agent.id,
-            connected_to_agent_timestamp=agent_record.time("ConnectedToAgentTimestamp"),
-            accepted_by_agent_timestamp=agent_record.time("AcceptedByAgentTimestamp"),
-            hierarchy_groups={level: arn for level, arn in levels.items() if arn},
-            after_contact_work_start=agent_record.time("AfterContactWorkStartTimestamp"),
-            after_contact_work_end=agent_record.time("AfterContactWorkEndTimestamp"),
-            after_contact_work_seconds=agent_record.number("AfterContactWorkDuration"),
+            connected_to_agent_timestamp=_time(a.get("ConnectedToAgentTimestamp"),
+                                               "Agent.ConnectedToAgentTimestamp"),
+            accepted_by_agent_timestamp=_time(a.get("AcceptedByAgentTimestamp"),
+                                              "Agent.AcceptedByAgentTimestamp"),
+            hierarchy_groups=groups,
+            after_contact_work_start=_time(a.get("AfterContactWorkStartTimestamp"),
+                                           "Agent.AfterContactWorkStartTimestamp"),
+            after_contact_work_end=_time(a.get("AfterContactWorkEndTimestamp"),
+                                         "Agent.AfterContactWorkEndTimestamp"),
+            after_contact_work_seconds=a.get("AfterContactWorkDuration"),
         )
 
-    references = {}
-    for index, item in enumerate(_field(record, "References", list) or []):
-        if not isinstance(item, dict):
-            raise CtrError(f"References[{index}] must be an object")
-        ref = _in(item, f"References[{index}]")
-        name, kind = ref.text("Name"), ref.text("Type")
-        if name and kind:
-            references[name] = Reference(kind, ref.text("Value"), ref.text("Status"))
-    recordings = []
-    for index, item in enumerate(_field(record, "Recordings", list) or []):
-        if not isinstance(item, dict):
-            raise CtrError(f"Recordings[{index}] must be an object")
-        r = _in(item, f"Recordings[{index}]")
-        recordings.append(Recording(
-            location=r.text("Location"), storage_type=r.text("StorageType"),
-            media_stream_type=r.text("MediaStreamType"), participant_type=r.text("ParticipantType"),
-            status=r.text("Status"), deletion_reason=r.text("DeletionReason"),
-            fragment_start=r.text("FragmentStartNumber"),
-            fragment_stop=r.text("FragmentStopNumber"),
-            start=r.time("StartTimestamp"), stop=r.time("StopTimestamp")))
-    segments = _field(record, "SegmentAttributes", dict) or {}
+    references = {ref["Name"]: Reference(ref["Type"], ref.get("Value"), ref.get("Status"))
+                  for ref in _objects(r.get("References"), _REFERENCE, "References")
+                  if ref.get("Name") and ref.get("Type")}
+    recordings = [Recording(
+        location=rec.get("Location"), storage_type=rec.get("StorageType"),
+        media_stream_type=rec.get("MediaStreamType"), participant_type=rec.get("ParticipantType"),
+        status=rec.get("Status"), deletion_reason=rec.get("DeletionReason"),
+        fragment_start=rec.get("FragmentStartNumber"),
+        fragment_stop=rec.get("FragmentStopNumber"),
+        start=_time(rec.get("StartTimestamp"), f"Recordings[{index}].StartTimestamp"),
+        stop=_time(rec.get("StopTimestamp"), f"Recordings[{index}].StopTimestamp"),
+    ) for index, rec in enumerate(_objects(r.get("Recordings"), _RECORDING, "Recordings"))]
+    segments = r.get("SegmentAttributes") or {}
     for key, value in segments.items():
         if not isinstance(value, dict) or not all(
                 isinstance(v, str) for k, v in value.items() if k == "ValueString"):
             raise CtrError(f"SegmentAttributes.{key} must be an object like "
                            '{"ValueString": "..."}')
-    next_id = _field(record, "NextContactId", str)
-    campaign = _in(_struct(record, "Campaign"), "Campaign").text("CampaignId")
-    instance_id = found["id"]
+    next_id = r.get("NextContactId")
+    initial_id = r.get("InitialContactId")
     contact = Contact(
         id=contact_id,
         arn=f"{instance_arn}/contact/{contact_id}",
@@ -245,36 +284,35 @@ def parse(record: Any) -> ImportedContact:
         initiation_method=method,
         initiation_timestamp=initiated,
         last_update_timestamp=updated,
-        initial_contact_id=_field(record, "InitialContactId", str),
-        previous_contact_id=_field(record, "PreviousContactId", str),
-        related_contact_id=_field(record, "RelatedContactId", str),
-        contact_association_id=_field(record, "ContactAssociationId", str)
-        or _field(record, "InitialContactId", str) or contact_id,
-        name=_field(record, "Name", str),
-        description=_field(record, "Description", str),
+        initial_contact_id=initial_id,
+        previous_contact_id=r.get("PreviousContactId"),
+        related_contact_id=r.get("RelatedContactId"),
+        contact_association_id=r.get("ContactAssociationId") or initial_id or contact_id,
+        name=r.get("Name"),
+        description=r.get("Description"),
         disconnect_timestamp=disconnected,
-        disconnect_reason=_field(record, "DisconnectReason", str),
-        scheduled_timestamp=_time(record, "ScheduledTimestamp"),
-        connected_to_system_timestamp=_time(record, "ConnectedToSystemTimestamp"),
+        disconnect_reason=r.get("DisconnectReason"),
+        scheduled_timestamp=_time(r.get("ScheduledTimestamp"), "ScheduledTimestamp"),
+        connected_to_system_timestamp=_time(r.get("ConnectedToSystemTimestamp"),
+                                            "ConnectedToSystemTimestamp"),
         queue=queue_info,
         agent=agent_info,
-        customer_endpoint=_endpoint(record, "CustomerEndpoint"),
-        system_endpoint=_endpoint(record, "SystemEndpoint"),
-        customer_id=_field(record, "CustomerId", str),
+        customer_endpoint=_endpoint(r.get("CustomerEndpoint"), "CustomerEndpoint"),
+        system_endpoint=_endpoint(r.get("SystemEndpoint"), "SystemEndpoint"),
+        customer_id=r.get("CustomerId"),
         references=references,
         segment_attributes=segments,
-        tags=_strings(record, "Tags") or {},
+        tags=_strings(r.get("Tags"), "Tags") or {},
         next_contacts=[NextContact(next_id)] if next_id else [],
-        campaign_id=campaign,
+        campaign_id=_checked(r.get("Campaign"), _CAMPAIGN, "Campaign").get("CampaignId"),
         recordings=recordings,
-        answering_machine_detection_status=_field(record, "AnsweringMachineDetectionStatus",
-                                                  str),
+        answering_machine_detection_status=r.get("AnsweringMachineDetectionStatus"),
     )
     return ImportedContact(
-        scope=Scope(account, found["region"]),
+        scope=Scope(account, region),
         instance=Named(instance_id, instance_arn),
         contact=contact,
-        attributes=_strings(record, "Attributes"),
+        attributes=_strings(r.get("Attributes"), "Attributes"),
         queue=queue, agent=agent, routing_profile=routing,
     )
 

@@ -17,6 +17,7 @@ from typing import IO, Any
 import orjson
 
 from . import rules
+from .bulk import collector_paused
 from .ctr import CtrError, ImportedContact, Named, parse, record
 from .handlers.defaults import create_default_directory
 from .models import (
@@ -156,6 +157,11 @@ class Importer:
     def load(self, items: Iterable[tuple[str, str, Any]],
              progress: Callable[[int], None] | None = None) -> Counts:
         """``items``: (source, position, record or Problem)."""
+        with collector_paused():
+            return self._load(items, progress)
+
+    def _load(self, items: Iterable[tuple[str, str, Any]],
+              progress: Callable[[int], None] | None) -> Counts:
         counts = Counts()
         batch: list[ImportedContact] = []
         for source, position, item in items:
