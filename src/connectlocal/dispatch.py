@@ -7,7 +7,6 @@ modelled error Amazon Connect would send. Only this module and ``protocol/`` kno
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from botocore.model import OperationModel
 
 from . import errors
 from .handlers import discover
+from .ids import RequestIds
 from .protocol.auth import caller
 from .protocol.parser import MalformedRequest, RequestParser
 from .protocol.router import Router
@@ -59,13 +59,14 @@ class Dispatcher:
             self._error_codes[name] = frozenset(e.name for e in op.error_shapes)
         self.handlers: dict[str, Callable[..., dict[str, Any]]] = discover(model)
         self._debug = log.isEnabledFor(logging.DEBUG)
+        self._request_id = RequestIds()
 
     @property
     def implemented(self) -> list[str]:
         return sorted(self.handlers)
 
     def __call__(self, request: HttpRequest) -> Response:
-        request_id = str(uuid.uuid4())
+        request_id = self._request_id()
         op: OperationModel | None = None
         try:
             query = parse_qs(request.query, keep_blank_values=True) if request.query else {}

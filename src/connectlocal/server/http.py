@@ -9,6 +9,7 @@ not stall every reader. Responses go out in request order, pipelined or not.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import socket
@@ -277,6 +278,11 @@ async def serve_forever(dispatcher: Dispatcher, sock: socket.socket,
 
 def run(dispatcher: Dispatcher, sock: socket.socket, **options: Any) -> None:
     """Runs the server on uvloop (the asyncio loop where uvloop is missing)."""
+    # Everything built so far (the service model, the dispatcher's plans: ~110,000 objects)
+    # lives as long as the server: out of the cyclic collector's sight, a collection walks
+    # only what requests allocate (15% of a DescribeContact, bench/README.md).
+    gc.collect()
+    gc.freeze()
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency except on Windows
