@@ -14,7 +14,7 @@ from botocore.serialize import create_serializer
 
 from connectlocal.protocol.parser import RequestParser
 from connectlocal.protocol.router import Router
-from connectlocal.protocol.serializer import ResponseSerializer
+from connectlocal.protocol.serializer import ResponseSerializer, UnknownMember
 from connectlocal.spec import service_model
 
 MODEL = service_model()
@@ -108,3 +108,38 @@ def test_routes_are_unambiguous() -> None:
         assert match is not None
         # A literal route elsewhere may legitimately win for "label-value"; it must not here.
         assert match.operation.name == name, (name, match.operation.name)
+
+
+def test_a_label_value_that_spells_a_literal_routes_as_the_full_walk_does() -> None:
+    """The router's literals-first shortcut must agree with its backtracking walk, also when
+    a label's value is a word some other route has as a literal at that place."""
+    router = Router(MODEL)
+    literals = sorted({s for n in OPERATIONS
+                       for s in MODEL.operation_model(n).http["requestUri"].split("?")[0]
+                       .split("/") if s and not s.startswith("{")})
+    checked = 0
+    for name in OPERATIONS:
+        op = MODEL.operation_model(name)
+        segments = op.http["requestUri"].split("?")[0].split("/")
+        for position, segment in enumerate(segments):
+            if not segment.startswith("{"):
+                continue
+            for word in literals:
+                path = "/".join(word if i == position else ("v" if s.startswith("{") else s)
+                                for i, s in enumerate(segments))
+                method = op.http["method"]
+                walked = router._walk(router._root, path.split("/")[1:], 0, [], method)
+                match = router.match(method, path)
+                assert (match.operation if match else None) == (walked[0] if walked else None)
+                checked += 1
+    assert checked > 1000
+
+
+def test_a_result_member_the_shape_lacks_is_refused_unless_none(ours: Any) -> None:
+    _, _, serializer = ours
+    op = MODEL.operation_model("DescribeContact")
+    contact = {"Id": "c", "Arn": "a", "NotAMember": None}
+    body = serializer.serialize(op, {"Contact": contact}, "req-1").body
+    assert body == b'{"Contact":{"Arn":"a","Id":"c"}}'
+    with pytest.raises(UnknownMember, match="Contact has no member 'NotAMember'"):
+        serializer.serialize(op, {"Contact": {**contact, "NotAMember": 1}}, "req-1")

@@ -244,3 +244,9 @@ def test_a_contact_with_its_chains_attributes_in_one_read(store: Store) -> None:
         assert tx.get_contact_and_attributes("i-1", "missing") is None
     with store.read(OTHER_REGION) as tx:
         assert tx.get_contact_and_attributes("i-1", "first") is None
+    # The same as a read of its own (DescribeContact's).
+    assert store.contact_and_attributes(HERE, "i-1", "later") == (
+        _contact("later", T0 + timedelta(minutes=1), initial_contact_id="first",
+                 contact_association_id="first"), {"a": "1"})
+    assert store.contact_and_attributes(HERE, "i-1", "missing") is None
+    assert store.contact_and_attributes(OTHER_REGION, "i-1", "first") is None

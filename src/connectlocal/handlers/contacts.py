@@ -148,17 +148,17 @@ def _related(ctx: RequestContext, tx: Tx, instance: Instance, related: str | Non
 
 def describe_contact(ctx: RequestContext, *, InstanceId: str, ContactId: str) -> dict[str, Any]:
     instance_id = instance_id_of(ctx, InstanceId)
-    with ctx.store.read(ctx.scope) as tx:
-        # The hot path: one read. A contact's instance exists (deleting an instance deletes
-        # its contacts), so the instance is looked up only when something is wrong, to
-        # answer the same error, in the same order, as every other contact operation.
-        found = (tx.get_contact_and_attributes(instance_id, ContactId)
-                 if is_uuid(ContactId) else None)
-        if found is None or not rules.describable(found[0], ctx.now):
+    # The hot path: one statement. A contact's instance exists (deleting an instance deletes
+    # its contacts), so the instance is looked up only when something is wrong, to answer
+    # the same error, in the same order, as every other contact operation.
+    found = (ctx.store.contact_and_attributes(ctx.scope, instance_id, ContactId)
+             if is_uuid(ContactId) else None)
+    if found is None or not rules.describable(found[0], ctx.now):
+        with ctx.store.read(ctx.scope) as tx:
             instance = require_instance(ctx, tx, InstanceId)
             contact_in(ctx, tx, instance, ContactId)
-            raise ResourceNotFoundException(
-                f"Contact not found: {ContactId} (instance {instance.id})")
+        raise ResourceNotFoundException(
+            f"Contact not found: {ContactId} (instance {instance.id})")
     contact, attributes = found
     return {"Contact": views.contact(rules.as_seen(rules.settle(contact, ctx.now), ctx.now),
                                      attributes)}

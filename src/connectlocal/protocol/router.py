@@ -60,12 +60,32 @@ class Router:
 
     def match(self, method: str, raw_path: str) -> Match | None:
         """The operation for this request, or None when no operation has this route."""
-        found = self._walk(self._root, _segments(raw_path), 0, [], method.upper())
+        method = method.upper()
+        segments = _segments(raw_path)
+        found = self._greedy(segments, method)
         if found is None:
-            return None
+            found = self._walk(self._root, segments, 0, [], method)
+            if found is None:
+                return None
         op, values = found
         names = self._label_names[op.name]
         return Match(op, dict(zip(names, values, strict=True)))
+
+    def _greedy(self, segments: list[str], method: str) -> tuple[OperationModel, list[str]] | None:
+        """The walk's first path, literals first, without backtracking: when it ends on an
+        operation that is what the full walk finds, as it tries this path first."""
+        node = self._root
+        values = []
+        for segment in segments:
+            child = node.literals.get(_decoded(segment))
+            if child is None:
+                child = node.label
+                if child is None or not segment:
+                    return None
+                values.append(_decoded(segment))
+            node = child
+        op = node.operations.get(method)
+        return (op, values) if op is not None else None
 
     def _walk(
         self, node: _Node, segments: list[str], i: int, values: list[str], method: str
@@ -74,14 +94,18 @@ class Router:
             op = node.operations.get(method)
             return (op, values) if op is not None else None
         segment = segments[i]
-        child = node.literals.get(unquote(segment))
+        child = node.literals.get(_decoded(segment))
         if child is not None:
             found = self._walk(child, segments, i + 1, values, method)
             if found is not None:
                 return found
         if node.label is not None and segment:
-            return self._walk(node.label, segments, i + 1, [*values, unquote(segment)], method)
+            return self._walk(node.label, segments, i + 1, [*values, _decoded(segment)], method)
         return None
+
+
+def _decoded(segment: str) -> str:
+    return unquote(segment) if "%" in segment else segment
 
 
 def _segments(path: str) -> list[str]:

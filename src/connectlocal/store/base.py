@@ -132,6 +132,13 @@ class Store(ABC):
     @abstractmethod
     def write(self, scope: Scope) -> AbstractContextManager[Tx]: ...
 
+    def contact_and_attributes(self, scope: Scope, instance_id: str,
+                               contact_id: str) -> tuple[Contact, dict[str, str]] | None:
+        """``Tx.get_contact_and_attributes`` as a read of its own: DescribeContact's one
+        statement, which a store may run without a transaction around it."""
+        with self.read(scope) as tx:
+            return tx.get_contact_and_attributes(instance_id, contact_id)
+
     @abstractmethod
     def get_clock(self) -> ClockSetting: ...
     @abstractmethod

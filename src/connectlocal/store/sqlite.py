@@ -270,6 +270,14 @@ class SqliteStore(Store):
             finally:
                 self._reader.execute("COMMIT")
 
+    def contact_and_attributes(self, scope: Scope, instance_id: str,
+                               contact_id: str) -> tuple[Contact, dict[str, str]] | None:
+        # One statement is a snapshot of its own: without BEGIN and COMMIT around it, a
+        # DescribeContact served ~8% more requests a second (bench/README.md).
+        with self._read_lock:
+            return SqliteTx(self._reader, scope).get_contact_and_attributes(instance_id,
+                                                                            contact_id)
+
     @contextmanager
     def write(self, scope: Scope) -> Iterator[Tx]:
         with self._lock:
