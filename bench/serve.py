@@ -41,8 +41,11 @@ from connectlocal.models import API, TASK, Contact, QueueInfo
 from connectlocal.service import Service
 from connectlocal.store import open_store
 from connectlocal.store.base import Scope
+from connectlocal.store.sqlite import PAGE_SIZE, SCHEMA_VERSION
 
 SCOPE = Scope("123456789012", "us-east-1")
+# A store kept under --work is reused only when the current code would make the same file.
+STORE_FORMAT = f"schema {SCHEMA_VERSION}, {PAGE_SIZE}-byte pages"
 AUTH = ("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261122/us-east-1/connect/aws4_request, "
         "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64)
 LUA_GET = """
@@ -183,7 +186,10 @@ def build_store(path: Path, contacts: int) -> dict[str, Any]:
     """A store with one instance and ``contacts`` contacts, made through the bulk path."""
     meta = path.with_suffix(".json")
     if path.exists() and meta.exists():
-        return json.loads(meta.read_text())  # type: ignore[no-any-return]
+        cached: dict[str, Any] = json.loads(meta.read_text())
+        if cached.get("format") == STORE_FORMAT:
+            return cached
+        print(f"rebuilding {path}: made by an older store format")
     for stale in path.parent.glob(path.name + "*"):
         stale.unlink()
     print(f"building a store of {contacts:,} contacts in {path}")
@@ -217,7 +223,8 @@ def build_store(path: Path, contacts: int) -> dict[str, Any]:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     ids = path.with_suffix(".ids")
     ids.write_text("\n".join(sample) + "\n")
-    info = {"instance": seeded["id"], "flow": seeded["flows"]["Default inbound"],
+    info = {"format": STORE_FORMAT,
+            "instance": seeded["id"], "flow": seeded["flows"]["Default inbound"],
             "contacts": loaded.stored, "ids": str(ids), "load_seconds": seconds,
             "bytes": _size(path), "bytes_per_contact": _size(path) / loaded.stored}
     meta.write_text(json.dumps(info))
