@@ -450,8 +450,8 @@ def _simulate_remote(args: argparse.Namespace, profile: Profile, start: datetime
     instance = Instance(id=instance_id, arn=arn, identity_management_type="CONNECT_MANAGED",
                         created_time=start, inbound_calls_enabled=True,
                         outbound_calls_enabled=True)
-    queue = Named(str(uuid.UUID(int=args.seed + 1, version=4)), "", "Simulated")
-    queue.arn = f"{arn}/queue/{queue.id}"
+    queue_id = str(uuid.UUID(int=args.seed + 1, version=4))
+    queue = Named(queue_id, f"{arn}/queue/{queue_id}", "Simulated")
     agents = {str(uuid.UUID(int=args.seed * 100_000 + n, version=4)): f"sim-agent-{n + 1:04d}"
               for n in range(args.agents)}
     simulator = Simulator(instance, queue.id, list(agents), profile, args.seed)

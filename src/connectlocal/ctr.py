@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .handlers.common import is_uuid
 from .models import (
@@ -43,8 +43,7 @@ class CtrError(ValueError):
     """A record that cannot be a contact; the message says which field and why."""
 
 
-@dataclass
-class Named:
+class Named(NamedTuple):
     """A directory resource a record names: its id and ARN, and the name the record gives."""
 
     id: str

@@ -12,13 +12,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import orjson
 
 from . import rules
 from .bulk import collector_paused
-from .ctr import CtrError, ImportedContact, Named, parse, record
+from .ctr import CtrError, Named, parse, record
 from .handlers.defaults import create_default_directory
 from .models import (
     Contact,
@@ -31,7 +31,7 @@ from .models import (
     User,
 )
 from .service import RequestContext, Service
-from .store.base import Scope, Tx
+from .store.base import BulkLoad, ContactRow, Scope, Staged, Tx, contact_row
 
 BATCH = 20_000  # records a transaction: a commit (an fsync) costs milliseconds
 
@@ -142,6 +142,26 @@ def records(data: bytes, source: str) -> Iterator[tuple[str, Any | Problem]]:
         index = stop
 
 
+class Mapped(NamedTuple):
+    """A CTR made ready to store: the directory resources it names, its contact as a row
+    (encoded) and its chain's attributes."""
+
+    scope: Scope
+    instance: Named
+    row: ContactRow
+    attributes: dict[str, str] | None
+    queue: Named | None
+    agent: Named | None
+    routing_profile: Named | None
+
+
+def mapped(record: Any) -> Mapped:
+    """The CTR mapped (``ctr.parse``) and encoded; CtrError when it cannot be a contact."""
+    item = parse(record)
+    return Mapped(item.scope, item.instance, contact_row(item.contact), item.attributes,
+                  item.queue, item.agent, item.routing_profile)
+
+
 # ----------------------------------------------------------------------------- importing
 
 
@@ -156,75 +176,58 @@ class Importer:
 
     def load(self, items: Iterable[tuple[str, str, Any]],
              progress: Callable[[int], None] | None = None) -> Counts:
-        """``items``: (source, position, record or Problem)."""
-        with collector_paused():
-            return self._load(items, progress)
-
-    def _load(self, items: Iterable[tuple[str, str, Any]],
-              progress: Callable[[int], None] | None) -> Counts:
+        """``items``: (source, position, record or Problem). One bulk load: the records are
+        added ``BATCH`` at a time (progress is reported per batch) and merged at the end."""
         counts = Counts()
-        batch: list[ImportedContact] = []
-        for source, position, item in items:
-            if isinstance(item, Problem):
-                counts.skipped += 1
-                counts.problems.append(item)
-                continue
-            try:
-                batch.append(parse(item))
-            except CtrError as exc:
-                counts.skipped += 1
-                counts.problems.append(Problem(source, position, str(exc)))
-            if len(batch) >= BATCH:
-                counts.add(self._write(batch))
+        batch: list[Mapped] = []
+        with collector_paused(), self.service.store.bulk_load() as load:
+            for source, position, item in items:
+                if isinstance(item, Problem):
+                    counts.skipped += 1
+                    counts.problems.append(item)
+                    continue
+                try:
+                    batch.append(mapped(item))
+                except CtrError as exc:
+                    counts.skipped += 1
+                    counts.problems.append(Problem(source, position, str(exc)))
+                if len(batch) >= BATCH:
+                    self._add(load, batch, counts)
+                    if progress:
+                        progress(len(batch))
+                    batch = []
+            if batch:
+                self._add(load, batch, counts)
                 if progress:
                     progress(len(batch))
-                batch = []
-        if batch:
-            counts.add(self._write(batch))
-            if progress:
-                progress(len(batch))
+            counts.imported, counts.merged = load.merge()
         return counts
 
-    def _write(self, batch: list[ImportedContact]) -> Counts:
-        counts = Counts()
-        now = self.service.now()
-        groups: dict[tuple[Scope, str], dict[str, ImportedContact]] = {}
+    def _add(self, load: BulkLoad, batch: list[Mapped], counts: Counts) -> None:
+        earliest = rules.earliest_describable(self.service.now()).timestamp()
+        scopes: dict[Scope, list[Mapped]] = {}
         for item in batch:
-            if not rules.describable(item.contact, now):
+            if item.row.initiated < earliest:
                 counts.past_retention += 1
                 if not self.keep_past_retention:
                     continue
-            group = groups.setdefault((item.scope, item.instance.id), {})
-            seen = group.get(item.contact.id)
-            if seen is not None:
-                counts.merged += 1
-                if seen.contact.last_update_timestamp >= item.contact.last_update_timestamp:
-                    continue
-            group[item.contact.id] = item
-        for (scope, instance_id), items in groups.items():
-            with self.service.store.write(scope) as tx:
-                for item in items.values():
-                    self._directory(tx, item)
-                stored = tx.last_updates(instance_id, list(items))
-                newer: list[Contact] = []
-                attributes: list[tuple[str, dict[str, str], datetime]] = []
-                for contact_id, item in items.items():
-                    before = stored.get(contact_id)
-                    if before is not None:
-                        counts.merged += 1
-                        if before >= item.contact.last_update_timestamp:
-                            continue
-                    else:
-                        counts.imported += 1
-                    newer.append(item.contact)
-                    if item.attributes is not None:
-                        attributes.append((item.contact.chain_root, item.attributes,
-                                           item.contact.initiation_timestamp))
-                tx.put_contacts(newer)
-                tx.put_many_attributes(instance_id, attributes)
-        return counts
+            scopes.setdefault(item.scope, []).append(item)
+        for scope, items in scopes.items():
+            unknown = [item for item in items if not self._knows(item)]
+            if unknown:
+                with self.service.store.write(scope) as tx:
+                    for item in unknown:
+                        self._directory(tx, item)
+            load.add(scope, [Staged(item.row, item.attributes) for item in items])
 
-    def _directory(self, tx: Tx, item: ImportedContact) -> None:
+    def _knows(self, item: Mapped) -> bool:
+        """Whether the instance, queue and agent the record names were made or found."""
+        scope, known = item.scope, self._known
+        return ((scope, "instance", item.instance.id) in known
+                and (item.queue is None or (scope, "queue", item.queue.id) in known)
+                and (item.agent is None or (scope, "agent", item.agent.id) in known))
+
+    def _directory(self, tx: Tx, item: Mapped) -> None:
         """Creates the instance, queue, agent and routing profile a record names, once."""
         scope, instance_id = item.scope, item.instance.id
         if (scope, "instance", instance_id) not in self._known:
@@ -256,7 +259,7 @@ class Importer:
         ctx = RequestContext(self.service, scope, "import", "ImportContactTraceRecords", now)
         create_default_directory(ctx, tx, named.id, now)
 
-    def _create_agent(self, tx: Tx, scope: Scope, item: ImportedContact) -> None:
+    def _create_agent(self, tx: Tx, scope: Scope, item: Mapped) -> None:
         assert item.agent is not None
         instance_id, now = item.instance.id, self.service.now()
         profile_id = None
@@ -347,7 +350,7 @@ def export(service: Service, scope: Scope, instance_id: str, out: IO[bytes],
             raise LookupError(f"Instance not found: {instance_id} (account {scope.account}, "
                               f"region {scope.region})")
         now = service.now()
-        floor = max(rules.retention_cutoff(now), rules.DESCRIBE_FLOOR)
+        floor = rules.earliest_describable(now)
         contacts = sorted(
             (rules.settle(c, now) for c in tx.list_contacts(
                 instance_id, max(start or floor, floor),

@@ -33,9 +33,14 @@ def token_cutoff(now: datetime) -> datetime:
     return now - CLIENT_TOKEN_LIFE
 
 
+def earliest_describable(now: datetime) -> datetime:
+    """Contacts initiated before this instant cannot be described at ``now``: past
+    retention, or before 2021-11-12."""
+    return max(DESCRIBE_FLOOR, retention_cutoff(now))
+
+
 def describable(contact: Contact, now: datetime) -> bool:
-    initiated = contact.initiation_timestamp
-    return initiated >= DESCRIBE_FLOOR and initiated >= retention_cutoff(now)
+    return contact.initiation_timestamp >= earliest_describable(now)
 
 
 def settle(contact: Contact, now: datetime) -> Contact:

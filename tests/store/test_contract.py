@@ -11,7 +11,7 @@ import pytest
 from connectlocal.clock import ClockSetting
 from connectlocal.models import Contact, Instance, Queue, QueueInfo
 from connectlocal.store import Store, open_store
-from connectlocal.store.base import Claim, Scope
+from connectlocal.store.base import Claim, Scope, Staged, contact_row
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
 HERE = Scope("123456789012", "us-east-1")
@@ -250,3 +250,71 @@ def test_a_contact_with_its_chains_attributes_in_one_read(store: Store) -> None:
                  contact_association_id="first"), {"a": "1"})
     assert store.contact_and_attributes(HERE, "i-1", "missing") is None
     assert store.contact_and_attributes(OTHER_REGION, "i-1", "first") is None
+
+
+def _staged(c: str, updated: datetime, attributes: dict[str, str] | None = None,
+            **chain: str) -> Staged:
+    contact = _contact(c, **chain)
+    contact.last_update_timestamp = updated
+    contact.name = f"updated {updated.isoformat()}"
+    return Staged(contact_row(contact), attributes)
+
+
+def test_a_bulk_load_keeps_each_contacts_newest_record(store: Store) -> None:
+    later, latest = T0 + timedelta(minutes=1), T0 + timedelta(minutes=2)
+    with store.write(HERE) as tx:
+        stored = _contact("stored-newer")
+        stored.last_update_timestamp = latest
+        tx.put_contact(stored)
+        tx.put_contact(_contact("stored-older"))
+        tx.put_attributes("i-1", "stored-older", {"kept": "no"}, T0)
+    with store.bulk_load() as load:
+        load.add(HERE, [_staged("new", later), _staged("new", latest, {"n": "2"}),
+                        _staged("stored-newer", later, {"ignored": "yes"})])
+        load.add(HERE, [_staged("new", T0, {"n": "0"}), _staged("tie", later, {"t": "first"}),
+                        _staged("tie", later, {"t": "second"}),
+                        _staged("stored-older", later, {"kept": "yes"})])
+        load.add(OTHER_REGION, [_staged("new", T0)])
+        # New: "new" and "tie" here, "new" in the other region. Merged: the two later
+        # records of "new", the second of "tie", and one record of each stored contact.
+        assert load.merge() == (3, 5)
+    with store.read(HERE) as tx:
+        assert tx.get_contact_and_attributes("i-1", "new") == (
+            _staged_contact("new", latest), {"n": "2"})
+        assert tx.get_contact_and_attributes("i-1", "tie") == (
+            _staged_contact("tie", later), {"t": "first"})
+        assert tx.get_contact_and_attributes("i-1", "stored-newer") == (stored, {})
+        assert tx.get_contact_and_attributes("i-1", "stored-older") == (
+            _staged_contact("stored-older", later), {"kept": "yes"})
+    with store.read(OTHER_REGION) as tx:
+        assert tx.get_contact("i-1", "new") == _staged_contact("new", T0)
+
+
+def test_a_chains_attributes_come_from_its_newest_record_that_carries_them(
+        store: Store) -> None:
+    with store.bulk_load() as load:
+        load.add(HERE, [
+            _staged("first", T0 + timedelta(minutes=3), {"from": "first"}),
+            _staged("second", T0 + timedelta(minutes=5), {"from": "second"},
+                    initial_contact_id="first"),
+            _staged("third", T0 + timedelta(minutes=9), None, initial_contact_id="first"),
+        ])
+        assert load.merge() == (3, 0)
+    with store.read(HERE) as tx:
+        assert tx.get_attributes("i-1", "first") == {"from": "second"}
+
+
+def test_what_a_bulk_load_did_not_merge_is_dropped(store: Store) -> None:
+    with store.bulk_load() as load:
+        load.add(HERE, [_staged("never", T0)])
+    with store.bulk_load() as load:
+        assert load.merge() == (0, 0)
+    with store.read(HERE) as tx:
+        assert tx.get_contact("i-1", "never") is None
+
+
+def _staged_contact(c: str, updated: datetime) -> Contact:
+    contact = _contact(c)
+    contact.last_update_timestamp = updated
+    contact.name = f"updated {updated.isoformat()}"
+    return contact

@@ -188,7 +188,7 @@ def search_contacts(
     after = _search_token(ctx, NextToken, query) if NextToken else None
     # Every searchable timestamp is at or after the contact's initiation, and nothing past
     # retention or before 2021-11-12 is ever returned.
-    floor = max(rules.DESCRIBE_FLOOR, rules.retention_cutoff(ctx.now))
+    floor = rules.earliest_describable(ctx.now)
     if TimeRange["Type"] == "INITIATION_TIMESTAMP":
         floor = max(floor, TimeRange["StartTime"])
     with ctx.store.read(ctx.scope) as tx:

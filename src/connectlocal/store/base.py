@@ -16,11 +16,31 @@ from typing import Any, NamedTuple, TypeVar
 
 from ..clock import ClockSetting
 from ..models import Contact, Instance
+from .codec import encode
 
 
 class Scope(NamedTuple):
     account: str
     region: str
+
+
+class ContactRow(NamedTuple):
+    """A contact as a store keeps it: what it is found and swept by, and its document
+    (``contact_row`` makes one). A bulk load is given rows."""
+
+    instance_id: str
+    contact_id: str
+    initiated: float  # epoch seconds
+    association: str  # ContactAssociationId (a contact is its own)
+    chain: str  # the InitialContactId its attributes are kept under
+    updated: float  # LastUpdateTimestamp, epoch seconds
+    document: bytes
+
+
+def contact_row(contact: Contact) -> ContactRow:
+    return ContactRow(contact.instance_id, contact.id, contact.initiation_timestamp.timestamp(),
+                      contact.contact_association_id or contact.id, contact.chain_root,
+                      contact.last_update_timestamp.timestamp(), encode(contact))
 
 
 R = TypeVar("R")
@@ -67,18 +87,14 @@ class Tx(ABC):
     def get_contact(self, instance_id: str, contact_id: str) -> Contact | None: ...
     @abstractmethod
     def put_contact(self, contact: Contact) -> None: ...
+    @abstractmethod
     def put_contacts(self, contacts: list[Contact]) -> None:
-        """Many contacts at once (bulk loads); a backend may do it faster than one by one."""
-        for contact in contacts:
-            self.put_contact(contact)
+        """Many contacts at once (bulk loads; not watched)."""
     @abstractmethod
     def get_contact_and_attributes(
         self, instance_id: str, contact_id: str
     ) -> tuple[Contact, dict[str, str]] | None:
         """A contact with its chain's attributes, in one read (DescribeContact's path)."""
-    @abstractmethod
-    def last_updates(self, instance_id: str, contact_ids: list[str]) -> dict[str, datetime]:
-        """The stored LastUpdateTimestamp of each of these contacts that exists."""
     @abstractmethod
     def list_contacts(self, instance_id: str, initiated_from: datetime,
                       initiated_to: datetime) -> list[Contact]:
@@ -95,11 +111,6 @@ class Tx(ABC):
                        attributes: dict[str, str], touched: datetime) -> None:
         """Replaces the chain's attributes; ``touched`` (the newest initiation of a contact
         using them) only moves forward, and the retention sweep reads it."""
-    def put_many_attributes(self, instance_id: str,
-                            rows: list[tuple[str, dict[str, str], datetime]]) -> None:
-        """``put_attributes`` for many chains at once (bulk loads)."""
-        for initial_contact_id, attributes, touched in rows:
-            self.put_attributes(instance_id, initial_contact_id, attributes, touched)
 
     # Idempotency tokens (unique per scope, instance, operation and token)
     @abstractmethod
@@ -111,6 +122,29 @@ class Tx(ABC):
                   created: datetime, since: datetime) -> None:
         """Claims a token; an expired claim of it (made before ``since``) is replaced, a live
         one is a uniqueness violation (the backend's own error)."""
+
+
+class Staged(NamedTuple):
+    """A contact of a bulk load, with its chain's attributes when its record carries them."""
+
+    row: ContactRow
+    attributes: dict[str, str] | None
+
+
+class BulkLoad(ABC):
+    """Contacts loaded in bulk (CTR import): added in any order, then merged into the store
+    in key order, so that each page of the store is written about once (adding them batch by
+    batch wrote every page once per batch). A contact's newest LastUpdateTimestamp wins (at
+    a tie, what was stored or added first); its attributes, when it wins and carries them,
+    replace its chain's, the chain's newest such record winning."""
+
+    @abstractmethod
+    def add(self, scope: Scope, contacts: list[Staged]) -> None: ...
+
+    @abstractmethod
+    def merge(self) -> tuple[int, int]:
+        """Stores what was added. Returns (contacts new to the store, records of contacts
+        stored or added before them: merged)."""
 
 
 Watcher = Callable[[Scope, list[Contact]], None]
@@ -138,6 +172,10 @@ class Store(ABC):
         statement, which a store may run without a transaction around it."""
         with self.read(scope) as tx:
             return tx.get_contact_and_attributes(instance_id, contact_id)
+
+    @abstractmethod
+    def bulk_load(self) -> AbstractContextManager[BulkLoad]:
+        """A bulk load: what was added and not merged when the block ends is dropped."""
 
     @abstractmethod
     def get_clock(self) -> ClockSetting: ...

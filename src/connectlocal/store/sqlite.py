@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,7 +18,7 @@ import orjson
 
 from ..clock import ClockSetting
 from ..models import Contact, Instance
-from .base import Claim, Scope, Store, Tx
+from .base import BulkLoad, Claim, Scope, Staged, Store, Tx, contact_row
 from .codec import decode, encode
 
 R = TypeVar("R")
@@ -26,6 +27,7 @@ SCHEMA_VERSION = "2"
 WRITER_CACHE_KIB = 64 * 1024
 READER_CACHE_KIB = 32 * 1024
 PAGE_SIZE = 8192
+MERGE_ROWS = 100_000  # contacts a transaction when a bulk load is merged
 CLOCK_RECHECK = 0.25  # seconds a clock setting read from a file is trusted
 _PUT_CONTACT = (
     "INSERT OR REPLACE INTO contacts "
@@ -107,19 +109,13 @@ class SqliteTx(Tx):
         return decode(Contact, row[0]) if row else None
 
     def put_contact(self, contact: Contact) -> None:
-        self.db.execute(_PUT_CONTACT, self._contact_row(contact))
+        self.db.execute(_PUT_CONTACT, (*self._key, *contact_row(contact)))
         self.put.append(contact)
 
     def put_contacts(self, contacts: list[Contact]) -> None:
         # In key order: neighbouring inserts land on the same B-tree pages (~30% faster).
-        rows = sorted((self._contact_row(c) for c in contacts), key=lambda r: r[:4])
-        self.db.executemany(_PUT_CONTACT, rows)
-
-    def _contact_row(self, contact: Contact) -> tuple[Any, ...]:
-        return (*self._key, contact.instance_id, contact.id,
-                contact.initiation_timestamp.timestamp(),
-                contact.contact_association_id or contact.id, contact.chain_root,
-                contact.last_update_timestamp.timestamp(), encode(contact))
+        rows = sorted((contact_row(c) for c in contacts), key=lambda r: (r[0], r[1]))
+        self.db.executemany(_PUT_CONTACT, [(*self._key, *row) for row in rows])
 
     def get_contact_and_attributes(
         self, instance_id: str, contact_id: str
@@ -134,18 +130,6 @@ class SqliteTx(Tx):
         if row is None:
             return None
         return decode(Contact, row[0]), (orjson.loads(row[1]) if row[1] else {})
-
-    def last_updates(self, instance_id: str, contact_ids: list[str]) -> dict[str, datetime]:
-        found: dict[str, datetime] = {}
-        for start in range(0, len(contact_ids), 500):
-            chunk = contact_ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for contact_id, updated in self.db.execute(
-                    "SELECT contact_id, updated FROM contacts WHERE account=? AND region=? "
-                    f"AND instance_id=? AND contact_id IN ({marks})",
-                    (*self._key, instance_id, *chunk)):
-                found[contact_id] = datetime.fromtimestamp(updated, UTC)
-        return found
 
     def list_contacts(self, instance_id: str, initiated_from: datetime,
                       initiated_to: datetime) -> list[Contact]:
@@ -174,17 +158,12 @@ class SqliteTx(Tx):
 
     def put_attributes(self, instance_id: str, initial_contact_id: str,
                        attributes: dict[str, str], touched: datetime) -> None:
-        self.put_many_attributes(instance_id, [(initial_contact_id, attributes, touched)])
-
-    def put_many_attributes(self, instance_id: str,
-                            rows: list[tuple[str, dict[str, str], datetime]]) -> None:
-        self.db.executemany(
+        self.db.execute(
             "INSERT INTO attributes VALUES (?,?,?,?,?,?) "
             "ON CONFLICT (account, region, instance_id, initial_id) DO UPDATE SET "
             "touched=max(touched, excluded.touched), doc=excluded.doc",
-            [(*self._key, instance_id, root, touched.timestamp(), orjson.dumps(attributes))
-             for root, attributes, touched in rows],
-        )
+            (*self._key, instance_id, initial_contact_id, touched.timestamp(),
+             orjson.dumps(attributes)))
 
     def get_claim(self, instance_id: str, operation: str, token: str,
                   since: datetime) -> Claim | None:
@@ -207,12 +186,126 @@ class SqliteTx(Tx):
         )
 
 
+class SqliteBulkLoad(BulkLoad):
+    """Added contacts wait in temporary tables of the writer connection (appended, never
+    synced): their keys in one, their documents in another, so that picking each contact's
+    winner sorts keys only. The winners are then written in key order, ``MERGE_ROWS`` to a
+    transaction."""
+
+    def __init__(self, store: SqliteStore, name: str) -> None:
+        self._store, self._name = store, name
+        self._tables = [f"{name}{part}" for part in ("", "_docs", "_winners", "_chains")]
+        with store._lock:
+            store._db.execute(
+                f"CREATE TEMP TABLE {name} (seq INTEGER PRIMARY KEY, account TEXT, region TEXT, "
+                "instance_id TEXT, contact_id TEXT, initiated REAL, association TEXT, "
+                "chain TEXT, updated REAL, has_attributes INTEGER)")
+            store._db.execute(f"CREATE TEMP TABLE {name}_docs (seq INTEGER PRIMARY KEY, "
+                              "doc BLOB, attributes BLOB)")
+
+    def add(self, scope: Scope, contacts: list[Staged]) -> None:
+        with self._store._lock:
+            db, name = self._store._db, self._name
+            (last,) = db.execute(f"SELECT coalesce(max(seq), 0) FROM {name}").fetchone()
+            db.execute("BEGIN")
+            try:
+                db.executemany(
+                    f"INSERT INTO {name} VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    [(last + n, *scope, *row[:6], attributes is not None)
+                     for n, (row, attributes) in enumerate(contacts, 1)])
+                db.executemany(
+                    f"INSERT INTO {name}_docs VALUES (?,?,?)",
+                    [(last + n, row.document,
+                      None if attributes is None else orjson.dumps(attributes))
+                     for n, (row, attributes) in enumerate(contacts, 1)])
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def merge(self) -> tuple[int, int]:
+        staged, docs, winners, chains = self._tables
+        with self._store._lock:
+            db = self._store._db
+            db.execute("BEGIN")  # reads the store, writes only temporary tables
+            try:
+                # Each contact's newest record (at a tie, the first added), with the
+                # LastUpdateTimestamp stored for it, in key order.
+                db.execute(
+                    f"CREATE TEMP TABLE {winners} AS SELECT s.seq, s.updated, "
+                    f"s.has_attributes, c.updated AS stored FROM (SELECT *, row_number() OVER "
+                    "(PARTITION BY account, region, instance_id, contact_id "
+                    f"ORDER BY updated DESC, seq) AS rank FROM {staged}) s "
+                    "LEFT JOIN main.contacts c ON c.account=s.account AND c.region=s.region "
+                    "AND c.instance_id=s.instance_id AND c.contact_id=s.contact_id "
+                    "WHERE s.rank=1 ORDER BY s.account, s.region, s.instance_id, s.contact_id")
+                # Of the winners that replace what is stored, per chain: the newest record
+                # with attributes, and the newest initiation (the sweep reads it).
+                db.execute(
+                    f"CREATE TEMP TABLE {chains} AS SELECT seq, touched FROM (SELECT s.seq, "
+                    "row_number() OVER chain_newest AS rank, max(s.initiated) OVER "
+                    f"(PARTITION BY s.account, s.region, s.instance_id, s.chain) AS touched, "
+                    f"s.account, s.region, s.instance_id, s.chain FROM {winners} w JOIN {staged} s "
+                    "ON s.seq=w.seq WHERE w.has_attributes AND (w.stored IS NULL OR "
+                    "w.updated > w.stored) WINDOW chain_newest AS (PARTITION BY s.account, "
+                    "s.region, s.instance_id, s.chain ORDER BY s.updated DESC, s.seq)) "
+                    "WHERE rank=1 ORDER BY account, region, instance_id, chain")
+                (records,) = db.execute(f"SELECT count(*) FROM {staged}").fetchone()
+                contacts, existing = db.execute(
+                    f"SELECT count(*), count(stored) FROM {winners}").fetchone()
+            finally:
+                db.execute("COMMIT")
+        self._write_in_chunks(
+            winners,
+            "INSERT INTO main.contacts (account, region, instance_id, contact_id, initiated, "
+            "association, chain, updated, doc) SELECT s.account, s.region, s.instance_id, "
+            "s.contact_id, s.initiated, s.association, s.chain, s.updated, d.doc "
+            f"FROM {winners} w JOIN {staged} s ON s.seq=w.seq JOIN {docs} d ON d.seq=w.seq "
+            "WHERE w.rowid BETWEEN ? AND ? AND (w.stored IS NULL OR w.updated > w.stored) "
+            # A write since the winners were picked (by another process) is not replaced
+            # by an older record.
+            "ON CONFLICT (account, region, instance_id, contact_id) DO UPDATE SET "
+            "initiated=excluded.initiated, association=excluded.association, "
+            "chain=excluded.chain, updated=excluded.updated, doc=excluded.doc "
+            "WHERE excluded.updated > contacts.updated")
+        self._write_in_chunks(
+            chains,
+            "INSERT INTO main.attributes SELECT s.account, s.region, s.instance_id, s.chain, "
+            f"c.touched, d.attributes FROM {chains} c JOIN {staged} s ON s.seq=c.seq "
+            f"JOIN {docs} d ON d.seq=c.seq WHERE c.rowid BETWEEN ? AND ? "
+            "ON CONFLICT (account, region, instance_id, initial_id) DO UPDATE SET "
+            "touched=max(touched, excluded.touched), doc=excluded.doc")
+        return contacts - existing, records - contacts + existing
+
+    def _write_in_chunks(self, table: str, statement: str) -> None:
+        """``statement`` over ``table``'s rows, ``MERGE_ROWS`` to a transaction: another
+        writer (a server on the same file) waits for one chunk, not for the whole load."""
+        with self._store._lock:
+            (last,) = self._store._db.execute(f"SELECT max(rowid) FROM {table}").fetchone()
+        for first in range(1, (last or 0) + 1, MERGE_ROWS):
+            with self._store._lock:
+                db = self._store._db
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.execute(statement, (first, first + MERGE_ROWS - 1))
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+
+    def drop(self) -> None:
+        with self._store._lock:
+            for table in self._tables:
+                self._store._db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+
+
 class SqliteStore(Store):
     name = "sqlite"
 
     def __init__(self, path: str) -> None:
         self.location = path
         self.watchers = []
+        self._loads = itertools.count(1)
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # A writer connection and, for a file, a reader connection, each behind its own lock:
@@ -295,6 +388,14 @@ class SqliteStore(Store):
                     watcher(scope, tx.put)
                 except Exception:
                     log.exception("a store watcher failed")
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[BulkLoad]:
+        load = SqliteBulkLoad(self, f"bulk_load_{next(self._loads)}")
+        try:
+            yield load
+        finally:
+            load.drop()
 
     def get_clock(self) -> ClockSetting:
         if self._clock is not None:
