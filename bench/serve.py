@@ -213,7 +213,7 @@ def build_store(path: Path, contacts: int) -> dict[str, Any]:
                           name=f"bench task {n}", queue=QueueInfo(queue, started))
 
     started_at = time.perf_counter()
-    loaded = load_contacts(service, SCOPE, seeded["id"], generate(), batch=20_000)
+    loaded = load_contacts(service, SCOPE, seeded["id"], generate())
     seconds = time.perf_counter() - started_at
     service.store.close()
     # Fold the WAL into the file, so the size is the store's.

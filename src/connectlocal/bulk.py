@@ -15,9 +15,9 @@ from .errors import ResourceNotFoundException
 from .handlers import directory, instances
 from .models import Contact
 from .service import RequestContext, Service
-from .store.base import Scope
+from .store.base import Scope, Staged, contact_row
 
-BATCH = 5_000
+BATCH = 20_000  # contacts added to a bulk load at a time
 
 
 @contextmanager
@@ -44,33 +44,29 @@ class Loaded:
 def load_contacts(service: Service, scope: Scope, instance_id: str,
                   contacts: Iterable[Contact], *, keep_past_retention: bool = False,
                   batch: int = BATCH) -> Loaded:
-    """Stores contacts of one instance, ``batch`` to a transaction."""
+    """Stores contacts of one instance as a bulk load (``Store.bulk_load``): a contact given
+    twice, or already stored, keeps its newest LastUpdateTimestamp."""
     with service.store.read(scope) as tx:
         if tx.get_instance(instance_id) is None:
             raise ResourceNotFoundException(f"Instance not found: {instance_id}")
     now = service.now()
     loaded = Loaded()
-    pending: list[Contact] = []
-    with collector_paused():
+    pending: list[Staged] = []
+    with collector_paused(), service.store.bulk_load() as load:
         for contact in contacts:
             if not rules.describable(contact, now):
                 loaded.past_retention += 1
                 if not keep_past_retention:
                     continue
-            pending.append(contact)
+            pending.append(Staged(contact_row(contact), None))
             if len(pending) >= batch:
-                loaded.stored += _write(service, scope, pending)
+                load.add(scope, pending)
+                pending = []
         if pending:
-            loaded.stored += _write(service, scope, pending)
+            load.add(scope, pending)
+        new, merged = load.merge()
+    loaded.stored = new + merged
     return loaded
-
-
-def _write(service: Service, scope: Scope, pending: list[Contact]) -> int:
-    with service.store.write(scope) as tx:
-        tx.put_contacts(pending)
-    count = len(pending)
-    pending.clear()
-    return count
 
 
 def seed_instance(service: Service, scope: Scope, alias: str | None = None,

@@ -201,6 +201,7 @@ def follow(contact: Contact, instance: Instance, new_id: str, method: str, at: d
 
 STEPS = ("arrive", "dial_out", "ring", "accept", "hold", "disconnect", "after_contact_work",
          "follow")
+MAX_SECONDS = 366 * 86400
 
 
 def apply(service: Service, scope: Scope, body: dict[str, Any]) -> dict[str, Any]:
@@ -213,9 +214,12 @@ def apply(service: Service, scope: Scope, body: dict[str, Any]) -> dict[str, Any
         return value
 
     def number(key: str, default: float) -> float:
+        """A duration in seconds: from none to a year (a negative or huge one has no
+        contact to describe)."""
         value = body.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise EventError(f"{key} must be a number")
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not 0 <= value <= MAX_SECONDS:
+            raise EventError(f"{key} must be a number of seconds from 0 to {MAX_SECONDS}")
         return float(value)
 
     def existing(tx: Tx, instance_id: str, kind: type[Any], key: str) -> str | None:

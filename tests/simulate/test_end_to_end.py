@@ -224,6 +224,8 @@ def test_events_name_what_is_wrong(server: ServerProcess) -> None:
     for body, message in (
             ({"event": "arrive", "customer": 5}, "customer must be a string"),
             ({"event": "arrive", "queued_after": "soon"}, "queued_after must be a number"),
+            ({"event": "arrive", "queued_after": -6e10},
+             "queued_after must be a number of seconds from 0 to 31622400"),
             ({"event": "arrive", "queue_id": missing}, f"Queue not found: {missing}"),
             ({"event": "arrive", "channel": "FAX"}, "channel must be one of"),
             ({"event": "hold", "contact_id": missing}, f"Contact not found: {missing}"),

@@ -88,9 +88,6 @@ class Tx(ABC):
     @abstractmethod
     def put_contact(self, contact: Contact) -> None: ...
     @abstractmethod
-    def put_contacts(self, contacts: list[Contact]) -> None:
-        """Many contacts at once (bulk loads; not watched)."""
-    @abstractmethod
     def get_contact_and_attributes(
         self, instance_id: str, contact_id: str
     ) -> tuple[Contact, dict[str, str]] | None:

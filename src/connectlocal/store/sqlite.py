@@ -112,11 +112,6 @@ class SqliteTx(Tx):
         self.db.execute(_PUT_CONTACT, (*self._key, *contact_row(contact)))
         self.put.append(contact)
 
-    def put_contacts(self, contacts: list[Contact]) -> None:
-        # In key order: neighbouring inserts land on the same B-tree pages (~30% faster).
-        rows = sorted((contact_row(c) for c in contacts), key=lambda r: (r[0], r[1]))
-        self.db.executemany(_PUT_CONTACT, [(*self._key, *row) for row in rows])
-
     def get_contact_and_attributes(
         self, instance_id: str, contact_id: str
     ) -> tuple[Contact, dict[str, str]] | None:
