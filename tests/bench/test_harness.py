@@ -1,0 +1,62 @@
+"""The benchmark harness, end to end at a tiny size: every script runs and writes its results.
+It proves the harness works (issue 6 asks CI for that); it asserts no figure."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+def _bench(script: str, results: Path, *args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
+        env={**os.environ, "CONNECTLOCAL_BENCH_RESULTS": str(results)}, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    name = {"serve.py": "serve", "ctr_import.py": "ctr_import", "simulate.py": "simulate",
+            "mock_calls.py": "mock_calls"}[script]
+    if "--scaling" in args:
+        name = "serve_scaling"
+    elif "--writes" in args:
+        name = "serve_writes"
+    assert (results / f"{name}.md").read_text().startswith("|")
+    result: dict[str, Any] = json.loads((results / f"{name}.json").read_text())
+    return result
+
+
+def _load_tools_or_skip() -> None:
+    """wrk and nginx come from Debian's packages: bench/serve.py installs them as root."""
+    have = all(shutil.which(t) or Path(f"/usr/sbin/{t}").exists() for t in ("wrk", "nginx"))
+    if not have and (os.geteuid() != 0 or shutil.which("apt-get") is None):
+        pytest.skip("wrk and nginx are missing and this user cannot apt-get install them")
+
+
+def test_serve_harness_runs(tmp_path: Path) -> None:
+    _load_tools_or_skip()
+    tiny = ("--contacts", "300", "--duration", "1", "--warm-up", "0", "--connections", "4",
+            "--work", str(tmp_path / "work"))
+    served = _bench("serve.py", tmp_path, *tiny, "--no-moto")
+    assert {r["server"] for r in served["runs"]} == {"connectlocal", "nginx"}
+    assert all(r["errors"] == 0 for r in served["runs"])
+    scaling = _bench("serve.py", tmp_path, *tiny, "--scaling", "--sizes", "100,300")
+    assert [r["contacts"] for r in scaling["rows"]] == [100, 300]
+    writes = _bench("serve.py", tmp_path, *tiny, "--writes")
+    assert [r["operation"] for r in writes["rows"]] == ["StartTaskContact", "CreateContact"]
+    assert all(r["errors"] == 0 for r in writes["rows"])
+
+
+def test_import_simulate_and_mock_harnesses_run(tmp_path: Path) -> None:
+    imported = _bench("ctr_import.py", tmp_path, "--records", "500")
+    assert imported["records"] == 500 and imported["counts"]["skipped"] == 0
+    simulated = _bench("simulate.py", tmp_path, "--days", "0.2", "--agents", "3")
+    assert simulated["contacts"] > 0
+    mocked = _bench("mock_calls.py", tmp_path, "--calls", "20", "--rounds", "1")
+    assert set(mocked["rounds"]) == {"connectlocal", "moto", "ceiling"}
