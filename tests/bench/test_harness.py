@@ -33,10 +33,16 @@ def _bench(script: str, results: Path, *args: str) -> dict[str, Any]:
 
 
 def _load_tools_or_skip() -> None:
-    """wrk and nginx come from Debian's packages: bench/serve.py installs them as root."""
-    have = all(shutil.which(t) or Path(f"/usr/sbin/{t}").exists() for t in ("wrk", "nginx"))
-    if not have and (os.geteuid() != 0 or shutil.which("apt-get") is None):
+    """wrk and nginx come from Debian's packages, installed here as bench/serve.py would."""
+    if all(shutil.which(t) or Path(f"/usr/sbin/{t}").exists() for t in ("wrk", "nginx")):
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
         pytest.skip("wrk and nginx are missing and this user cannot apt-get install them")
+    done = subprocess.run(["apt-get", "install", "-y", "-q", "wrk", "nginx-light"],
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        pytest.skip(f"wrk and nginx are missing and apt-get could not install them: "
+                    f"{done.stderr.strip()[-300:]}")
 
 
 def test_serve_harness_runs(tmp_path: Path) -> None:
