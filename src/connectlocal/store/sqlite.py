@@ -248,8 +248,10 @@ class SqliteBulkLoad(BulkLoad):
                 (records,) = db.execute(f"SELECT count(*) FROM {staged}").fetchone()
                 contacts, existing = db.execute(
                     f"SELECT count(*), count(stored) FROM {winners}").fetchone()
-            finally:
-                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
         self._write_in_chunks(
             winners,
             "INSERT INTO main.contacts (account, region, instance_id, contact_id, initiated, "
