@@ -33,7 +33,7 @@ from .models import (
 from .service import RequestContext, Service
 from .store.base import BulkLoad, ContactRow, Scope, Staged, Tx, contact_row
 
-BATCH = 20_000  # records a transaction: a commit (an fsync) costs milliseconds
+BATCH = 20_000  # records added to an import's bulk load at a time (a progress step)
 
 
 @dataclass
