@@ -257,9 +257,12 @@ def import_records(args: argparse.Namespace) -> int:
         def advance(n: int) -> None:
             progress.advance(task, n)
 
+        def merging() -> None:
+            progress.update(task, description="merging into the store")
+
         try:
             counts = (_import_remote(args, advance) if args.endpoint
-                      else _import_local(args, advance))
+                      else _import_local(args, advance, merging))
         except (OSError, ValueError) as exc:
             console.print(f"connectlocal: {exc}")
             return 2
@@ -282,14 +285,16 @@ def import_records(args: argparse.Namespace) -> int:
     return 1 if counts.skipped else 0
 
 
-def _import_local(args: argparse.Namespace, advance: Callable[[int], None]) -> Counts:
+def _import_local(args: argparse.Namespace, advance: Callable[[int], None],
+                  merging: Callable[[], None]) -> Counts:
     from .ctrfiles import import_paths
     from .service import Service
     from .store import open_store
 
     store = open_store(args.data)
     try:
-        return import_paths(Service(store), args.paths, args.keep_past_retention, advance)
+        return import_paths(Service(store), args.paths, args.keep_past_retention, advance,
+                            merging)
     finally:
         store.close()
 

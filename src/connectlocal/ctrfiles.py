@@ -175,9 +175,11 @@ class Importer:
         self._known: set[tuple[Scope, str, str]] = set()  # (scope, kind, id) made or found
 
     def load(self, items: Iterable[tuple[str, str, Any]],
-             progress: Callable[[int], None] | None = None) -> Counts:
+             progress: Callable[[int], None] | None = None,
+             merging: Callable[[], None] | None = None) -> Counts:
         """``items``: (source, position, record or Problem). One bulk load: the records are
-        added ``BATCH`` at a time (progress is reported per batch) and merged at the end."""
+        added ``BATCH`` at a time (``progress`` is told each batch's size) and merged at the
+        end (``merging`` is told when that starts: a third of the time)."""
         counts = Counts()
         batch: list[Mapped] = []
         with collector_paused(), self.service.store.bulk_load() as load:
@@ -200,6 +202,8 @@ class Importer:
                 self._add(load, batch, counts)
                 if progress:
                     progress(len(batch))
+            if merging:
+                merging()
             counts.imported, counts.merged = load.merge()
         return counts
 
@@ -302,8 +306,9 @@ def read_paths(paths: Iterable[str]) -> Iterator[tuple[str, str, Any]]:
 
 
 def import_paths(service: Service, paths: Iterable[str], keep_past_retention: bool = False,
-                 progress: Callable[[int], None] | None = None) -> Counts:
-    return Importer(service, keep_past_retention).load(read_paths(paths), progress)
+                 progress: Callable[[int], None] | None = None,
+                 merging: Callable[[], None] | None = None) -> Counts:
+    return Importer(service, keep_past_retention).load(read_paths(paths), progress, merging)
 
 
 def send(endpoint: str, items: Iterable[tuple[str, str, Any]],

@@ -296,3 +296,23 @@ def test_the_ctr_stream_to_a_file_and_a_flaky_webhook(tmp_path: Path) -> None:
     assert lines[1]["LastUpdateTimestamp"] >= lines[0]["LastUpdateTimestamp"]
     assert [r["ContactId"] for r in _Webhook.received] == [task, task]  # after two 503s
     assert _Webhook.received[1]["Attributes"] == {"after": "end"}
+
+
+def test_an_import_reports_its_batches_then_its_merge(tmp_path: Path) -> None:
+    from connectlocal.ctrfiles import import_paths
+    from connectlocal.service import Service
+    from connectlocal.store import open_store
+
+    path = tmp_path / "ctrs.jsonl"
+    path.write_text("".join(json.dumps(_record("CHAT", "API")) + "\n" for _ in range(3)))
+    said: list[str] = []
+    store = open_store(str(tmp_path / "s.db"))
+    try:
+        service = Service(store)
+        service.set_clock(datetime(2026, 11, 20, tzinfo=UTC))
+        counts = import_paths(service, [str(path)], progress=lambda n: said.append(f"{n}"),
+                              merging=lambda: said.append("merging"))
+    finally:
+        store.close()
+    assert said == ["3", "merging"]
+    assert (counts.imported, counts.merged, counts.skipped) == (3, 0, 0)
