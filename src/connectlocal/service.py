@@ -11,7 +11,7 @@ from datetime import datetime
 from .clock import ClockSetting, system_time
 from .errors import ServiceError, invalid_input
 from .ids import Ids
-from .rules import retention_cutoff, token_cutoff
+from .rules import retention_cutoff, settle, token_cutoff
 from .store import Store
 from .store.base import Scope
 
@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ACCOUNT = "123456789012"
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
+EXPIRED_PER_TRANSACTION = 1_000  # contacts the sweep ends in one write
 
 
 @dataclass
@@ -73,14 +74,30 @@ class Service:
             )
 
     def sweep(self) -> int:
-        """Deletes the contacts past retention at the service clock, and expired ClientToken
-        claims; returns how many contacts."""
+        """Ends the contacts whose expiry has passed (stored as ended, so that the CTR stream
+        sees them end), deletes the contacts past retention at the service clock and expired
+        ClientToken claims; returns how many contacts were deleted."""
         now = self.now()
+        self._end_expired(now)
         self.store.delete_claims_before(token_cutoff(now))
         removed = self.store.delete_contacts_initiated_before(retention_cutoff(now))
         if removed:
             log.info("retention sweep removed %d contacts", removed)
         return removed
+
+    def _end_expired(self, now: datetime) -> None:
+        by_scope: dict[Scope, list[tuple[str, str]]] = {}
+        for scope, instance_id, contact_id in self.store.expiring(now):
+            by_scope.setdefault(scope, []).append((instance_id, contact_id))
+        for scope, keys in by_scope.items():
+            for start in range(0, len(keys), EXPIRED_PER_TRANSACTION):
+                with self.store.write(scope) as tx:
+                    for instance_id, contact_id in keys[start:start + EXPIRED_PER_TRANSACTION]:
+                        contact = tx.get_contact(instance_id, contact_id)
+                        if contact is not None:
+                            ended = settle(contact, now)
+                            if ended is not contact:
+                                tx.put_contact(ended)
 
     def advance_clock(self, seconds: float) -> None:
         current = self.store.get_clock()

@@ -298,6 +298,34 @@ def test_the_ctr_stream_to_a_file_and_a_flaky_webhook(tmp_path: Path) -> None:
     assert _Webhook.received[1]["Attributes"] == {"after": "end"}
 
 
+def test_a_chat_that_expires_is_streamed_when_the_sweep_ends_it(tmp_path: Path) -> None:
+    """Amazon Connect streams a contact's CTR when it ends, expiring included: the retention
+    sweep (every minute, and after every clock change) stores what has expired as ended."""
+    stream_file = tmp_path / "ctr.jsonl"
+    with ServerProcess(str(tmp_path / "ex.db"), "--ctr-file", str(stream_file),
+                       "--clock", "2026-11-20T10:00:00Z") as server:
+        client = client_for(server.url)
+        instance = new_instance(client)
+        chat = client.start_chat_contact(
+            InstanceId=instance["id"], ContactFlowId=instance["flows"]["Default inbound"],
+            ParticipantDetails={"DisplayName": "Jane"}, ChatDurationInMinutes=60)["ContactId"]
+        assert server.admin("POST", "clock", {"advance_seconds": 30 * 60})[0] == 200
+        time.sleep(0.5)
+        assert not stream_file.exists() or not stream_file.read_text()  # not expired yet
+        assert server.admin("POST", "clock", {"advance_seconds": 60 * 60})[0] == 200
+        deadline = time.monotonic() + 10
+        while (not stream_file.exists() or not stream_file.read_text()) \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
+        described = client.describe_contact(InstanceId=instance["id"], ContactId=chat)["Contact"]
+    (line,) = stream_file.read_text().splitlines()
+    record = json.loads(line)
+    assert record["ContactId"] == chat and record["DisconnectReason"] == "EXPIRED"
+    assert _time(record["DisconnectTimestamp"]) == datetime(2026, 11, 20, 11, 0, tzinfo=UTC)
+    assert described["DisconnectReason"] == "EXPIRED"
+    assert described["DisconnectTimestamp"] == _time(record["DisconnectTimestamp"])
+
+
 def test_an_import_reports_its_batches_then_its_merge(tmp_path: Path) -> None:
     from connectlocal.ctrfiles import import_paths
     from connectlocal.service import Service

@@ -318,3 +318,58 @@ def _staged_contact(c: str, updated: datetime) -> Contact:
     contact.last_update_timestamp = updated
     contact.name = f"updated {updated.isoformat()}"
     return contact
+
+
+def test_expiring_lists_the_active_contacts_past_their_expiry_in_every_scope(
+        store: Store) -> None:
+    soon, later = T0 + timedelta(hours=1), T0 + timedelta(hours=5)
+    with store.write(HERE) as tx:
+        for name, expiry in (("soon", soon), ("later", later), ("never", None)):
+            contact = _contact(name)
+            contact.expires_at = expiry
+            tx.put_contact(contact)
+        ended = _contact("ended")
+        ended.expires_at, ended.disconnect_timestamp = soon, T0
+        tx.put_contact(ended)
+    with store.write(OTHER_REGION) as tx:
+        contact = _contact("elsewhere")
+        contact.expires_at = soon
+        tx.put_contact(contact)
+    assert store.expiring(T0) == []
+    assert sorted(store.expiring(soon)) == sorted([(HERE, "i-1", "soon"),
+                                                   (OTHER_REGION, "i-1", "elsewhere")])
+    with store.bulk_load() as load:  # a bulk load keeps the expiry too
+        contact = _contact("loaded")
+        contact.expires_at = soon
+        load.add(HERE, [Staged(contact_row(contact), None)])
+        load.merge()
+    assert (HERE, "i-1", "loaded") in store.expiring(later)
+    with store.write(HERE) as tx:  # once it has ended, it is no longer listed
+        contact = _contact("soon")
+        contact.expires_at, contact.disconnect_timestamp = soon, soon
+        tx.put_contact(contact)
+    assert (HERE, "i-1", "soon") not in store.expiring(later)
+
+
+def test_a_version_2_file_learns_which_contacts_expire(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "v2.db"
+    store = open_store(str(path))
+    with store.write(HERE) as tx:
+        for name, ended in (("chat", None), ("done", T0)):
+            contact = _contact(name)
+            contact.expires_at, contact.disconnect_timestamp = T0 + timedelta(hours=1), ended
+            tx.put_contact(contact)
+    store.close()
+    db = sqlite3.connect(path)  # back to version 2: no expires column
+    db.executescript("DROP INDEX contacts_expiring; ALTER TABLE contacts DROP COLUMN expires; "
+                     "UPDATE meta SET value='2' WHERE key='schema_version';")
+    db.close()
+    store = open_store(str(path))
+    try:
+        assert store.expiring(T0 + timedelta(hours=2)) == [(HERE, "i-1", "chat")]
+        with store.read(HERE) as tx:
+            assert tx.get_contact("i-1", "chat") is not None
+    finally:
+        store.close()

@@ -34,13 +34,16 @@ class ContactRow(NamedTuple):
     association: str  # ContactAssociationId (a contact is its own)
     chain: str  # the InitialContactId its attributes are kept under
     updated: float  # LastUpdateTimestamp, epoch seconds
+    expires: float | None  # when an active contact expires, epoch seconds
     document: bytes
 
 
 def contact_row(contact: Contact) -> ContactRow:
+    expires = contact.expires_at if contact.active else None
     return ContactRow(contact.instance_id, contact.id, contact.initiation_timestamp.timestamp(),
                       contact.contact_association_id or contact.id, contact.chain_root,
-                      contact.last_update_timestamp.timestamp(), encode(contact))
+                      contact.last_update_timestamp.timestamp(),
+                      expires.timestamp() if expires is not None else None, encode(contact))
 
 
 R = TypeVar("R")
@@ -183,6 +186,11 @@ class Store(ABC):
     def delete_contacts_initiated_before(self, cutoff: datetime) -> int:
         """Removes the contacts of every instance, in every scope, initiated before
         ``cutoff``, and chains' attributes untouched since; returns how many contacts."""
+
+    @abstractmethod
+    def expiring(self, until: datetime) -> list[tuple[Scope, str, str]]:
+        """(scope, instance id, contact id) of the active contacts, in every scope, whose
+        expiry is at or before ``until``."""
 
     @abstractmethod
     def delete_claims_before(self, cutoff: datetime) -> int:

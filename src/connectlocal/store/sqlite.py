@@ -23,16 +23,15 @@ from .codec import decode, encode
 
 R = TypeVar("R")
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 WRITER_CACHE_KIB = 64 * 1024
 READER_CACHE_KIB = 32 * 1024
 PAGE_SIZE = 8192
 MERGE_ROWS = 100_000  # contacts a transaction when a bulk load is merged
 CLOCK_RECHECK = 0.25  # seconds a clock setting read from a file is trusted
 _PUT_CONTACT = (
-    "INSERT OR REPLACE INTO contacts "
-    "(account, region, instance_id, contact_id, initiated, association, chain, updated, doc) "
-    "VALUES (?,?,?,?,?,?,?,?,?)")
+    "INSERT OR REPLACE INTO contacts (account, region, instance_id, contact_id, initiated, "
+    "association, chain, updated, expires, doc) VALUES (?,?,?,?,?,?,?,?,?,?)")
 DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens")
 
 
@@ -194,7 +193,7 @@ class SqliteBulkLoad(BulkLoad):
             store._db.execute(
                 f"CREATE TEMP TABLE {name} (seq INTEGER PRIMARY KEY, account TEXT, region TEXT, "
                 "instance_id TEXT, contact_id TEXT, initiated REAL, association TEXT, "
-                "chain TEXT, updated REAL, has_attributes INTEGER)")
+                "chain TEXT, updated REAL, expires REAL, has_attributes INTEGER)")
             store._db.execute(f"CREATE TEMP TABLE {name}_docs (seq INTEGER PRIMARY KEY, "
                               "doc BLOB, attributes BLOB)")
 
@@ -205,8 +204,8 @@ class SqliteBulkLoad(BulkLoad):
             db.execute("BEGIN")
             try:
                 db.executemany(
-                    f"INSERT INTO {name} VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    [(last + n, *scope, *row[:6], attributes is not None)
+                    f"INSERT INTO {name} VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    [(last + n, *scope, *row[:7], attributes is not None)
                      for n, (row, attributes) in enumerate(contacts, 1)])
                 db.executemany(
                     f"INSERT INTO {name}_docs VALUES (?,?,?)",
@@ -255,16 +254,17 @@ class SqliteBulkLoad(BulkLoad):
         self._write_in_chunks(
             winners,
             "INSERT INTO main.contacts (account, region, instance_id, contact_id, initiated, "
-            "association, chain, updated, doc) SELECT s.account, s.region, s.instance_id, "
-            "s.contact_id, s.initiated, s.association, s.chain, s.updated, d.doc "
+            "association, chain, updated, expires, doc) SELECT s.account, s.region, "
+            "s.instance_id, s.contact_id, s.initiated, s.association, s.chain, s.updated, "
+            "s.expires, d.doc "
             f"FROM {winners} w JOIN {staged} s ON s.seq=w.seq JOIN {docs} d ON d.seq=w.seq "
             "WHERE w.rowid BETWEEN ? AND ? AND (w.stored IS NULL OR w.updated > w.stored) "
             # A write since the winners were picked (by another process) is not replaced
             # by an older record.
             "ON CONFLICT (account, region, instance_id, contact_id) DO UPDATE SET "
             "initiated=excluded.initiated, association=excluded.association, "
-            "chain=excluded.chain, updated=excluded.updated, doc=excluded.doc "
-            "WHERE excluded.updated > contacts.updated")
+            "chain=excluded.chain, updated=excluded.updated, expires=excluded.expires, "
+            "doc=excluded.doc WHERE excluded.updated > contacts.updated")
         self._write_in_chunks(
             chains,
             "INSERT INTO main.attributes SELECT s.account, s.region, s.instance_id, s.chain, "
@@ -458,6 +458,14 @@ class SqliteStore(Store):
             self._db.execute("COMMIT")
             return removed
 
+    def expiring(self, until: datetime) -> list[tuple[Scope, str, str]]:
+        with self._read_lock:
+            rows = self._reader.execute(
+                "SELECT account, region, instance_id, contact_id FROM contacts "
+                "WHERE expires <= ?", (until.timestamp(),)).fetchall()
+        return [(Scope(account, region), instance_id, contact_id)
+                for account, region, instance_id, contact_id in rows]
+
     def delete_claims_before(self, cutoff: datetime) -> int:
         with self._lock:
             return self._db.execute("DELETE FROM client_tokens WHERE created < ?",
@@ -476,14 +484,40 @@ class SqliteStore(Store):
 
 
 def _migrate(db: sqlite3.Connection) -> None:
-    """Brings a version 1 file to version 2: contacts get their association and chain
-    columns, and attributes move from each contact's document to their chain's row."""
+    """Brings an older file to the current version, one version at a time."""
     has_meta = db.execute(
         "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
-    version = has_meta and db.execute(
+    found = has_meta and db.execute(
         "SELECT value FROM meta WHERE key='schema_version'").fetchone()
-    if not version or version[0] != "1":
-        return
+    version = found[0] if found else None
+    if version == "1":
+        _version_2(db)
+        version = "2"
+    if version == "2":
+        _version_3(db)
+
+
+def _version_3(db: sqlite3.Connection) -> None:
+    """Version 3: contacts get an ``expires`` column (the sweep ends what has expired)."""
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("ALTER TABLE contacts ADD COLUMN expires REAL")
+    # Documents are BLOBs: instr finds the field in them (LIKE did not).
+    rows = db.execute(
+        "SELECT account, region, instance_id, contact_id, doc FROM contacts "
+        "WHERE instr(doc, CAST('\"expires_at\"' AS BLOB))").fetchall()
+    for account, region, instance_id, contact_id, raw in rows:
+        expires = contact_row(decode(Contact, raw)).expires
+        if expires is not None:
+            db.execute("UPDATE contacts SET expires=? WHERE account=? AND region=? "
+                       "AND instance_id=? AND contact_id=?",
+                       (expires, account, region, instance_id, contact_id))
+    db.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
+    db.execute("COMMIT")
+
+
+def _version_2(db: sqlite3.Connection) -> None:
+    """Version 2: contacts get their association and chain columns, and attributes move from
+    each contact's document to their chain's row."""
     db.execute("BEGIN IMMEDIATE")
     db.execute("ALTER TABLE contacts ADD COLUMN association TEXT NOT NULL DEFAULT ''")
     db.execute("ALTER TABLE contacts ADD COLUMN chain TEXT NOT NULL DEFAULT ''")

@@ -1,4 +1,4 @@
--- connectlocal SQLite schema, version 2 (store/sqlite.py migrates version 1 files). Documents are JSON (store/codec.py); the columns
+-- connectlocal SQLite schema, version 3 (store/sqlite.py migrates versions 1 and 2). Documents are JSON (store/codec.py); the columns
 -- beside them are what is looked up or swept by.
 CREATE TABLE IF NOT EXISTS meta (
   key   TEXT PRIMARY KEY,
@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS contacts (
   association TEXT NOT NULL,  -- ContactAssociationId: ListAssociatedContacts
   chain       TEXT NOT NULL,  -- the InitialContactId its attributes are kept under
   updated     REAL NOT NULL,  -- LastUpdateTimestamp: CTR imports keep the newest record
+  expires     REAL,           -- when an active contact expires (the sweep ends it then)
   doc         BLOB NOT NULL,
   PRIMARY KEY (account, region, instance_id, contact_id)
 ) WITHOUT ROWID;
@@ -45,6 +46,7 @@ CREATE INDEX IF NOT EXISTS contacts_by_time
   ON contacts (account, region, instance_id, initiated);
 CREATE INDEX IF NOT EXISTS contacts_by_association
   ON contacts (account, region, instance_id, association);
+CREATE INDEX IF NOT EXISTS contacts_expiring ON contacts (expires) WHERE expires IS NOT NULL;
 
 -- User-defined contact attributes belong to a chain of contacts, under its InitialContactId.
 -- touched: the newest initiation of a chain contact; swept with the contacts.
