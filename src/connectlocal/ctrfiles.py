@@ -12,13 +12,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any
 
 import orjson
 
 from . import rules
 from .bulk import collector_paused
-from .ctr import CtrError, Named, parse, record
+from .ctr import CtrError, ImportedContact, Named, parse, record
 from .handlers.defaults import create_default_directory
 from .models import (
     Contact,
@@ -31,7 +31,7 @@ from .models import (
     User,
 )
 from .service import RequestContext, Service
-from .store.base import BulkLoad, ContactRow, Scope, Staged, Tx, contact_row
+from .store.base import BulkLoad, Scope, Staged, Tx, contact_row
 
 BATCH = 20_000  # records added to an import's bulk load at a time (a progress step)
 
@@ -142,26 +142,6 @@ def records(data: bytes, source: str) -> Iterator[tuple[str, Any | Problem]]:
         index = stop
 
 
-class Mapped(NamedTuple):
-    """A CTR made ready to store: the directory resources it names, its contact as a row
-    (encoded) and its chain's attributes."""
-
-    scope: Scope
-    instance: Named
-    row: ContactRow
-    attributes: dict[str, str] | None
-    queue: Named | None
-    agent: Named | None
-    routing_profile: Named | None
-
-
-def mapped(record: Any) -> Mapped:
-    """The CTR mapped (``ctr.parse``) and encoded; CtrError when it cannot be a contact."""
-    item = parse(record)
-    return Mapped(item.scope, item.instance, contact_row(item.contact), item.attributes,
-                  item.queue, item.agent, item.routing_profile)
-
-
 # ----------------------------------------------------------------------------- importing
 
 
@@ -181,7 +161,7 @@ class Importer:
         added ``BATCH`` at a time (``progress`` is told each batch's size) and merged at the
         end (``merging`` is told when that starts: a third of the time)."""
         counts = Counts()
-        batch: list[Mapped] = []
+        batch: list[ImportedContact] = []
         with collector_paused(), self.service.store.bulk_load() as load:
             for source, position, item in items:
                 if isinstance(item, Problem):
@@ -189,7 +169,7 @@ class Importer:
                     counts.problems.append(item)
                     continue
                 try:
-                    batch.append(mapped(item))
+                    batch.append(parse(item))
                 except CtrError as exc:
                     counts.skipped += 1
                     counts.problems.append(Problem(source, position, str(exc)))
@@ -207,11 +187,11 @@ class Importer:
             counts.imported, counts.merged = load.merge()
         return counts
 
-    def _add(self, load: BulkLoad, batch: list[Mapped], counts: Counts) -> None:
-        earliest = rules.earliest_describable(self.service.now()).timestamp()
-        scopes: dict[Scope, list[Mapped]] = {}
+    def _add(self, load: BulkLoad, batch: list[ImportedContact], counts: Counts) -> None:
+        earliest = rules.earliest_describable(self.service.now())
+        scopes: dict[Scope, list[ImportedContact]] = {}
         for item in batch:
-            if item.row.initiated < earliest:
+            if item.contact.initiation_timestamp < earliest:
                 counts.past_retention += 1
                 if not self.keep_past_retention:
                     continue
@@ -222,16 +202,17 @@ class Importer:
                 with self.service.store.write(scope) as tx:
                     for item in unknown:
                         self._directory(tx, item)
-            load.add(scope, [Staged(item.row, item.attributes) for item in items])
+            load.add(scope, [Staged(contact_row(item.contact), item.attributes)
+                             for item in items])
 
-    def _knows(self, item: Mapped) -> bool:
+    def _knows(self, item: ImportedContact) -> bool:
         """Whether the instance, queue and agent the record names were made or found."""
         scope, known = item.scope, self._known
         return ((scope, "instance", item.instance.id) in known
                 and (item.queue is None or (scope, "queue", item.queue.id) in known)
                 and (item.agent is None or (scope, "agent", item.agent.id) in known))
 
-    def _directory(self, tx: Tx, item: Mapped) -> None:
+    def _directory(self, tx: Tx, item: ImportedContact) -> None:
         """Creates the instance, queue, agent and routing profile a record names, once."""
         scope, instance_id = item.scope, item.instance.id
         if (scope, "instance", instance_id) not in self._known:
@@ -263,7 +244,7 @@ class Importer:
         ctx = RequestContext(self.service, scope, "import", "ImportContactTraceRecords", now)
         create_default_directory(ctx, tx, named.id, now)
 
-    def _create_agent(self, tx: Tx, scope: Scope, item: Mapped) -> None:
+    def _create_agent(self, tx: Tx, scope: Scope, item: ImportedContact) -> None:
         assert item.agent is not None
         instance_id, now = item.instance.id, self.service.now()
         profile_id = None
