@@ -253,8 +253,8 @@ def test_a_contact_with_its_chains_attributes_in_one_read(store: Store) -> None:
 
 
 def _staged(c: str, updated: datetime, attributes: dict[str, str] | None = None,
-            **chain: str) -> Staged:
-    contact = _contact(c, **chain)
+            initiated: datetime = T0, **chain: str) -> Staged:
+    contact = _contact(c, initiated, **chain)
     contact.last_update_timestamp = updated
     contact.name = f"updated {updated.isoformat()}"
     return Staged(contact_row(contact), attributes)
@@ -270,19 +270,24 @@ def test_a_bulk_load_keeps_each_contacts_newest_record(store: Store) -> None:
         tx.put_attributes("i-1", "stored-older", {"kept": "no"}, T0)
     with store.bulk_load() as load:
         load.add(HERE, [_staged("new", later), _staged("new", latest, {"n": "2"}),
-                        _staged("stored-newer", later, {"ignored": "yes"})])
+                        _staged("stored-newer", later, {"ignored": "yes"}),
+                        _staged("tie-across", later, {"t": "first"})])
         load.add(HERE, [_staged("new", T0, {"n": "0"}), _staged("tie", later, {"t": "first"}),
                         _staged("tie", later, {"t": "second"}),
-                        _staged("stored-older", later, {"kept": "yes"})])
+                        _staged("stored-older", later, {"kept": "yes"}),
+                        _staged("tie-across", later, {"t": "second"})])
         load.add(OTHER_REGION, [_staged("new", T0)])
-        # New: "new" and "tie" here, "new" in the other region. Merged: the two later
-        # records of "new", the second of "tie", and one record of each stored contact.
-        assert load.merge() == (3, 5)
+        # New: "new", "tie" and "tie-across" here, "new" in the other region. Merged: the
+        # two later records of "new", the second of each tie, and one record of each stored
+        # contact.
+        assert load.merge() == (4, 6)
     with store.read(HERE) as tx:
         assert tx.get_contact_and_attributes("i-1", "new") == (
             _staged_contact("new", latest), {"n": "2"})
         assert tx.get_contact_and_attributes("i-1", "tie") == (
             _staged_contact("tie", later), {"t": "first"})
+        assert tx.get_contact_and_attributes("i-1", "tie-across") == (
+            _staged_contact("tie-across", later), {"t": "first"})
         assert tx.get_contact_and_attributes("i-1", "stored-newer") == (stored, {})
         assert tx.get_contact_and_attributes("i-1", "stored-older") == (
             _staged_contact("stored-older", later), {"kept": "yes"})
@@ -302,6 +307,25 @@ def test_a_chains_attributes_come_from_its_newest_record_that_carries_them(
         assert load.merge() == (3, 0)
     with store.read(HERE) as tx:
         assert tx.get_attributes("i-1", "first") == {"from": "second"}
+
+
+def test_a_chains_attributes_are_kept_while_its_newest_contact_is(store: Store) -> None:
+    with store.write(HERE) as tx:
+        tx.put_instance(_instance())
+    with store.bulk_load() as load:
+        load.add(HERE, [
+            _staged("first", T0 + timedelta(minutes=9), {"from": "first"}),
+            _staged("second", T0 + timedelta(minutes=5), {"from": "second"},
+                    initiated=T0 + timedelta(days=10), initial_contact_id="first"),
+        ])
+        load.merge()
+    store.delete_contacts_initiated_before(T0 + timedelta(days=5))
+    with store.read(HERE) as tx:
+        assert tx.get_contact("i-1", "first") is None
+        assert tx.get_attributes("i-1", "first") == {"from": "first"}
+    store.delete_contacts_initiated_before(T0 + timedelta(days=11))
+    with store.read(HERE) as tx:
+        assert tx.get_attributes("i-1", "first") == {}
 
 
 def test_what_a_bulk_load_did_not_merge_is_dropped(store: Store) -> None:
