@@ -1,7 +1,9 @@
-"""DescribeContact over HTTP under wrk, beside nginx (the ceiling) and moto_server (the peer),
-in one run (issue 6). Also the scaling run and the write paths.
+"""DescribeContact over HTTP under wrk, beside nginx (the ceiling), moto_server (the peer) and a
+bare lookup server (bench/bare_server.py: the same store, one SELECT and nothing else, with
+connectlocal's worker count: the floor of this machine), in one run (issue 6). Also the
+scaling run and the write paths.
 
-    .venv/bin/python bench/serve.py                  # 1,000,000 contacts, all three servers
+    .venv/bin/python bench/serve.py                  # 1,000,000 contacts, all four servers
     .venv/bin/python bench/serve.py --scaling        # p50 and req/s at 10k and 1M (--huge: 10M)
     .venv/bin/python bench/serve.py --writes         # StartTaskContact and CreateContact req/s
 
@@ -136,6 +138,14 @@ def _rss_mb(pids: list[int]) -> float:
         except FileNotFoundError:
             pass
     return total / 1024
+
+
+def _await_workers(pid: int, workers: int) -> None:
+    """A pre-forking server listens before it forks: wait for its workers, so that their CPU
+    time and RSS are counted."""
+    deadline = time.time() + 10
+    while workers > 1 and len(_family(pid)) <= workers and time.time() < deadline:
+        time.sleep(0.05)
 
 
 def _family(pid: int) -> list[int]:
@@ -275,8 +285,30 @@ def connectlocal(data: Path | str, extra: tuple[str, ...] = ()) -> Iterator[tupl
         _warm(Path(data))
     port = free_port()
     with _process([sys.executable, "-m", "connectlocal.cli", "serve", "--port", str(port),
-                   "--data", str(data), *extra], port) as running:
-        yield running
+                   "--data", str(data), *extra], port) as (url, pid):
+        _await_workers(pid, _workers(list(extra)))
+        yield url, pid
+
+
+@contextmanager
+def bare(data: Path, workers: int) -> Iterator[tuple[str, int]]:
+    """bench/bare_server.py: one lookup per request and nothing else, on the same store."""
+    _warm(data)
+    port = free_port()
+    with _process([sys.executable, str(Path(__file__).with_name("bare_server.py")), str(data),
+                   str(port), str(workers), *SCOPE], port) as (url, pid):
+        _await_workers(pid, workers)
+        yield url, pid
+
+
+def _workers(serve_args: list[str]) -> int:
+    """The worker processes ``connectlocal serve`` is given (1 unless --workers N)."""
+    for n, arg in enumerate(serve_args):
+        if arg == "--workers" and n + 1 < len(serve_args):
+            return int(serve_args[n + 1])
+        if arg.startswith("--workers="):
+            return int(arg.split("=", 1)[1])
+    return 1
 
 
 @contextmanager
@@ -341,6 +373,11 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
         print(f"connectlocal DescribeContact ({len(body)} bytes)")
         runs.append(wrk(url, LUA_GET, env, args, _family(pid), "connectlocal",
                         "DescribeContact"))
+    workers = _workers(args.serve_args)
+    with bare(Path(args.work) / f"contacts-{args.contacts}.db", workers) as (url, pid):
+        print(f"bare lookup server ({workers} worker{'s' if workers > 1 else ''}): the floor")
+        runs.append(wrk(url, LUA_GET, env, args, _family(pid), "bare lookup",
+                        "one SELECT, orjson"))
     with nginx(body) as (url, pid):
         print("nginx static file of the same size")
         empty = Path(args.work) / "no-ids"
@@ -367,6 +404,7 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
         "contacts": info["contacts"], "bytes_per_contact": info["bytes_per_contact"],
         "response_bytes": len(body), "runs": [asdict(r) for r in runs],
         "ratio_to_nginx": ours.requests_per_second / by["nginx"].requests_per_second,
+        "ratio_to_bare": ours.requests_per_second / by["bare lookup"].requests_per_second,
         "ratio_to_moto": (ours.requests_per_second / by["moto_server"].requests_per_second
                           if "moto_server" in by else None),
     }
@@ -424,6 +462,9 @@ def _table(result: dict[str, Any], kind: str) -> str:
         lines += ["", f"{result['contacts']:,} contacts stored ({result['bytes_per_contact']:.0f}"
                   f" bytes each); connectlocal / nginx **{result['ratio_to_nginx']:.2f}x**"
                   + (f", connectlocal / moto **{moto_ratio:.0f}x**" if moto_ratio else "")
+                  + f", connectlocal / bare lookup {result['ratio_to_bare']:.2f}x"
+                  + (f", bare lookup / moto {moto_ratio / result['ratio_to_bare']:.0f}x"
+                     if moto_ratio else "")
                   + f"; response {result['response_bytes']} bytes."]
         return "\n".join(lines)
     if kind == "scaling":

@@ -50,7 +50,7 @@ def test_serve_harness_runs(tmp_path: Path) -> None:
     tiny = ("--contacts", "300", "--duration", "1", "--warm-up", "0", "--connections", "4",
             "--work", str(tmp_path / "work"))
     served = _bench("serve.py", tmp_path, *tiny, "--no-moto")
-    assert {r["server"] for r in served["runs"]} == {"connectlocal", "nginx"}
+    assert {r["server"] for r in served["runs"]} == {"connectlocal", "bare lookup", "nginx"}
     assert all(r["errors"] == 0 for r in served["runs"])
     scaling = _bench("serve.py", tmp_path, *tiny, "--scaling", "--sizes", "100,300")
     assert [r["contacts"] for r in scaling["rows"]] == [100, 300]
