@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from botocore.model import OperationModel
@@ -29,8 +28,9 @@ from .store.base import Scope
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class HttpRequest:
+class HttpRequest(NamedTuple):
+    """A request as a transport hands it over (a tuple: one is built per request)."""
+
     method: str
     path: str  # raw: still percent-encoded, without the query string
     query: str

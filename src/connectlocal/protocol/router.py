@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import unquote
 
 from botocore.model import OperationModel, ServiceModel
@@ -15,8 +16,7 @@ class _Node:
     operations: dict[str, OperationModel] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     operation: OperationModel
     labels: dict[str, str]
 
