@@ -4,6 +4,7 @@ malformed requests, and the Date header."""
 from __future__ import annotations
 
 import socket
+import uuid
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlparse
 
@@ -103,5 +104,30 @@ def test_malformed_http_is_a_400_and_the_server_goes_on(server: ServerProcess) -
     sock.close()
     assert status == 400 and orjson.loads(body)["Message"].startswith("Malformed HTTP request")
     assert headers["connection"] == "close"
+    status, _ = server.admin("GET", "health")
+    assert status == 200
+
+
+def test_reads_arriving_together_each_get_their_own_answer(server: ServerProcess) -> None:
+    """Reads that arrive in one turn of the event loop are answered together at its end:
+    each connection gets its own answer, a connection gone before it is skipped, and
+    `Connection: close` still closes after the answer."""
+    ids = [str(uuid.uuid4()) for _ in range(24)]
+    socks = [_connect(server) for _ in ids]
+    for n, (sock, instance) in enumerate(zip(socks, ids, strict=True)):
+        close = b"Connection: close\r\n" if n % 4 == 1 else b""
+        sock.sendall(b"GET /instance/%s HTTP/1.1\r\nHost: x\r\n%s%s\r\n"
+                     % (instance.encode(), AUTH.encode(), close))
+        if n % 4 == 3:
+            sock.close()  # gone before its answer
+    for n, (sock, instance) in enumerate(zip(socks, ids, strict=True)):
+        if n % 4 == 3:
+            continue
+        ((status, headers, body),) = _read_responses(sock, 1)
+        assert status == 404 and headers["x-amzn-errortype"] == "ResourceNotFoundException"
+        assert instance in orjson.loads(body)["Message"]
+        if n % 4 == 1:
+            assert headers["connection"] == "close" and sock.recv(1) == b""
+        sock.close()
     status, _ = server.admin("GET", "health")
     assert status == 200

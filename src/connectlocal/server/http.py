@@ -1,9 +1,10 @@
 """The HTTP/1.1 transport: an asyncio protocol on uvloop, parsing with httptools, answering
 with the dispatcher. No web framework in between (bench/README.md measures why).
 
-Reads are answered on the event loop as they arrive (a store read takes microseconds); writes,
-which wait for a durable commit, and admin requests run in worker threads so one fsync does
-not stall every reader. Responses go out in request order, pipelined or not.
+Reads are answered on the event loop (a store read takes microseconds), together at the end of
+the loop turn they arrived in: run back to back, they find the store's pages still in the CPU
+caches. Writes, which wait for a durable commit, and admin requests run in worker threads so
+one fsync does not stall every reader. Responses go out in request order, pipelined or not.
 """
 
 from __future__ import annotations
@@ -67,12 +68,41 @@ def encode_response(response: Response, keep_alive: bool, head: bool, date: byte
 
 
 class Handler:
-    """What a connection needs: the dispatcher, the admin endpoints, the Date header."""
+    """What a connection needs: the dispatcher, the admin endpoints, the Date header, and the
+    reads waiting to be answered at the end of this turn of the event loop."""
 
-    def __init__(self, dispatcher: Dispatcher) -> None:
+    def __init__(self, dispatcher: Dispatcher, loop: asyncio.AbstractEventLoop) -> None:
         self.dispatcher = dispatcher
         self.admin = Admin(dispatcher)
         self.date = _Date()
+        self.loop = loop
+        self.batch: list[tuple[Connection, HttpRequest, bool, bool]] = []
+
+    def defer(self, connection: Connection, request: HttpRequest, keep_alive: bool,
+              head: bool) -> None:
+        """Answers a read once every connection with data in this turn of the loop has been
+        read: the reads then run back to back, and their answers go out after them. Between
+        two reads the network stack and the rest of a request had pushed the store's B-tree
+        pages out of the CPU caches (docs/design/serving.md)."""
+        if not self.batch:
+            self.loop.call_soon(self.answer_batch)
+        self.batch.append((connection, request, keep_alive, head))
+
+    def answer_batch(self) -> None:
+        batch, self.batch = self.batch, []
+        date, dispatcher = self.date(), self.dispatcher
+        answers = []
+        for connection, request, keep_alive, head in batch:
+            try:
+                answers.append((connection, encode_response(dispatcher(request), keep_alive,
+                                                            head, date), keep_alive))
+            except Exception:  # the dispatcher answers its own failures; this is a last resort
+                log.exception("answering a read failed")
+                answers.append((connection, encode_response(_internal_error(), False, False,
+                                                             date), False))
+        for connection, data, keep_alive in answers:
+            connection.deferred -= 1
+            connection._write(data, keep_alive)
 
     def routes_to_thread(self, request: HttpRequest) -> Callable[[HttpRequest], Response] | None:
         """The callable a request needs run off the event loop, or None for a loop read."""
@@ -94,6 +124,7 @@ class Connection(asyncio.Protocol):
         self.queue: deque[tuple[bytes | asyncio.Future[bytes], bool]] = deque()
         self.closing = False
         self.paused = False
+        self.deferred = 0  # reads of this connection in the handler's batch
         self._url = b""
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
@@ -154,9 +185,11 @@ class Connection(asyncio.Protocol):
         head = method == "HEAD"
         offload = self.handler.routes_to_thread(request)
         if offload is None and not self.queue:
-            self._write(self._answer(self.handler.dispatcher, request, keep_alive, head),
-                        keep_alive)
+            self.deferred += 1
+            self.handler.defer(self, request, keep_alive, head)
             return
+        if self.deferred:  # what comes after them waits for them
+            self.handler.answer_batch()
         # Requests of one connection run in order: one behind a pending write starts when
         # that write is done, so it sees it.
         future: asyncio.Future[bytes] = self.loop.create_future()
@@ -252,7 +285,7 @@ async def serve_forever(dispatcher: Dispatcher, sock: socket.socket,
                         sweep_seconds: float = SWEEP_SECONDS) -> None:
     """Answers on ``sock`` until SIGTERM or SIGINT; sweeps retention every ``sweep_seconds``."""
     loop = asyncio.get_running_loop()
-    handler = Handler(dispatcher)
+    handler = Handler(dispatcher, loop)
     server = await loop.create_server(lambda: Connection(handler, loop), sock=sock,
                                       backlog=2048)
     stop = asyncio.Event()
