@@ -102,7 +102,7 @@ class Handler:
                                                              date), False))
         for connection, data, keep_alive in answers:
             connection.deferred -= 1
-            connection._write(data, keep_alive)
+            connection.send(data, keep_alive)
 
     def routes_to_thread(self, request: HttpRequest) -> Callable[[HttpRequest], Response] | None:
         """The callable a request needs run off the event loop, or None for a loop read."""
@@ -254,12 +254,12 @@ class Connection(asyncio.Protocol):
             else:
                 data = first
             self.queue.popleft()
-            self._write(data, keep_alive)
+            self.send(data, keep_alive)
         if self.paused and self.transport:
             self.transport.resume_reading()
             self.paused = False
 
-    def _write(self, data: bytes, keep_alive: bool) -> None:
+    def send(self, data: bytes, keep_alive: bool) -> None:
         if self.transport is None:
             return
         self.transport.write(data)
