@@ -21,9 +21,7 @@ import httptools
 import orjson
 import uvloop
 
-LOOKUP = ("SELECT c.doc, a.doc FROM contacts c LEFT JOIN attributes a ON a.account=c.account "
-          "AND a.region=c.region AND a.instance_id=c.instance_id AND a.initial_id=c.chain "
-          "WHERE c.account=? AND c.region=? AND c.instance_id=? AND c.contact_id=?")
+from connectlocal.store.sqlite import CONTACT_AND_ATTRIBUTES, READER_CACHE_KIB
 
 
 class Bare(asyncio.Protocol):
@@ -45,7 +43,7 @@ class Bare(asyncio.Protocol):
     def on_message_complete(self) -> None:
         assert self.transport is not None
         _, _, instance, contact = self.url.decode().split("/")
-        row = self.db.execute(LOOKUP, (*self.scope, instance, contact)).fetchone()
+        row = self.db.execute(CONTACT_AND_ATTRIBUTES, (*self.scope, instance, contact)).fetchone()
         if row is None:
             self.transport.write(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
             return
@@ -56,7 +54,7 @@ class Bare(asyncio.Protocol):
 
 def serve(path: str, sock: socket.socket, scope: tuple[str, str]) -> None:
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA cache_size=-32768")  # connectlocal's reader cache
+    db.execute(f"PRAGMA cache_size=-{READER_CACHE_KIB}")  # connectlocal's reader cache
     gc.collect()
     gc.freeze()
 

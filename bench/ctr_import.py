@@ -29,6 +29,7 @@ from connectlocal import __version__
 from connectlocal.ctrfiles import import_paths
 from connectlocal.service import Service
 from connectlocal.store import open_store
+from connectlocal.store.sqlite import WRITER_CACHE_KIB
 
 INSTANCE = "arn:aws:connect:us-east-1:123456789012:instance/0f0e0d0c-0b0a-4908-8706-050403020100"
 
@@ -79,7 +80,7 @@ def bare_insert(imported: Path, empty: Path) -> float:
                               "contact_id").fetchall()
     open_store(str(empty)).close()  # the schema, page size and journal of a new store
     db = sqlite3.connect(empty, isolation_level=None)
-    db.execute("PRAGMA cache_size=-65536")  # the writer's
+    db.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")  # the writer's
     db.execute("PRAGMA synchronous=FULL")
     started = time.perf_counter()
     db.execute("BEGIN IMMEDIATE")

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -286,7 +286,7 @@ def connectlocal(data: Path | str, extra: tuple[str, ...] = ()) -> Iterator[tupl
     port = free_port()
     with _process([sys.executable, "-m", "connectlocal.cli", "serve", "--port", str(port),
                    "--data", str(data), *extra], port) as (url, pid):
-        _await_workers(pid, _workers(list(extra)))
+        _await_workers(pid, _workers(extra))
         yield url, pid
 
 
@@ -301,7 +301,7 @@ def bare(data: Path, workers: int) -> Iterator[tuple[str, int]]:
         yield url, pid
 
 
-def _workers(serve_args: list[str]) -> int:
+def _workers(serve_args: Sequence[str]) -> int:
     """The worker processes ``connectlocal serve`` is given (1 unless --workers N)."""
     for n, arg in enumerate(serve_args):
         if arg == "--workers" and n + 1 < len(serve_args):
@@ -363,18 +363,18 @@ def _describe_body(url: str, info: dict[str, Any]) -> bytes:
 
 
 def main_run(args: argparse.Namespace) -> dict[str, Any]:
-    info = build_store(Path(args.work) / f"contacts-{args.contacts}.db", args.contacts)
+    store = Path(args.work) / f"contacts-{args.contacts}.db"
+    info = build_store(store, args.contacts)
     env = {"BENCH_IDS": info["ids"], "BENCH_AUTH": AUTH,
            "BENCH_PREFIX": f"/contacts/{info['instance']}/"}
     runs: list[Run] = []
-    with connectlocal(Path(args.work) / f"contacts-{args.contacts}.db",
-                      tuple(args.serve_args)) as (url, pid):
+    with connectlocal(store, tuple(args.serve_args)) as (url, pid):
         body = _describe_body(url, info)
         print(f"connectlocal DescribeContact ({len(body)} bytes)")
         runs.append(wrk(url, LUA_GET, env, args, _family(pid), "connectlocal",
                         "DescribeContact"))
     workers = _workers(args.serve_args)
-    with bare(Path(args.work) / f"contacts-{args.contacts}.db", workers) as (url, pid):
+    with bare(store, workers) as (url, pid):
         print(f"bare lookup server ({workers} worker{'s' if workers > 1 else ''}): the floor")
         runs.append(wrk(url, LUA_GET, env, args, _family(pid), "bare lookup",
                         "one SELECT, orjson"))

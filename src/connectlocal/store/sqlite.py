@@ -32,6 +32,12 @@ CLOCK_RECHECK = 0.25  # seconds a clock setting read from a file is trusted
 _PUT_CONTACT = (
     "INSERT OR REPLACE INTO contacts (account, region, instance_id, contact_id, initiated, "
     "association, chain, updated, expires, doc) VALUES (?,?,?,?,?,?,?,?,?,?)")
+# DescribeContact's one statement: a contact and its chain's attributes (bench/bare_server.py
+# measures the floor under it with the same statement).
+CONTACT_AND_ATTRIBUTES = (
+    "SELECT c.doc, a.doc FROM contacts c LEFT JOIN attributes a ON a.account=c.account AND "
+    "a.region=c.region AND a.instance_id=c.instance_id AND a.initial_id=c.chain "
+    "WHERE c.account=? AND c.region=? AND c.instance_id=? AND c.contact_id=?")
 DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens")
 
 
@@ -114,13 +120,8 @@ class SqliteTx(Tx):
     def get_contact_and_attributes(
         self, instance_id: str, contact_id: str
     ) -> tuple[Contact, dict[str, str]] | None:
-        row = self.db.execute(
-            "SELECT c.doc, a.doc FROM contacts c LEFT JOIN attributes a ON "
-            "a.account=c.account AND a.region=c.region AND a.instance_id=c.instance_id "
-            "AND a.initial_id=c.chain WHERE c.account=? AND c.region=? AND c.instance_id=? "
-            "AND c.contact_id=?",
-            (*self._key, instance_id, contact_id),
-        ).fetchone()
+        row = self.db.execute(CONTACT_AND_ATTRIBUTES,
+                              (*self._key, instance_id, contact_id)).fetchone()
         if row is None:
             return None
         return decode(Contact, row[0]), (orjson.loads(row[1]) if row[1] else {})
