@@ -30,6 +30,10 @@ def test_every_paginated_operation_pages_with_the_sdk(connect: Any, instance: An
     hours = connect.list_hours_of_operations(
         InstanceId=instance["id"])["HoursOfOperationSummaryList"][0]["Id"]
     connect.create_queue(InstanceId=instance["id"], Name="Second", HoursOfOperationId=hours)
+    for number in connect.search_available_phone_numbers(
+            InstanceId=instance["id"], PhoneNumberCountryCode="US", PhoneNumberType="DID",
+            MaxResults=2)["AvailableNumbersList"]:
+        connect.claim_phone_number(InstanceId=instance["id"], PhoneNumber=number["PhoneNumber"])
     # Operation → its parameters and the fewest items it must page through.
     cases: dict[str, tuple[dict[str, Any], int]] = {
         "ListInstances": ({}, 1),
@@ -38,6 +42,11 @@ def test_every_paginated_operation_pages_with_the_sdk(connect: Any, instance: An
         "ListRoutingProfiles": ({"InstanceId": instance["id"]}, 1),
         "ListHoursOfOperations": ({"InstanceId": instance["id"]}, 1),
         "ListSecurityProfiles": ({"InstanceId": instance["id"]}, 4),
+        "ListPhoneNumbers": ({"InstanceId": instance["id"]}, 2),
+        "ListPhoneNumbersV2": ({"InstanceId": instance["id"]}, 2),
+        "SearchAvailablePhoneNumbers": ({"InstanceId": instance["id"],
+                                         "PhoneNumberCountryCode": "AU",
+                                         "PhoneNumberType": "TOLL_FREE"}, 6),
         "ListUsers": ({"InstanceId": instance["id"]}, 2),
         "ListContactReferences": ({"InstanceId": instance["id"], "ContactId": task,
                                    "ReferenceTypes": ["STRING"]}, 3),

@@ -84,6 +84,9 @@ class Tx(ABC):
     ) -> list[R]: ...
     @abstractmethod
     def put_resource(self, instance_id: str, resource: Any) -> None: ...
+    @abstractmethod
+    def delete_resource(self, instance_id: str, kind: type[Any], resource_id: str) -> bool:
+        """Removes a resource; whether there was one."""
 
     # Contacts
     @abstractmethod
