@@ -19,8 +19,6 @@ from .shapes import wire_name
 from .timestamps import parse_any
 from .validator import describe
 
-Convert = Callable[[Any], Any]
-
 
 class MalformedRequest(Exception):
     """The request cannot be read at all (the body is not a JSON object)."""
@@ -55,7 +53,7 @@ class _OperationPlan:
         self.uri: list[tuple[str, str, Shape]] = []
         self.query: list[tuple[str, str, Shape]] = []
         self.headers: list[tuple[str, str, Shape]] = []
-        self.body: dict[str, tuple[str, Convert | None]] = {}
+        self.body: dict[str, tuple[str, Walk | None]] = {}
         if shape is None:
             return
         for name, member in shape.members.items():
@@ -127,7 +125,7 @@ class RequestParser:
                     params[name] = value
                     continue
                 try:
-                    params[name] = convert(value)
+                    params[name] = convert(value, 1)
                 except TooDeep as exc:
                     where = name + "".join(reversed(exc.path))
                     raise MalformedRequest(describe([
@@ -168,18 +166,35 @@ def _walks(shape: Shape, _seen: frozenset[str] = frozenset()) -> bool:
     return kind == "timestamp"
 
 
-def _top_converter(shape: Shape) -> Convert | None:
-    if not _walks(shape):
-        return None
-    convert = _body_converter(shape)
-    return lambda value: convert(value, 1)
+Walk = Callable[[Any, int], Any]  # a value, and how many levels down the body it is
 
 
-Walk = Callable[[Any, int], Any]
+def _top_converter(shape: Shape) -> Walk | None:
+    return _body_converter(shape) if _walks(shape) else None
+
+
+
+_BUILDING: set[str] = set()  # shapes whose converter is being built (a cycle reaches them)
+
+
+def _child(shape: Shape) -> Walk:
+    """The converter of a member shape: built now, unless it is being built further up (a
+    recursive shape), then resolved on first use."""
+    if shape.name in _BUILDING:
+        return _lazy(shape)
+    return _body_converter(shape)
 
 
 @cache
 def _body_converter(shape: Shape) -> Walk:
+    _BUILDING.add(shape.name)
+    try:
+        return _build(shape)
+    finally:
+        _BUILDING.discard(shape.name)
+
+
+def _build(shape: Shape) -> Walk:
     """A value of ``shape`` as the handlers take it, ``depth`` levels down a body member.
 
     Structures keep only their known, non-null members (a JSON null is an absent member; an
@@ -198,7 +213,7 @@ def _body_converter(shape: Shape) -> Walk:
         return timestamp
     if kind == "structure":
         members = {
-            wire_name(n, m): (n, _lazy(m) if _walks(m) else None)
+            wire_name(n, m): (n, _child(m) if _walks(m) else None)
             for n, m in shape.members.items()
         }
 
@@ -225,7 +240,7 @@ def _body_converter(shape: Shape) -> Walk:
 
         return structure
     if kind == "list":
-        item_convert = _lazy(shape.member)
+        item_convert = _child(shape.member)
 
         def listing(value: Any, depth: int) -> Any:
             if not isinstance(value, list):
@@ -243,7 +258,7 @@ def _body_converter(shape: Shape) -> Walk:
 
         return listing
     if kind == "map":
-        value_convert = _lazy(shape.value)
+        value_convert = _child(shape.value)
 
         def mapping(value: Any, depth: int) -> Any:
             if not isinstance(value, dict):
