@@ -173,7 +173,6 @@ def _top_converter(shape: Shape) -> Walk | None:
     return _body_converter(shape) if _walks(shape) else None
 
 
-
 _BUILDING: set[str] = set()  # shapes whose converter is being built (a cycle reaches them)
 
 
