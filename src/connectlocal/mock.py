@@ -29,6 +29,7 @@ from botocore.credentials import Credentials
 from botocore.hooks import HierarchicalEmitter
 
 from .bulk import seed_instance
+from .clock import RANGE_TEXT, ClockRangeError
 from .dispatch import Dispatcher, HttpRequest
 from .protocol.timestamps import parse_iso
 from .server.admin import Admin
@@ -99,6 +100,13 @@ def _lower_headers(headers: Any) -> dict[str, str]:
     return {k.lower(): v.decode() if isinstance(v, bytes) else str(v) for k, v in pairs}
 
 
+def _instant(text: str) -> datetime:
+    try:
+        return parse_iso(text)
+    except (ValueError, OverflowError):
+        raise ClockRangeError(f"not an ISO 8601 instant from {RANGE_TEXT}: {text!r}") from None
+
+
 class mock_connect:  # named like moto's mock_aws, as users expect
     """A fresh in-memory Amazon Connect for a test.
 
@@ -135,13 +143,15 @@ class mock_connect:  # named like moto's mock_aws, as users expect
         return self._dispatcher
 
     def set_clock(self, instant: str | datetime | None, ticking: bool = False) -> None:
-        """Sets the service clock (None: back to the system clock); sweeps retention."""
-        when = parse_iso(instant) if isinstance(instant, str) else instant
+        """Sets the service clock (None: back to the system clock); sweeps retention.
+        ValueError for an instant outside 0001-01-01 .. 9999-12-31T23:59:59.999Z."""
+        when = _instant(instant) if isinstance(instant, str) else instant
         self.service.set_clock(when, ticking=ticking)
         self.service.sweep()
 
     def advance(self, seconds: float) -> None:
-        """Moves the service clock forward; sweeps retention."""
+        """Moves the service clock forward (back, when negative); sweeps retention.
+        ValueError when that would leave the instants the API can express."""
         self.service.advance_clock(seconds)
         self.service.sweep()
 

@@ -4,12 +4,13 @@ request context handed to every handler."""
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from .clock import ClockSetting, system_time
+from .clock import ClockSetting, check_instant, system_time
 from .errors import ServiceError, invalid_input
 from .ids import Ids
 from .rules import retention_cutoff, settle, token_cutoff
@@ -67,12 +68,19 @@ class Service:
         return self.store.get_clock().now(system_time())
 
     def set_clock(self, instant: datetime | None, ticking: bool = False) -> None:
+        """Sets the clock (None: the system clock). ClockRangeError (a ValueError) for an
+        instant the API cannot express."""
         if instant is None:
             self.store.set_clock(ClockSetting())
-        else:
-            self.store.set_clock(
-                ClockSetting(instant.timestamp(), system_time() if ticking else None)
-            )
+            return
+        if not isinstance(instant, datetime):
+            raise TypeError(f"the clock is set to a datetime, not {type(instant).__name__}")
+        try:
+            seconds = instant.timestamp()
+        except (OverflowError, ValueError):  # a naive instant at the calendar's edge
+            seconds = math.nan
+        check_instant(seconds, f"The clock set to {instant.isoformat()}")
+        self.store.set_clock(ClockSetting(seconds, system_time() if ticking else None))
 
     def sweep(self) -> int:
         """Ends the contacts whose expiry has passed (stored as ended, so that the CTR stream
@@ -101,13 +109,24 @@ class Service:
                                 tx.put_contact(ended)
 
     def advance_clock(self, seconds: float) -> None:
+        """Moves the clock by ``seconds`` (back, when negative). ClockRangeError (a
+        ValueError) when it would leave the instants the API can express; the clock is then
+        left where it was."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise TypeError(f"the clock advances by a number of seconds, not {seconds!r}")
+        try:
+            step = float(seconds)
+        except OverflowError:  # an int beyond any float
+            step = math.inf if seconds > 0 else -math.inf
         current = self.store.get_clock()
-        if current.instant is None:
-            # The system clock cannot be moved: move a ticking copy of it.
-            now = system_time()
-            self.store.set_clock(ClockSetting(now + seconds, now))
-        else:
-            self.store.set_clock(ClockSetting(current.instant + seconds, current.set_at))
+        now = system_time()
+        # From the instant the clock shows (kept in range), so that a setting stored out of
+        # range by an older version can be moved back.
+        shown = current.now(now).timestamp()
+        moved = shown + step if math.isfinite(step) else step
+        check_instant(moved, f"Advancing the clock by {seconds!r} seconds")
+        # The system clock cannot be moved: a ticking copy of it is.
+        self.store.set_clock(ClockSetting(moved, now if current.ticking else None))
 
 
 class RequestContext(NamedTuple):

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from .. import __version__
+from ..clock import RANGE_TEXT, ClockRangeError
 from ..dispatch import Dispatcher, HttpRequest
 from ..protocol.serializer import Response
 from ..protocol.timestamps import parse_iso, to_iso
@@ -93,7 +94,10 @@ class Admin:
             seconds = body["advance_seconds"]
             if isinstance(seconds, bool) or not isinstance(seconds, int | float):
                 raise AdminError(400, "advance_seconds must be a number")
-            self.service.advance_clock(float(seconds))
+            try:
+                self.service.advance_clock(seconds)
+            except ClockRangeError as exc:
+                raise AdminError(400, f"{exc}; the clock was not moved") from None
         else:
             now = body["now"]
             ticking = body.get("ticking", False)
@@ -103,9 +107,15 @@ class Admin:
                 self.service.set_clock(None)
             elif isinstance(now, str):
                 try:
-                    self.service.set_clock(parse_iso(now), ticking=ticking)
-                except ValueError:
-                    raise AdminError(400, f"now is not an ISO 8601 instant: {now!r}") from None
+                    instant = parse_iso(now)
+                except (ValueError, OverflowError):
+                    # 10000-01-01, or 9999-12-31T23:00:00-05:00 (past the end in UTC).
+                    raise AdminError(400, f"now is not an ISO 8601 instant from {RANGE_TEXT} "
+                                          f"(the instants the API can express): {now!r}") from None
+                try:
+                    self.service.set_clock(instant, ticking=ticking)
+                except ClockRangeError as exc:
+                    raise AdminError(400, str(exc)) from None
             else:
                 raise AdminError(400, "now must be an ISO 8601 string or null")
         self.service.sweep()
