@@ -84,3 +84,18 @@ def test_the_first_and_last_instants_are_usable(clocked_server: ServerProcess) -
     assert client.list_instances()["InstanceSummaryList"]
     status, body = clocked_server.admin("POST", "clock", {"advance_seconds": 86400})
     assert status == 200 and body["now"] == "0001-01-02T00:00:00.000Z", body
+
+
+def test_an_event_a_year_after_a_clock_near_9999_stays_an_instant(
+        clocked_server: ServerProcess) -> None:
+    client = client_for(clocked_server.url)
+    instance = new_instance(client)
+    clocked_server.set_clock("9999-12-31T00:00:00Z")
+    status, body = clocked_server.admin("POST", "events", {
+        "event": "arrive", "instance_id": instance["id"], "channel": "VOICE",
+        "customer": "+15555550100", "queued_after": 31_536_000})
+    assert status == 200, body
+    contact = client.describe_contact(InstanceId=instance["id"],
+                                      ContactId=body["ContactId"])["Contact"]
+    assert contact["QueueInfo"]["EnqueueTimestamp"] == datetime(
+        9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
