@@ -76,6 +76,15 @@ def _parse(data: bytes) -> list[Answer]:
     return answers
 
 
+def _exchange(server: ServerProcess, data: bytes) -> list[Answer]:
+    """Sends ``data`` on a new connection and reads the answers until the server closes."""
+    sock = _connect(server)
+    sock.sendall(data)
+    answers = _parse(_read_all(sock))
+    sock.close()
+    return answers
+
+
 def _message(body: bytes) -> str:
     message: str = orjson.loads(body)["Message"]
     return message
@@ -106,11 +115,8 @@ def _rss_kib(server: ServerProcess) -> int:
 def test_a_write_then_junk_is_answered_then_refused(server: ServerProcess,
                                                      instance: dict[str, Any]) -> None:
     """The task is created and the client is told so, then the junk gets its 400."""
-    sock = _connect(server)
-    sock.sendall(_task_request(instance, "before junk") + _get(f"/instance/{instance['id']}")
-                 + b"\x00\x01 NOT HTTP\r\n\r\n")
-    answers = _parse(_read_all(sock))
-    sock.close()
+    answers = _exchange(server, _task_request(instance, "before junk")
+                        + _get(f"/instance/{instance['id']}") + b"\x00\x01 NOT HTTP\r\n\r\n")
     assert [status for status, _, _ in answers] == [200, 200, 400]
     (_, _, task), (_, _, described), (_, refused_headers, refused) = answers
     assert orjson.loads(described)["Instance"]["Id"] == instance["id"]
@@ -219,11 +225,8 @@ def test_slowloris_is_cut_off_although_bytes_keep_coming(quick: ServerProcess) -
 
 
 def test_a_body_that_does_not_arrive_in_time_is_a_408(quick: ServerProcess) -> None:
-    sock = _connect(quick)
-    sock.sendall(b"PUT /contact/task HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
-                 b"0123456789")
-    ((status, headers, body),) = _parse(_read_all(sock))
-    sock.close()
+    ((status, headers, body),) = _exchange(
+        quick, b"PUT /contact/task HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")
     assert status == 408 and headers["connection"] == "close"
     assert _message(body) == f"The request body did not arrive within {SHORT:g} s"
 
@@ -248,19 +251,15 @@ def test_an_idle_keep_alive_connection_is_closed(quick: ServerProcess) -> None:
 
 
 def test_a_request_target_over_the_limit_is_a_414(server: ServerProcess) -> None:
-    sock = _connect(server)
-    sock.sendall(b"GET /instance?x=" + b"a" * (1024 * 1024) + b" HTTP/1.1\r\nHost: x\r\n\r\n")
-    ((status, headers, body),) = _parse(_read_all(sock))
-    sock.close()
+    ((status, headers, body),) = _exchange(
+        server, b"GET /instance?x=" + b"a" * (1024 * 1024) + b" HTTP/1.1\r\nHost: x\r\n\r\n")
     assert status == 414 and headers["connection"] == "close"
     assert str(MAX_TARGET) in _message(body)
 
 
 def test_a_long_query_within_the_limit_is_answered(server: ServerProcess) -> None:
-    sock = _connect(server)
-    sock.sendall(_get("/instance?nextToken=" + "a" * 4096, b"Connection: close\r\n"))
-    ((status, headers, body),) = _parse(_read_all(sock))
-    sock.close()
+    ((status, headers, body),) = _exchange(
+        server, _get("/instance?nextToken=" + "a" * 4096, b"Connection: close\r\n"))
     # ListInstances read the token, and refused it as the service does.
     assert status == 400 and headers["x-amzn-errortype"] == "InvalidRequestException"
     assert "NextToken" in _message(body)
@@ -289,12 +288,9 @@ def test_a_header_over_the_limit_is_a_431_and_is_not_buffered(server: ServerProc
 def test_a_big_head_right_behind_a_body_is_a_431(server: ServerProcess,
                                                  instance: dict[str, Any]) -> None:
     """A head that arrives in the same read as the body before it is bounded too."""
-    sock = _connect(server)
-    sock.sendall(_task_request(instance, "before a big head")
-                 + b"GET /instance HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 200_000
-                 + b"\r\n\r\n")
-    answers = _parse(_read_all(sock))
-    sock.close()
+    answers = _exchange(server, _task_request(instance, "before a big head")
+                        + b"GET /instance HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 200_000
+                        + b"\r\n\r\n")
     assert [status for status, _, _ in answers] == [200, 431]
 
 
@@ -308,11 +304,9 @@ def test_too_many_header_fields_is_a_431(server: ServerProcess) -> None:
 
 
 def test_a_body_over_the_limit_is_a_413_before_it_is_sent(server: ServerProcess) -> None:
-    sock = _connect(server)
-    sock.sendall(b"PUT /contact/task HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n"
-                 b"0123456789")
-    ((status, headers, body),) = _parse(_read_all(sock))
-    sock.close()
+    ((status, headers, body),) = _exchange(
+        server, b"PUT /contact/task HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n"
+                b"0123456789")
     assert status == 413 and headers["connection"] == "close"
     assert _message(body) == (f"Request body of 104857600 bytes is over the limit of {MAX_BODY}"
                               " bytes (10 MiB)")
@@ -361,11 +355,8 @@ def test_memory_is_given_back_after_refused_bodies(server: ServerProcess) -> Non
 
 
 def test_100_continue_is_not_sent_for_a_body_that_will_be_refused(server: ServerProcess) -> None:
-    sock = _connect(server)
-    sock.sendall(b"PUT /contact/task HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
-                 b"Content-Length: %d\r\n\r\n" % (MAX_BODY + 1))
-    answers = _parse(_read_all(sock))
-    sock.close()
+    answers = _exchange(server, b"PUT /contact/task HTTP/1.1\r\nHost: x\r\nExpect: 100-continue"
+                                b"\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY + 1))
     assert [status for status, _, _ in answers] == [413]
 
 
@@ -391,26 +382,19 @@ def test_100_continue_waits_for_the_answers_before_it(server: ServerProcess,
 
 
 def test_a_request_without_host_is_a_400(server: ServerProcess) -> None:
-    sock = _connect(server)
-    sock.sendall(b"GET /instance HTTP/1.1\r\n" + AUTH + b"Expect: 100-continue\r\n"
-                 b"Content-Length: 2\r\n\r\n")
-    ((status, headers, body),) = _parse(_read_all(sock))
-    sock.close()
+    ((status, headers, body),) = _exchange(
+        server, b"GET /instance HTTP/1.1\r\n" + AUTH
+                + b"Expect: 100-continue\r\nContent-Length: 2\r\n\r\n")
     assert status == 400 and headers["connection"] == "close"
     assert _message(body) == "An HTTP/1.1 request needs exactly one Host header"
 
 
 def test_two_host_headers_are_a_400(server: ServerProcess) -> None:
-    sock = _connect(server)
-    sock.sendall(b"GET /instance HTTP/1.1\r\nHost: x\r\nHost: y\r\n" + AUTH + b"\r\n")
-    ((status, _, body),) = _parse(_read_all(sock))
-    sock.close()
+    ((status, _, body),) = _exchange(
+        server, b"GET /instance HTTP/1.1\r\nHost: x\r\nHost: y\r\n" + AUTH + b"\r\n")
     assert status == 400 and "Host" in _message(body)
 
 
 def test_http_1_0_needs_no_host(server: ServerProcess) -> None:
-    sock = _connect(server)
-    sock.sendall(b"GET /instance HTTP/1.0\r\n" + AUTH + b"\r\n")
-    ((status, _, body),) = _parse(_read_all(sock))
-    sock.close()
+    ((status, _, body),) = _exchange(server, b"GET /instance HTTP/1.0\r\n" + AUTH + b"\r\n")
     assert status == 200 and "InstanceSummaryList" in orjson.loads(body)

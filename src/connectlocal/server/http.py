@@ -5,6 +5,10 @@ Reads are answered on the event loop (a store read takes microseconds), together
 the loop turn they arrived in: run back to back, they find the store's pages still in the CPU
 caches. Writes, which wait for a durable commit, and admin requests run in worker threads so
 one fsync does not stall every reader. Responses go out in request order, pipelined or not.
+
+A connection stops reading at the first request it cannot take (malformed, over a limit, too
+slow) or after one that asks to close; what it owes before that is answered first, then the
+refusal, then it closes (docs/design/serving.md: timeouts, limits and why each).
 """
 
 from __future__ import annotations
@@ -173,9 +177,8 @@ _IDLE, _HEAD, _BODY, _LINGER = range(4)
 
 
 class Connection(asyncio.Protocol):
-    """One client connection. Requests are parsed as they arrive and answered in order; the
-    connection stops reading at the first one it cannot take (malformed, over a limit, too
-    slow) or after one that asks to close, answers everything before it, and closes."""
+    """One client connection: requests parsed as they arrive and answered in order, until one
+    it cannot take or one that asks to close (the module's docstring)."""
 
     def __init__(self, handler: Handler, loop: asyncio.AbstractEventLoop) -> None:
         self.handler = handler
