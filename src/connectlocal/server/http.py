@@ -172,16 +172,13 @@ class _Refused(Exception):
     """Raised in a parser callback to stop parsing: the connection has queued its refusal."""
 
 
-# What a connection does when its deadline passes.
-_IDLE, _HEAD, _BODY, _LINGER = range(4)
-
-
 class Connection(asyncio.Protocol):
     """One client connection: requests parsed as they arrive and answered in order, until one
     it cannot take or one that asks to close (the module's docstring)."""
 
     def __init__(self, handler: Handler, loop: asyncio.AbstractEventLoop) -> None:
         self.handler = handler
+        self.timeouts = handler.timeouts
         self.loop = loop
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
@@ -193,7 +190,7 @@ class Connection(asyncio.Protocol):
         self.paused = False
         self.deferred = 0  # reads of this connection in the handler's batch
         self.deadline = 0.0  # loop time at which ``expire`` acts; 0: none
-        self.expiry = _HEAD
+        self.lingering = False  # its side closed, reading and dropping until the client closes
         self._in_message = False
         self._reading_head = True  # between two requests or in a request's head
         self._room = MAX_HEAD  # bytes a head may still take before it is refused
@@ -215,7 +212,7 @@ class Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self.closing:  # what follows a refused or closing request is read and dropped
-            if self.expiry == _LINGER:
+            if self.lingering:
                 self.deadline = min(self.handler.now + LINGER_QUIET, self._linger_end)
             return
         try:
@@ -253,7 +250,7 @@ class Connection(asyncio.Protocol):
     def eof_received(self) -> bool:
         # The client sent all it will (a half-close): answer what it asked, then close.
         self._peer_done = True
-        if self.closing and self.expiry == _LINGER:
+        if self.lingering:
             return False
         self.closing = self._close_after = True
         return bool(self.queue or self.deferred)
@@ -275,21 +272,19 @@ class Connection(asyncio.Protocol):
         """The deadline passed: an idle connection closes; a request still arriving is
         answered 408 after the answers owed before it (RFC 9110 §15.5.9)."""
         self.deadline = 0.0
-        if self.expiry == _HEAD and self._in_message:
-            self._refuse(408, "The request head did not arrive within "
-                              f"{self.handler.timeouts.head:g} s")
-        elif self.expiry == _BODY:
-            self._refuse(408, "The request body did not arrive within "
-                              f"{self.handler.timeouts.body:g} s")
-        elif self.transport is not None:
-            self.transport.close()
+        if self.closing or not self._in_message:
+            if self.transport is not None:
+                self.transport.close()
+        elif self._reading_head:
+            self._refuse(408, f"The request head did not arrive within {self.timeouts.head:g} s")
+        else:
+            self._refuse(408, f"The request body did not arrive within {self.timeouts.body:g} s")
 
     # httptools callbacks
 
     def on_message_begin(self) -> None:
         self._in_message = True
-        self.deadline = self.handler.now + self.handler.timeouts.head
-        self.expiry = _HEAD
+        self.deadline = self.handler.now + self.timeouts.head
         self._url = b""
         self._headers = {}
         self._count = self._head_size = 0
@@ -331,10 +326,10 @@ class Connection(asyncio.Protocol):
             self._refuse(413, f"Request body of {int(length)} bytes is over the limit of "
                               f"{MAX_BODY} bytes ({MAX_BODY // 2**20} MiB)")
             raise _Refused
-        self.deadline = self.handler.now + self.handler.timeouts.body
-        self.expiry = _BODY
-        if "expect" in headers and headers["expect"].lower() == "100-continue" and (
-                length not in (None, "0") or "transfer-encoding" in headers):
+        if length is None and "transfer-encoding" not in headers:
+            return  # no body: the request is complete
+        self.deadline = self.handler.now + self.timeouts.body
+        if length != "0" and headers.get("expect", "").lower() == "100-continue":
             # The body will be read: ask for it, after any answer owed before this request.
             self._answer_in_order(CONTINUE, True)
 
@@ -354,8 +349,11 @@ class Connection(asyncio.Protocol):
         method = self.parser.get_method().decode("ascii")
         target = self._url.decode("latin-1")
         path, _, query = target.partition("?")
-        request = HttpRequest(method, path, query, self._headers, b"".join(self._body))
-        self._body = []
+        if self._body:
+            body, self._body = b"".join(self._body), []
+        else:
+            body = b""
+        request = HttpRequest(method, path, query, self._headers, body)
         keep_alive = self.parser.should_keep_alive() and "upgrade" not in self._headers
         if not keep_alive:
             self.closing = True  # what follows is not read (RFC 9112 §9.6)
@@ -445,8 +443,7 @@ class Connection(asyncio.Protocol):
         if not keep_alive or self._close_after:
             self._close()
         elif not self._in_message:
-            self.deadline = self.handler.now + self.handler.timeouts.keep_alive
-            self.expiry = _IDLE
+            self.deadline = self.handler.now + self.timeouts.keep_alive
 
     def _answer_in_order(self, data: bytes, keep_alive: bool) -> None:
         """Sends ``data`` after every answer owed before it on this connection."""
@@ -487,8 +484,7 @@ class Connection(asyncio.Protocol):
         if self.paused:
             transport.resume_reading()
             self.paused = False
-        self.closing = True
-        self.expiry = _LINGER
+        self.closing = self.lingering = True
         self._linger_end = self.handler.now + LINGER_MAX
         self.deadline = self.handler.now + LINGER_QUIET
 
