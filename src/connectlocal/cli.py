@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 import os
 import signal
 import socket
@@ -29,6 +30,16 @@ DEFAULT_DATA = os.path.join(".connectlocal", "connect.db")
 
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"CONNECTLOCAL_{name}", default)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,6 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ctr-webhook", default=_env("CTR_WEBHOOK"), metavar="URL",
                        help="POST each such CTR to this URL, retried with backoff "
                             "(CONNECTLOCAL_CTR_WEBHOOK)")
+    serve.add_argument("--head-timeout", type=_seconds, default=_env("HEAD_TIMEOUT", "10"),
+                       metavar="SECONDS",
+                       help="close a connection whose request head (line and headers) has not "
+                            "arrived in this time, answering 408 if it began "
+                            "(CONNECTLOCAL_HEAD_TIMEOUT; default 10)")
+    serve.add_argument("--body-timeout", type=_seconds, default=_env("BODY_TIMEOUT", "30"),
+                       metavar="SECONDS",
+                       help="answer 408 and close when a request body has not arrived in this "
+                            "time (CONNECTLOCAL_BODY_TIMEOUT; default 30)")
+    serve.add_argument("--keep-alive-timeout", type=_seconds,
+                       default=_env("KEEP_ALIVE_TIMEOUT", "5"), metavar="SECONDS",
+                       help="close a connection idle this long between requests "
+                            "(CONNECTLOCAL_KEEP_ALIVE_TIMEOUT; default 5)")
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "warning"),
                        choices=["debug", "info", "warning", "error"],
                        help="(CONNECTLOCAL_LOG_LEVEL; default warning)")
@@ -156,9 +180,13 @@ def coverage(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
+    from .server.process import end_with_parent, note_stop_signals, stop_requested
     from .service import Accounts, Service
     from .store import open_store
 
+    # Until the server's loop takes them over, SIGINT and SIGTERM only note a stop: a Ctrl-C
+    # at any moment is a clean exit, never a traceback.
+    note_stop_signals()
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
@@ -167,9 +195,17 @@ def serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"connectlocal: {exc}", file=sys.stderr)
         return 2
+    if not 0 <= args.port <= 65535:
+        print(f"connectlocal: --port must be 0 to 65535 (0 picks a free one), not {args.port}",
+              file=sys.stderr)
+        return 2
     if args.workers < 1 or (args.workers > 1 and args.data == ":memory:"):
         print("connectlocal: --workers must be 1 or more, and more than 1 needs a file store "
               "(each process opens it; :memory: belongs to one process)", file=sys.stderr)
+        return 2
+    if args.ctr_file and (problem := _cannot_append(args.ctr_file)):
+        print(f"connectlocal: cannot write --ctr-file {args.ctr_file}: {problem}",
+              file=sys.stderr)
         return 2
     store = open_store(args.data)
     # "The system clock unless set": a restart without --clock runs on the system clock.
@@ -183,7 +219,11 @@ def serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"connectlocal: cannot listen on {args.host}:{args.port}: {exc.strerror}",
               file=sys.stderr)
+        store.close()
         return 1
+    if stop_requested():
+        store.close()
+        return 0
     sock.listen(2048)
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
@@ -200,13 +240,15 @@ def serve(args: argparse.Namespace) -> int:
         return 0
     # Pre-fork: every worker accepts on the same socket and opens the store itself.
     store.close()
+    parent = os.getpid()
     children = []
     for _ in range(args.workers):
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child (tests drive it end to end)
+            end_with_parent(parent)
             worker_store = open_store(args.data)
             try:
-                _run_worker(Service(worker_store, accounts=accounts), sock, args)
+                _run_worker(Service(worker_store, accounts=accounts), sock, args, parent)
             finally:
                 worker_store.close()
             os._exit(0)
@@ -220,6 +262,8 @@ def serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    if stop_requested():  # asked while the workers were forked
+        forward(signal.SIGTERM, None)
     status = 0
     for child in children:
         _, code = os.waitpid(child, 0)
@@ -227,16 +271,38 @@ def serve(args: argparse.Namespace) -> int:
     return 0 if status in (0, -signal.SIGTERM, -signal.SIGINT) else 1
 
 
-def _run_worker(service: Service, sock: socket.socket, args: argparse.Namespace) -> None:
+def _cannot_append(path: str) -> str | None:
+    """Why ``path`` cannot be appended to (None if it can), found before the server starts."""
+    from pathlib import Path
+
+    try:
+        try:
+            open(path, "ab").close()
+        except FileNotFoundError:  # the stream makes the directories it needs
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            open(path, "ab").close()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def _run_worker(service: Service, sock: socket.socket, args: argparse.Namespace,
+                parent: int | None = None) -> None:
     from .dispatch import Dispatcher
-    from .server.http import run
+    from .server.http import Timeouts, run
+    from .server.process import note_stop_signals
     from .stream import CtrStream
 
     stream = None
     if args.ctr_file or args.ctr_webhook:
         stream = CtrStream(service, args.ctr_file, args.ctr_webhook).start()
+    timeouts = Timeouts(args.head_timeout, args.body_timeout, args.keep_alive_timeout)
     try:
-        run(Dispatcher(service), sock)
+        # The loop gives SIGINT back to Python's default when it closes: a second Ctrl-C
+        # while the server stops is no traceback either.
+        with contextlib.suppress(KeyboardInterrupt):
+            run(Dispatcher(service), sock, timeouts=timeouts, parent=parent)
+        note_stop_signals()
     finally:
         if stream is not None:
             stream.stop()
