@@ -60,8 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start the service clock frozen at this ISO 8601 instant "
                             "(CONNECTLOCAL_CLOCK; default: the system clock)")
     serve.add_argument("--accounts", default=_env("ACCOUNTS", ""),
-                       help="access key to account mapping, KEY=ACCOUNT,... "
-                            "(CONNECTLOCAL_ACCOUNTS; default: every key is 123456789012)")
+                       help="access keys and accounts: KEY=ACCOUNT, KEY:SECRET=ACCOUNT, ACCOUNT "
+                            "(a 12-digit key id allowed as its own account), * (every one "
+                            "is), comma-separated, or @FILE (CONNECTLOCAL_ACCOUNTS; default: "
+                            "every key is 123456789012)")
     serve.add_argument("--workers", type=int, default=int(_env("WORKERS", "1") or 1),
                        help="processes answering on the port (CONNECTLOCAL_WORKERS; default 1; "
                             "more than 1 needs a file store)")
@@ -84,6 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
                        default=_env("KEEP_ALIVE_TIMEOUT", "5"), metavar="SECONDS",
                        help="close a connection idle this long between requests "
                             "(CONNECTLOCAL_KEEP_ALIVE_TIMEOUT; default 5)")
+    serve.add_argument("--auth", default=_env("AUTH", "lenient"), choices=["lenient", "strict"],
+                       help="strict: every request needs a valid SigV4 signature by a key "
+                            "--accounts gives a secret (CONNECTLOCAL_AUTH; default lenient)")
+    serve.add_argument("--admin-token", default=_env("ADMIN_TOKEN"), metavar="TOKEN",
+                       help="the admin endpoints want it in x-connectlocal-admin-token "
+                            "(CONNECTLOCAL_ADMIN_TOKEN)")
+    serve.add_argument("--throttle", default=_env("THROTTLE"), metavar="aws|FILE",
+                       help="throttle at Amazon Connect's API quotas (aws) or a file's "
+                            "(CONNECTLOCAL_THROTTLE; default: off)")
+    serve.add_argument("--faults", default=_env("FAULTS"), metavar="FILE",
+                       help="fault rules to start with, a JSON list (CONNECTLOCAL_FAULTS)")
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "warning"),
                        choices=["debug", "info", "warning", "error"],
                        help="(CONNECTLOCAL_LOG_LEVEL; default warning)")
@@ -189,16 +202,31 @@ def serve(args: argparse.Namespace) -> int:
     note_stop_signals()
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from .frontdoor.faults import FaultError, Faults
+    from .frontdoor.throttle import Quotas, Throttle
+
     try:
         accounts = Accounts.parse(args.accounts or "")
         clock = parse_iso(args.clock) if args.clock else None
-    except ValueError as exc:
+        # Made before the workers fork: one set of buckets and fault rules for all of them.
+        throttle = Throttle(Quotas.load(args.throttle)) if args.throttle else None
+        faults = Faults.for_model()
+        for rule in _fault_rules(args.faults) if args.faults else []:
+            faults.add(rule)
+    except (ValueError, FaultError) as exc:
         print(f"connectlocal: {exc}", file=sys.stderr)
         return 2
     if not 0 <= args.port <= 65535:
         print(f"connectlocal: --port must be 0 to 65535 (0 picks a free one), not {args.port}",
               file=sys.stderr)
         return 2
+    if args.auth == "strict" and not accounts.secrets:
+        print("connectlocal: --auth strict needs keys with secrets: --accounts "
+              "KEY:SECRET=ACCOUNT,...", file=sys.stderr)
+        return 2
+    options = {"accounts": accounts, "strict": args.auth == "strict", "throttle": throttle,
+               "faults": faults, "admin_token": args.admin_token,
+               "hosts": frozenset({args.host})}
     if args.workers < 1 or (args.workers > 1 and args.data == ":memory:"):
         print("connectlocal: --workers must be 1 or more, and more than 1 needs a file store "
               "(each process opens it; :memory: belongs to one process)", file=sys.stderr)
@@ -234,7 +262,7 @@ def serve(args: argparse.Namespace) -> int:
           + (f", {args.workers} workers" if args.workers > 1 else "") + ")", flush=True)
     if args.workers == 1:
         try:
-            _run_worker(Service(store, accounts=accounts), sock, args)
+            _run_worker(Service(store, **options), sock, args)
         finally:
             store.close()
         return 0
@@ -248,7 +276,7 @@ def serve(args: argparse.Namespace) -> int:
             end_with_parent(parent)
             worker_store = open_store(args.data)
             try:
-                _run_worker(Service(worker_store, accounts=accounts), sock, args, parent)
+                _run_worker(Service(worker_store, **options), sock, args, parent)
             finally:
                 worker_store.close()
             os._exit(0)
@@ -284,6 +312,21 @@ def _cannot_append(path: str) -> str | None:
     except OSError as exc:
         return exc.strerror or str(exc)
     return None
+
+
+def _fault_rules(path: str) -> list[object]:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            rules = json.load(handle)
+    except OSError as exc:
+        raise ValueError(f"cannot read the faults file {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the faults file {path} is not JSON: {exc}") from None
+    if not isinstance(rules, list):
+        raise ValueError(f"the faults file {path} must hold a JSON list of rules")
+    return rules
 
 
 def _run_worker(service: Service, sock: socket.socket, args: argparse.Namespace,

@@ -149,15 +149,19 @@ class Handler:
         answers = []
         for connection, request, keep_alive, head in batch:
             try:
-                answers.append((connection, encode_response(dispatcher(request), keep_alive,
-                                                            head, date), keep_alive))
+                response = dispatcher(request)
+                answers.append((connection, encode_response(response, keep_alive, head, date),
+                                keep_alive, response.delay))
             except Exception:  # the dispatcher answers its own failures; this is a last resort
                 log.exception("answering a read failed")
                 answers.append((connection, encode_response(_internal_error(), False, False,
-                                                             date), False))
-        for connection, data, keep_alive in answers:
+                                                             date), False, 0.0))
+        for connection, data, keep_alive, delay in answers:
             connection.deferred -= 1
-            connection.send(data, keep_alive)
+            if delay or connection.queue:  # held back, or behind one that is: in order
+                connection.hold(data, keep_alive, delay)
+            else:
+                connection.send(data, keep_alive)
 
     def routes_to_thread(self, request: HttpRequest) -> Callable[[HttpRequest], Response] | None:
         """The callable a request needs run off the event loop, or None for a loop read."""
@@ -387,12 +391,12 @@ class Connection(asyncio.Protocol):
         if future.cancelled():
             return
         if not in_thread:
-            future.set_result(self._answer(call, request, keep_alive, head))
+            self._settle_later(future, *self._answer(call, request, keep_alive, head))
             return
-        task = asyncio.ensure_future(asyncio.to_thread(
+        task: asyncio.Future[tuple[bytes, float]] = asyncio.ensure_future(asyncio.to_thread(
             self._answer, call, request, keep_alive, head))
 
-        def settle(done: asyncio.Future[bytes]) -> None:
+        def settle(done: asyncio.Future[tuple[bytes, float]]) -> None:
             if future.cancelled():
                 return
             if done.cancelled():
@@ -400,15 +404,35 @@ class Connection(asyncio.Protocol):
             elif done.exception() is not None:
                 future.set_exception(done.exception())  # type: ignore[arg-type]
             else:
-                future.set_result(done.result())
+                self._settle_later(future, *done.result())
 
         task.add_done_callback(settle)
 
     # answering
 
     def _answer(self, call: Callable[[HttpRequest], Response], request: HttpRequest,
-                keep_alive: bool, head: bool) -> bytes:
-        return encode_response(call(request), keep_alive, head, self.handler.date())
+                keep_alive: bool, head: bool) -> tuple[bytes, float]:
+        response = call(request)
+        return encode_response(response, keep_alive, head, self.handler.date()), response.delay
+
+    def _settle_later(self, future: asyncio.Future[bytes], data: bytes, delay: float) -> None:
+        """The answer now, or after an injected latency without holding up the loop."""
+        if not delay:
+            future.set_result(data)
+            return
+
+        def settle() -> None:
+            if not future.done():
+                future.set_result(data)
+
+        self.loop.call_later(delay, settle)
+
+    def hold(self, data: bytes, keep_alive: bool, delay: float) -> None:
+        """Queues an answer of the loop's batch behind this connection's pending ones."""
+        future: asyncio.Future[bytes] = self.loop.create_future()
+        self.queue.append((future, keep_alive))
+        future.add_done_callback(lambda _: self._flush())
+        self._settle_later(future, data, delay)
 
     def _flush(self) -> None:
         while self.queue:
