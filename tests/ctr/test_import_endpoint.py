@@ -64,7 +64,7 @@ class _Refusing(http.server.BaseHTTPRequestHandler):
 
     seen: ClassVar[list[int]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         _Refusing.seen.append(int(self.headers["content-length"]))
         self.rfile.read(int(self.headers["content-length"]))
         body = json.dumps({"error": "The request body is over the limit of 10485760 bytes"})
