@@ -345,12 +345,19 @@ class SqliteStore(Store):
             self._reader, self._read_lock = self._db, self._lock
             self._clock = self.get_clock()
         else:
-            self._reader, self._read_lock = (self._connect(path, READER_CACHE_KIB),
-                                             threading.RLock())
+            try:
+                self._reader = self._connect(path, READER_CACHE_KIB)
+            except sqlite3.Error as exc:
+                self._db.close()
+                raise StoreError(f"cannot open the store {path}: {exc}") from None
+            self._read_lock = threading.RLock()
 
     @staticmethod
     def _connect(path: str, cache_kib: int, check: bool = False) -> sqlite3.Connection:
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # Another process may be writing (a worker opening beside another, a server beside an
+        # import): wait for its transaction.
+        db.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
         if check:  # before anything below changes the file (WAL mode is written to it)
             try:
                 _check_contents(db, path)
@@ -369,7 +376,6 @@ class SqliteStore(Store):
         db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on disk before the client is answered (survives power loss too).
         db.execute("PRAGMA synchronous=FULL")
-        db.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
         return db
 
     @contextmanager
