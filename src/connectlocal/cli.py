@@ -171,6 +171,16 @@ def _accounts(text: str) -> str:
     return text
 
 
+def _appendable(text: str) -> str:
+    """A file this process can append to (made if missing, as the stream would make it)."""
+    try:
+        with open(text, "ab"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"cannot append to {text}: {exc.strerror or exc}") from None
+    return text
+
+
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -216,7 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=WORKERS, default=_env("WORKERS", "1"),
                        help="processes answering on the port (CONNECTLOCAL_WORKERS; default 1; "
                             "more than 1 needs a file store)")
-    serve.add_argument("--ctr-file", default=_env("CTR_FILE"), metavar="PATH",
+    serve.add_argument("--ctr-file", type=_checked(_appendable, "path"),
+                       default=_env("CTR_FILE"), metavar="PATH",
                        help="append the CTR of each contact that ends (and of each change "
                             "after that) to this JSON Lines file (CONNECTLOCAL_CTR_FILE)")
     serve.add_argument("--ctr-webhook", type=URL, default=_env("CTR_WEBHOOK"), metavar="URL",
