@@ -626,7 +626,7 @@ def _simulate_local(args: argparse.Namespace, profile: Profile, start: datetime,
         scope = Scope(args.account, args.region)
         alias = f"simulated-{args.seed}"
         if args.instance_id:
-            instance_id, where = args.instance_id, f"into the instance {args.instance_id}"
+            instance_id, where = args.instance_id, f"into the instance {args.instance_id}: added"
         elif (found := _instance_by_alias(store, scope, alias)) is not None:
             instance_id, where = found, f"into the existing instance {alias} ({found}): added"
         else:
