@@ -80,6 +80,7 @@ class Service:
         ClientToken claims; returns how many contacts were deleted."""
         now = self.now()
         self._end_expired(now)
+        self.route_due(now)
         self.store.delete_claims_before(token_cutoff(now))
         removed = self.store.delete_contacts_initiated_before(retention_cutoff(now))
         if removed:
@@ -99,6 +100,15 @@ class Service:
                             ended = settle(contact, now)
                             if ended is not contact:
                                 tx.put_contact(ended)
+
+    def route_due(self, now: datetime) -> None:
+        """Routing at ``now`` where it has something to do: rings that timed out, after-contact
+        work at its limit, contacts waiting in queues (a routing profile's delay ends)."""
+        from .engine import routing  # the engine builds on this module
+
+        for scope, instance_id in self.store.routing_due(now):
+            with self.store.write(scope) as tx:
+                routing.route(tx, instance_id, now)
 
     def advance_clock(self, seconds: float) -> None:
         current = self.store.get_clock()

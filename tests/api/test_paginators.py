@@ -39,6 +39,9 @@ def test_every_paginated_operation_pages_with_the_sdk(connect: Any, instance: An
         "ListHoursOfOperations": ({"InstanceId": instance["id"]}, 1),
         "ListSecurityProfiles": ({"InstanceId": instance["id"]}, 4),
         "ListUsers": ({"InstanceId": instance["id"]}, 2),
+        "ListAgentStatuses": ({"InstanceId": instance["id"]}, 2),
+        "ListRoutingProfileQueues": ({"InstanceId": instance["id"],
+                                      "RoutingProfileId": routing}, 3),
         "ListContactReferences": ({"InstanceId": instance["id"], "ContactId": task,
                                    "ReferenceTypes": ["STRING"]}, 3),
         "SearchContacts": ({"InstanceId": instance["id"], "TimeRange": {

@@ -17,13 +17,23 @@ from typing import Any, TypeVar
 import orjson
 
 from ..clock import ClockSetting
-from ..models import Contact, Instance
-from .base import BulkLoad, Claim, Scope, Staged, Store, Tx, contact_row
+from ..models import AgentState, Contact, Instance
+from .base import (
+    BulkLoad,
+    Claim,
+    FactQuery,
+    FactRows,
+    Scope,
+    Staged,
+    Store,
+    Tx,
+    contact_row,
+)
 from .codec import decode, encode
 
 R = TypeVar("R")
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 WRITER_CACHE_KIB = 64 * 1024
 READER_CACHE_KIB = 32 * 1024
 PAGE_SIZE = 8192
@@ -38,7 +48,34 @@ CONTACT_AND_ATTRIBUTES = (
     "SELECT c.doc, a.doc FROM contacts c LEFT JOIN attributes a ON a.account=c.account AND "
     "a.region=c.region AND a.instance_id=c.instance_id AND a.initial_id=c.chain "
     "WHERE c.account=? AND c.region=? AND c.instance_id=? AND c.contact_id=?")
-DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens")
+DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens",
+               "contact_facts", "agent_states", "agent_status_history")
+
+
+def _instant(path: str) -> str:
+    """An ISO 8601 instant of the document ``j`` as epoch seconds, to the millisecond
+    (julianday keeps milliseconds)."""
+    return f"round((julianday(json_extract(j, '$.{path}')) - 2440587.5) * 86400.0, 3)"
+
+
+# The facts of contacts (schema: contact_facts) from their documents ``j``, after the five
+# key columns the caller selects: one definition for single writes, bulk loads and migration.
+FACT_COLUMNS = ", ".join((
+    "json_extract(j, '$.channel')", "json_extract(j, '$.initiation_method')",
+    "json_extract(j, '$.queue.queue_id')", _instant("queue.enqueue_timestamp"),
+    "json_extract(j, '$.agent.agent_id')", _instant("agent.connected_to_agent_timestamp"),
+    _instant("disconnect_timestamp"), "json_extract(j, '$.agent.after_contact_work_seconds')",
+    "json_extract(j, '$.agent.hold_seconds')",
+    "coalesce(json_array_length(j, '$.next_contacts'), 0) > 0"))
+_PUT_FACTS = (f"INSERT OR REPLACE INTO contact_facts SELECT ?, ?, ?, ?, ?, {FACT_COLUMNS} "
+              "FROM (SELECT CAST(? AS TEXT) AS j)")
+# Facts as SQL expressions (store.base.FACTS and DERIVED).
+_FACT_SQL = {
+    "queue_seconds": "(coalesce(connected, disconnected) - enqueued)",
+    "handle_seconds": "(disconnected - connected + coalesce(acw_seconds, 0))",
+    "interaction_seconds": "(disconnected - connected - coalesce(hold_seconds, 0))",
+}
+_AGGREGATE = {"count": "count(*)", "sum": "sum({})", "avg": "avg({})", "max": "max({})"}
 
 
 class SqliteTx(Tx):
@@ -114,8 +151,94 @@ class SqliteTx(Tx):
         return decode(Contact, row[0]) if row else None
 
     def put_contact(self, contact: Contact) -> None:
-        self.db.execute(_PUT_CONTACT, (*self._key, *contact_row(contact)))
+        row = contact_row(contact)
+        self.db.execute(_PUT_CONTACT, (*self._key, *row))
+        self.db.execute(_PUT_FACTS, (*self._key, row.instance_id, row.contact_id,
+                                     row.initiated, row.document))
         self.put.append(contact)
+
+    def waiting_contacts(self, instance_id: str, until: datetime) -> list[Contact]:
+        rows = self.db.execute(
+            "SELECT c.doc FROM contact_facts f JOIN contacts c ON c.account=f.account AND "
+            "c.region=f.region AND c.instance_id=f.instance_id AND c.contact_id=f.contact_id "
+            "WHERE f.account=? AND f.region=? AND f.instance_id=? AND f.queue_id IS NOT NULL "
+            "AND f.connected IS NULL AND f.disconnected IS NULL AND f.enqueued <= ? "
+            "ORDER BY f.enqueued",
+            (*self._key, instance_id, until.timestamp())).fetchall()
+        return [decode(Contact, r[0]) for r in rows]
+
+    def facts(self, instance_id: str, query: FactQuery) -> FactRows:
+        def fact(name: str) -> str:
+            return _FACT_SQL.get(name, name)
+
+        selected, params = [], []
+        for aggregate in query.aggregates:
+            conditions = []
+            for condition in aggregate.where:
+                column = fact(condition.fact)
+                if condition.op == "present":
+                    conditions.append(f"{column} IS NOT NULL")
+                elif condition.op == "absent":
+                    conditions.append(f"{column} IS NULL")
+                elif condition.op == "true":
+                    conditions.append(f"{column}")
+                else:
+                    assert condition.op in ("<", "<=", ">")
+                    conditions.append(f"{column} {condition.op} ?")
+                    params.append(condition.value)
+            if aggregate.kind == "count":
+                value = "1"
+            else:
+                assert aggregate.value is not None
+                value = fact(aggregate.value)
+            test = " AND ".join(conditions) or "1"
+            if aggregate.kind == "count":
+                selected.append(f"count(CASE WHEN {test} THEN 1 END)")
+            else:
+                selected.append(_AGGREGATE[aggregate.kind].format(
+                    f"CASE WHEN {test} THEN {value} END"))
+        where, where_params = ["account=?", "region=?", "instance_id=?", "initiated>=?",
+                               "initiated<?"], []
+        for name, values in query.filters.items():
+            where.append(f"{fact(name)} IN ({','.join('?' * len(values))})")
+            where_params.extend(values)
+        groups = [fact(g) for g in query.groupings]
+        # count(*) first: an interval without contacts answers no row, as a group does not.
+        statement = (f"SELECT {', '.join([*groups, 'count(*)', *selected])} FROM contact_facts "
+                     f"WHERE {' AND '.join(where)}"
+                     + (f" GROUP BY {', '.join(groups)}" if groups else ""))
+        out: FactRows = []
+        for index, (start, end) in enumerate(query.intervals):
+            for row in self.db.execute(statement, (*params, *self._key, instance_id, start,
+                                                   end, *where_params)).fetchall():
+                if row[len(groups)]:
+                    out.append((index, tuple(row[:len(groups)]), list(row[len(groups) + 1:])))
+        return out
+
+    def get_agent_state(self, instance_id: str, user_id: str) -> AgentState | None:
+        row = self.db.execute(
+            "SELECT doc FROM agent_states WHERE account=? AND region=? AND instance_id=? "
+            "AND user_id=?", (*self._key, instance_id, user_id)).fetchone()
+        return decode(AgentState, row[0]) if row else None
+
+    def list_agent_states(self, instance_id: str) -> list[AgentState]:
+        rows = self.db.execute(
+            "SELECT doc FROM agent_states WHERE account=? AND region=? AND instance_id=? "
+            "ORDER BY user_id", (*self._key, instance_id)).fetchall()
+        return [decode(AgentState, r[0]) for r in rows]
+
+    def put_agent_state(self, instance_id: str, state: AgentState,
+                        due: datetime | None) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO agent_states VALUES (?,?,?,?,?,?)",
+            (*self._key, instance_id, state.user_id,
+             due.timestamp() if due is not None else None, encode(state)))
+
+    def log_agent_status(self, instance_id: str, user_id: str, at: datetime, status_id: str,
+                         status_type: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO agent_status_history VALUES (?,?,?,?,?,?,?)",
+            (*self._key, instance_id, user_id, at.timestamp(), status_id, status_type))
 
     def get_contact_and_attributes(
         self, instance_id: str, contact_id: str
@@ -266,6 +389,16 @@ class SqliteBulkLoad(BulkLoad):
             "initiated=excluded.initiated, association=excluded.association, "
             "chain=excluded.chain, updated=excluded.updated, expires=excluded.expires, "
             "doc=excluded.doc WHERE excluded.updated > contacts.updated")
+        # The facts of the stored winners, from what was stored (a newer write wins there).
+        self._write_in_chunks(
+            winners,
+            f"INSERT OR REPLACE INTO main.contact_facts SELECT account, region, instance_id, "
+            f"contact_id, initiated, {FACT_COLUMNS} FROM (SELECT c.account, c.region, "
+            "c.instance_id, c.contact_id, c.initiated, CAST(c.doc AS TEXT) AS j "
+            f"FROM {winners} w JOIN {staged} s ON s.seq=w.seq JOIN main.contacts c ON "
+            "c.account=s.account AND c.region=s.region AND c.instance_id=s.instance_id AND "
+            "c.contact_id=s.contact_id WHERE w.rowid BETWEEN ? AND ? AND "
+            "(w.stored IS NULL OR w.updated > w.stored))")
         self._write_in_chunks(
             chains,
             "INSERT INTO main.attributes SELECT s.account, s.region, s.instance_id, s.chain, "
@@ -313,7 +446,7 @@ class SqliteStore(Store):
         self._lock = threading.RLock()
         schema = resources.files("connectlocal.store").joinpath("schema/sqlite.sql").read_text()
         with self._lock:
-            _migrate(self._db)
+            _migrate(self._db, schema)
             self._db.executescript(schema)
             self._db.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
@@ -451,6 +584,9 @@ class SqliteStore(Store):
                     removed += self._db.execute(
                         "DELETE FROM contacts WHERE account=? AND region=? AND instance_id=? "
                         "AND initiated < ?", (*owner, cutoff.timestamp())).rowcount
+                    self._db.execute(
+                        "DELETE FROM contact_facts WHERE account=? AND region=? AND "
+                        "instance_id=? AND initiated < ?", (*owner, cutoff.timestamp()))
                 self._db.execute("DELETE FROM attributes WHERE touched < ?",
                                  (cutoff.timestamp(),))
             except BaseException:
@@ -466,6 +602,15 @@ class SqliteStore(Store):
                 "WHERE expires <= ?", (until.timestamp(),)).fetchall()
         return [(Scope(account, region), instance_id, contact_id)
                 for account, region, instance_id, contact_id in rows]
+
+    def routing_due(self, until: datetime) -> list[tuple[Scope, str]]:
+        with self._read_lock:
+            rows = self._reader.execute(
+                "SELECT account, region, instance_id FROM contact_facts WHERE queue_id IS NOT "
+                "NULL AND connected IS NULL AND disconnected IS NULL AND enqueued <= ? "
+                "UNION SELECT account, region, instance_id FROM agent_states WHERE due <= ?",
+                (until.timestamp(), until.timestamp())).fetchall()
+        return [(Scope(account, region), instance_id) for account, region, instance_id in rows]
 
     def delete_claims_before(self, cutoff: datetime) -> int:
         with self._lock:
@@ -484,7 +629,7 @@ class SqliteStore(Store):
             self._db.close()
 
 
-def _migrate(db: sqlite3.Connection) -> None:
+def _migrate(db: sqlite3.Connection, schema: str) -> None:
     """Brings an older file to the current version, one version at a time."""
     has_meta = db.execute(
         "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
@@ -496,6 +641,21 @@ def _migrate(db: sqlite3.Connection) -> None:
         version = "2"
     if version == "2":
         _version_3(db)
+        version = "3"
+    if version == "3":
+        _version_4(db, schema)
+
+
+def _version_4(db: sqlite3.Connection, schema: str) -> None:
+    """Version 4: agents' states and status history, and the facts of every stored contact
+    (metrics and routing read them)."""
+    db.executescript(schema)  # the new tables (every statement is IF NOT EXISTS)
+    db.execute("BEGIN IMMEDIATE")
+    db.execute(f"INSERT OR REPLACE INTO contact_facts SELECT account, region, instance_id, "
+               f"contact_id, initiated, {FACT_COLUMNS} FROM (SELECT account, region, "
+               "instance_id, contact_id, initiated, CAST(doc AS TEXT) AS j FROM contacts)")
+    db.execute("UPDATE meta SET value='4' WHERE key='schema_version'")
+    db.execute("COMMIT")
 
 
 def _version_3(db: sqlite3.Connection) -> None:

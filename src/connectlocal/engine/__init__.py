@@ -1,0 +1,1 @@
+"""What happens to a contact when no API call says so, on the service clock."""
