@@ -138,6 +138,18 @@ def test_two_agents_three_calls_real_time_and_historical(
     assert values["SERVICE_LEVEL"] == level
     assert values["AVG_QUEUE_ANSWER_TIME"] == 40 / 3
     assert values["CONTACTS_QUEUED"] == 3
+    # GetMetricData (v1) gives the same numbers.
+    v1 = connect.get_metric_data(
+        InstanceId=instance["id"], StartTime=T0, EndTime=T0 + timedelta(minutes=5),
+        Filters={"Queues": [instance["queues"]["BasicQueue"]], "Channels": ["VOICE"]},
+        Groupings=["QUEUE"],
+        HistoricalMetrics=[{"Name": "CONTACTS_HANDLED", "Unit": "COUNT", "Statistic": "SUM"},
+                           {"Name": "HANDLE_TIME", "Unit": "SECONDS", "Statistic": "AVG"},
+                           {"Name": "SERVICE_LEVEL", "Unit": "PERCENT", "Statistic": "AVG",
+                            "Threshold": {"Comparison": "LT", "ThresholdValue": 20}}])
+    (row,) = v1["MetricResults"]
+    assert row["Dimensions"]["Queue"]["Id"] == instance["queues"]["BasicQueue"]
+    assert [c["Value"] for c in row["Collections"]] == [3.0, handle, level]
     # Grouped by queue, in hours: everything in the 10:00 hour.
     hourly = connect.get_metric_data_v2(
         ResourceArn=instance["arn"], StartTime=T0 - timedelta(hours=1),
@@ -275,6 +287,25 @@ def test_metric_requests_refused(connect: Any) -> None:
                  "Metric AGENT_OCCUPANCY cannot be computed by connectlocal",
                  **{**base, "Metrics": [{"Name": "AGENT_OCCUPANCY"}]},
                  StartTime=now - timedelta(hours=1), EndTime=now)
+    five = now.replace(second=0, microsecond=0, minute=now.minute // 5 * 5)
+    expect_error(connect.get_metric_data, "InvalidParameterException", 400,
+                 "StartTime must be a multiple of 5 minutes", InstanceId=instance["id"],
+                 StartTime=five + timedelta(minutes=1), EndTime=five + timedelta(minutes=5),
+                 Filters={"Queues": [queue]},
+                 HistoricalMetrics=[{"Name": "CONTACTS_HANDLED", "Unit": "COUNT",
+                                     "Statistic": "SUM"}])
+    expect_error(connect.get_metric_data, "InvalidParameterException", 400,
+                 "The statistic of metric HANDLE_TIME is AVG, not MAX",
+                 InstanceId=instance["id"], StartTime=five - timedelta(minutes=5),
+                 EndTime=five, Filters={"Queues": [queue]},
+                 HistoricalMetrics=[{"Name": "HANDLE_TIME", "Unit": "SECONDS",
+                                     "Statistic": "MAX"}])
+    expect_error(connect.get_metric_data, "InvalidParameterException", 400,
+                 "Metric OCCUPANCY cannot be computed by connectlocal",
+                 InstanceId=instance["id"], StartTime=five - timedelta(minutes=5),
+                 EndTime=five, Filters={"Queues": [queue]},
+                 HistoricalMetrics=[{"Name": "OCCUPANCY", "Unit": "PERCENT",
+                                     "Statistic": "AVG"}])
     expect_error(connect.get_metric_data_v2, "InvalidParameterException", 400,
                  "Metric SERVICE_LEVEL needs a Threshold",
                  **{**base, "Metrics": [{"Name": "SERVICE_LEVEL"}]},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore import xform_name
@@ -30,6 +30,8 @@ def test_every_paginated_operation_pages_with_the_sdk(connect: Any, instance: An
     hours = connect.list_hours_of_operations(
         InstanceId=instance["id"])["HoursOfOperationSummaryList"][0]["Id"]
     connect.create_queue(InstanceId=instance["id"], Name="Second", HoursOfOperationId=hours)
+    now = datetime.now(UTC)
+    five_minutes = now.replace(second=0, microsecond=0, minute=now.minute // 5 * 5)
     # Operation → its parameters and the fewest items it must page through.
     cases: dict[str, tuple[dict[str, Any], int]] = {
         "ListInstances": ({}, 1),
@@ -40,6 +42,12 @@ def test_every_paginated_operation_pages_with_the_sdk(connect: Any, instance: An
         "ListSecurityProfiles": ({"InstanceId": instance["id"]}, 4),
         "ListUsers": ({"InstanceId": instance["id"]}, 2),
         "ListAgentStatuses": ({"InstanceId": instance["id"]}, 2),
+        "GetMetricData": ({"InstanceId": instance["id"],
+                           "StartTime": five_minutes - timedelta(minutes=5),
+                           "EndTime": five_minutes + timedelta(minutes=5),
+                           "Filters": {"Channels": ["TASK"]}, "Groupings": ["QUEUE"],
+                           "HistoricalMetrics": [{"Name": "CONTACTS_QUEUED", "Unit": "COUNT",
+                                                  "Statistic": "SUM"}]}, 1),
         "ListRoutingProfileQueues": ({"InstanceId": instance["id"],
                                       "RoutingProfileId": routing}, 3),
         "ListContactReferences": ({"InstanceId": instance["id"], "ContactId": task,

@@ -393,3 +393,113 @@ def get_metric_data_v2(
     more = start + size < len(results)
     return {"MetricResults": results[start:start + size],
             "NextToken": encode_token(str(start + size)) if more else None}
+
+
+# ------------------------------------------------------------------- GetMetricData (v1)
+
+# StartTime: "The start time cannot be earlier than 24 hours before the time of the request";
+# both "must be specified using a multiple of 5 minutes"; "The time range between the start
+# and end time must be less than 24 hours."
+V1_HISTORY = timedelta(hours=24)
+V1_STEP = 300
+V1_GROUPINGS = {"QUEUE": "queue_id", "CHANNEL": "channel"}
+
+
+def get_metric_data(
+    ctx: RequestContext, *, InstanceId: str, StartTime: datetime, EndTime: datetime,
+    Filters: dict[str, Any], HistoricalMetrics: list[dict[str, Any]],
+    Groupings: list[str] | None = None, NextToken: str | None = None,
+    MaxResults: int | None = None,
+) -> dict[str, Any]:
+    now = ctx.now
+    for name, instant in (("StartTime", StartTime), ("EndTime", EndTime)):
+        if instant.timestamp() % V1_STEP:
+            raise ctx.invalid(f"{name} must be a multiple of 5 minutes, such as 10:05 or 10:10")
+    if EndTime <= StartTime:
+        raise ctx.invalid("EndTime must be later than StartTime")
+    if EndTime - StartTime >= V1_HISTORY:
+        raise ctx.invalid("The time range between StartTime and EndTime must be less than "
+                          "24 hours")
+    if StartTime < now - V1_HISTORY:
+        raise ctx.invalid("StartTime cannot be earlier than 24 hours before the time of the "
+                          "request: historical metrics are available only for 24 hours")
+    for unsupported in ("RoutingProfiles", "RoutingStepExpressions", "AgentStatuses",
+                        "Subtypes", "ValidationTestTypes"):
+        if Filters.get(unsupported):
+            raise ctx.invalid(f"The {unsupported} filter is not valid for GetMetricData; "
+                              "Filters take Queues and Channels")
+    filters: dict[str, list[str]] = {}
+    if Filters.get("Queues"):
+        filters["queue_id"] = _ids(Filters["Queues"])
+    if Filters.get("Channels"):
+        if "EMAIL" in Filters["Channels"]:
+            raise ctx.invalid("Channels: VOICE, CHAT, and TASK channels are supported")
+        filters["channel"] = list(Filters["Channels"])
+    if not filters:
+        raise ctx.invalid("Filters must name Queues or Channels")
+    groupings = list(Groupings or [])
+    for grouping in groupings:
+        if grouping not in V1_GROUPINGS:
+            raise ctx.invalid(f"Grouping {grouping} is not valid for GetMetricData; "
+                              "valid: QUEUE, CHANNEL")
+    wanted = []
+    for metric in HistoricalMetrics:
+        name = metric.get("Name") or ""
+        if name not in historical.V1:
+            raise ctx.invalid(f"Metric {name} cannot be computed by connectlocal from the "
+                              "contacts it holds")
+        base, unit, statistic = historical.V1[name]
+        if metric.get("Unit") not in (None, unit):
+            raise ctx.invalid(f"The unit of metric {name} is {unit}, not {metric['Unit']}")
+        if metric.get("Statistic") not in (None, statistic):
+            raise ctx.invalid(f"The statistic of metric {name} is {statistic}, not "
+                              f"{metric['Statistic']}")
+        definition = historical.DEFINITIONS[base]
+        threshold = None
+        if definition.threshold:
+            given = metric.get("Threshold") or {}
+            seconds = given.get("ThresholdValue")
+            if given.get("Comparison") != "LT":
+                raise ctx.invalid(f"The Threshold Comparison of metric {name} must be LT")
+            if not isinstance(seconds, int | float) or seconds != int(seconds) \
+                    or not 1 <= seconds <= 604800:
+                raise ctx.invalid(f"The ThresholdValue of metric {name} must be a whole number "
+                                  "from 1 to 604800")
+            threshold = ("LT", float(seconds))
+        wanted.append((definition, {**metric, "Unit": unit, "Statistic": statistic},
+                       threshold))
+    aggregates: list[Aggregate] = []
+    spans: list[tuple[int, int]] = []
+    for definition, _, threshold in wanted:
+        parts = definition.aggregates(threshold)
+        spans.append((len(aggregates), len(parts)))
+        aggregates.extend(parts)
+    query = FactQuery([(StartTime.timestamp(), EndTime.timestamp())], filters,
+                      [V1_GROUPINGS[g] for g in groupings], aggregates)
+    with ctx.store.read(ctx.scope) as tx:
+        instance = require_instance(ctx, tx, InstanceId)
+        queues = {q.id: q for q in tx.list_resources(instance.id, Queue, None, ALL)}
+        for queue_id in filters.get("queue_id", []):
+            if queue_id not in queues:
+                raise ResourceNotFoundException(
+                    f"Queue not found: {queue_id} (instance {instance.id})")
+        rows = tx.facts(instance.id, query)
+    results = []
+    for _, key, values in rows:
+        dims: dict[str, Any] = {}
+        for grouping, part in zip(groupings, key, strict=True):
+            if grouping == "QUEUE" and part in queues:
+                dims["Queue"] = {"Id": part, "Arn": queues[part].arn}
+            elif grouping == "CHANNEL":
+                dims["Channel"] = part
+        collections = []
+        for (definition, metric, _), (first, count) in zip(wanted, spans, strict=True):
+            computed = definition.value(values[first:first + count])
+            collections.append({"Metric": metric, **({"Value": computed}
+                                                     if computed is not None else {})})
+        results.append({"Dimensions": dims, "Collections": collections})
+    start = int(decode_token(ctx, NextToken)) if NextToken else 0
+    size = MaxResults or DEFAULT_PAGE
+    more = start + size < len(results)
+    return {"MetricResults": results[start:start + size],
+            "NextToken": encode_token(str(start + size)) if more else None}

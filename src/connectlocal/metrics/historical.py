@@ -81,6 +81,10 @@ DEFINITIONS = {d.name: d for d in (
     # does not include hold time or After Contact Work."
     Definition("AVG_INTERACTION_TIME", "SECONDS",
                Aggregate("avg", "interaction_seconds", (HANDLED,))),
+    # "Average queue abandon time: Average time that contacts waited in the queue before the
+    # customer disconnected."
+    Definition("AVG_ABANDON_TIME", "SECONDS",
+               Aggregate("avg", "queue_seconds", (QUEUED, NOT_HANDLED, ENDED))),
     # "Maximum queued time: The longest time that a contact spent waiting in the queue."
     Definition("MAX_QUEUED_TIME", "SECONDS", Aggregate("max", "queue_seconds", (QUEUED,))),
     # "Abandonment rate: Percentage of contacts abandoned in the queue" (of those queued).
@@ -97,3 +101,20 @@ DEFINITIONS = {d.name: d for d in (
                Aggregate("count", None, (QUEUED, HANDLED, _WITHIN)),
                Aggregate("count", None, (QUEUED,)), 100.0, threshold=True),
 )}
+
+# GetMetricData (v1): its metric name → (the definition above, Unit, Statistic) as the model's
+# documentation of HistoricalMetrics lists them.
+V1 = {
+    "CONTACTS_QUEUED": ("CONTACTS_QUEUED", "COUNT", "SUM"),
+    "CONTACTS_HANDLED": ("CONTACTS_HANDLED", "COUNT", "SUM"),
+    "CONTACTS_ABANDONED": ("CONTACTS_ABANDONED", "COUNT", "SUM"),
+    "CONTACTS_TRANSFERRED_OUT": ("CONTACTS_TRANSFERRED_OUT", "COUNT", "SUM"),
+    "HANDLE_TIME": ("AVG_HANDLE_TIME", "SECONDS", "AVG"),
+    "AFTER_CONTACT_WORK_TIME": ("AVG_AFTER_CONTACT_WORK_TIME", "SECONDS", "AVG"),
+    "HOLD_TIME": ("AVG_HOLD_TIME", "SECONDS", "AVG"),
+    "INTERACTION_TIME": ("AVG_INTERACTION_TIME", "SECONDS", "AVG"),
+    "QUEUE_ANSWER_TIME": ("AVG_QUEUE_ANSWER_TIME", "SECONDS", "AVG"),
+    "QUEUED_TIME": ("MAX_QUEUED_TIME", "SECONDS", "MAX"),
+    "ABANDON_TIME": ("AVG_ABANDON_TIME", "SECONDS", "AVG"),
+    "SERVICE_LEVEL": ("SERVICE_LEVEL", "PERCENT", "AVG"),
+}
