@@ -262,6 +262,9 @@ def _concurrencies(ctx: RequestContext, given: list[dict[str, Any]]) -> list[Med
     if len(seen) != len(set(seen)):
         raise ctx.invalid("MediaConcurrencies names a channel more than once")
     for m in given:
+        if m.get("Concurrency") is None:
+            raise ctx.invalid(f"MediaConcurrencies: the {m['Channel']} channel needs a "
+                              "Concurrency")
         # MediaConcurrency.Concurrency: "Valid Range for VOICE: Minimum value of 1. Maximum
         # value of 1. Valid Range for CHAT: ... 1 ... 10. Valid Range for TASK: ... 1 ... 10."
         if m["Channel"] == "VOICE" and m["Concurrency"] != 1:

@@ -288,7 +288,7 @@ def get_metric_data_v2(
     zone_name = (Interval or {}).get("TimeZone") or "UTC"
     try:
         zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ctx.invalid(f"TimeZone {zone_name} is not a time zone") from None
     if EndTime - StartTime >= PERIODS[period][1]:
         raise ctx.invalid(f"With IntervalPeriod {period}, the difference between StartTime "

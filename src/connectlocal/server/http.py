@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/_connectlocal/"
 SWEEP_SECONDS = 60.0
+ROUTING_SECONDS = 1.0  # how often routing's deadlines are looked for between sweeps
 MAX_BODY = 10 * 1024 * 1024  # far above any Connect request; refuses a runaway upload
 MAX_PIPELINED = 64  # stop reading a connection this many answers behind
 _REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
@@ -293,12 +294,18 @@ async def serve_forever(dispatcher: Dispatcher, sock: socket.socket,
         loop.add_signal_handler(sig, stop.set)
 
     async def sweep() -> None:
+        service = dispatcher.service
+        swept = float("-inf")
         while True:
             try:
-                await asyncio.to_thread(dispatcher.service.sweep)
+                if loop.time() - swept >= sweep_seconds:
+                    swept = loop.time()
+                    await asyncio.to_thread(service.sweep)
+                else:  # rings time out and wrap-up ends on the second (engine/routing.py)
+                    await asyncio.to_thread(service.route_due, service.now())
             except Exception:
                 log.exception("retention sweep failed")
-            await asyncio.sleep(sweep_seconds)
+            await asyncio.sleep(min(sweep_seconds, ROUTING_SECONDS))
 
     sweeper = asyncio.create_task(sweep())
     try:

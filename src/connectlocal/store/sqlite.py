@@ -604,12 +604,15 @@ class SqliteStore(Store):
                 for account, region, instance_id, contact_id in rows]
 
     def routing_due(self, until: datetime) -> list[tuple[Scope, str]]:
+        # From the agents (few) to their instances' waiting contacts (an index lookup each):
+        # an instance without agents has nothing to route, however many contacts wait.
         with self._read_lock:
             rows = self._reader.execute(
-                "SELECT account, region, instance_id FROM contact_facts WHERE queue_id IS NOT "
-                "NULL AND connected IS NULL AND disconnected IS NULL AND enqueued <= ? "
-                "UNION SELECT account, region, instance_id FROM agent_states WHERE due <= ?",
-                (until.timestamp(), until.timestamp())).fetchall()
+                "SELECT DISTINCT a.account, a.region, a.instance_id FROM agent_states a "
+                "WHERE a.due <= ? OR EXISTS (SELECT 1 FROM contact_facts f WHERE "
+                "f.account=a.account AND f.region=a.region AND f.instance_id=a.instance_id "
+                "AND f.queue_id IS NOT NULL AND f.connected IS NULL AND f.disconnected IS NULL "
+                "AND f.enqueued <= ?)", (until.timestamp(), until.timestamp())).fetchall()
         return [(Scope(account, region), instance_id) for account, region, instance_id in rows]
 
     def delete_claims_before(self, cutoff: datetime) -> int:
