@@ -46,6 +46,24 @@ def contact_row(contact: Contact) -> ContactRow:
                       expires.timestamp() if expires is not None else None, encode(contact))
 
 
+def _ms(at: datetime | None) -> float | None:
+    return None if at is None else round(at.timestamp() * 1000) / 1000
+
+
+def contact_facts(contact: Contact) -> tuple[Any, ...]:
+    """The contact's key and ``FACTS``, instants to the millisecond: what a store derives
+    from its document in bulk (the SQLite store's FACT_COLUMNS; tests/store/test_facts.py
+    holds the two to the same answers)."""
+    agent, queue = contact.agent, contact.queue
+    return (contact.instance_id, contact.id, contact.initiation_timestamp.timestamp(),
+            contact.channel, contact.initiation_method, queue.queue_id if queue else None,
+            _ms(queue.enqueue_timestamp) if queue else None, agent.agent_id if agent else None,
+            _ms(agent.connected_to_agent_timestamp) if agent else None,
+            _ms(contact.disconnect_timestamp),
+            agent.after_contact_work_seconds if agent else None,
+            agent.hold_seconds if agent else None, bool(contact.next_contacts))
+
+
 R = TypeVar("R")
 
 
