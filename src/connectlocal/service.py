@@ -88,18 +88,24 @@ class Service:
         return removed
 
     def _end_expired(self, now: datetime) -> None:
+        from .engine import routing  # the engine builds on this module
+
         by_scope: dict[Scope, list[tuple[str, str]]] = {}
         for scope, instance_id, contact_id in self.store.expiring(now):
             by_scope.setdefault(scope, []).append((instance_id, contact_id))
         for scope, keys in by_scope.items():
             for start in range(0, len(keys), EXPIRED_PER_TRANSACTION):
                 with self.store.write(scope) as tx:
+                    instances = set()
                     for instance_id, contact_id in keys[start:start + EXPIRED_PER_TRANSACTION]:
                         contact = tx.get_contact(instance_id, contact_id)
                         if contact is not None:
                             ended = settle(contact, now)
                             if ended is not contact:
                                 tx.put_contact(ended)
+                                instances.add(instance_id)
+                    for instance_id in instances:  # their agents start wrapping up
+                        routing.route(tx, instance_id, now)
 
     def route_due(self, now: datetime) -> None:
         """Routing at ``now`` where it has something to do: rings that timed out, after-contact

@@ -323,3 +323,40 @@ def test_power_dialer_style_available_agents(connect: Any) -> None:
         Filters={"Queues": [instance["queues"]["BasicQueue"]], "Channels": ["VOICE"]},
         CurrentMetrics=[{"Name": "AGENTS_AVAILABLE", "Unit": "COUNT"}])
     assert int(response["MetricResults"][0]["Collections"][0]["Value"]) == 1
+
+
+def test_a_task_accepted_by_hand_then_transferred(clocked_server: ServerProcess) -> None:
+    """Routing offers a task (tasks are not auto-accepted by PhoneConfig); the agent accepts
+    through the events endpoint; a transfer ends it into after-contact work, and the new
+    task is offered again (tasks run up to 10 at a time in the Basic Routing Profile)."""
+    clocked_server.set_clock(T0.isoformat().replace("+00:00", "Z"))
+    connect = client_for(clocked_server.url)
+    instance = new_instance(connect)
+    agent = _agent(connect, instance, "tasker", acw=0)
+    connect.put_user_status(InstanceId=instance["id"], UserId=agent,
+                            AgentStatusId=_statuses(connect, instance)["Available"])
+    task = connect.start_task_contact(InstanceId=instance["id"], Name="t",
+                                      ContactFlowId=instance["flows"]["Default inbound"])
+    offered = connect.describe_contact(InstanceId=instance["id"],
+                                       ContactId=task["ContactId"])["Contact"]
+    assert offered["AgentInfo"]["Id"] == agent and offered["RingStartTimestamp"] == T0
+    _advance(clocked_server, 5)
+    status, body = clocked_server.admin("POST", "events", {
+        "event": "accept", "instance_id": instance["id"], "contact_id": task["ContactId"],
+        "agent_id": agent})
+    assert status == 200, body
+
+    def states() -> dict[str, str]:
+        (user,) = connect.get_current_user_data(InstanceId=instance["id"], Filters={
+            "Agents": [agent]})["UserDataList"]
+        return {c["ContactId"]: c["AgentContactState"] for c in user["Contacts"]}
+
+    assert states() == {task["ContactId"]: "CONNECTED"}
+    flows = {f["Name"]: f["Id"] for f in connect.list_contact_flows(
+        InstanceId=instance["id"])["ContactFlowSummaryList"]}
+    moved = connect.transfer_contact(InstanceId=instance["id"], ContactId=task["ContactId"],
+                                     QueueId=instance["queues"]["BasicQueue"],
+                                     ContactFlowId=flows["Default queue transfer"])
+    assert states() == {task["ContactId"]: "ENDED", moved["ContactId"]: "CONNECTING"}
+    _advance(clocked_server, 20)  # not accepted: missed, and the agent is in Error
+    assert states() == {task["ContactId"]: "ENDED", moved["ContactId"]: "MISSED"}

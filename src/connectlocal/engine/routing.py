@@ -116,9 +116,10 @@ class _World:
 
 
 def route(tx: Tx, instance_id: str, now: datetime, changed: Iterable[Contact] = ()) -> None:
-    """Brings routing up to ``now`` in the instance: ``changed`` contacts (just stored) are
-    reflected in their agents' states, rings time out, after-contact work reaches its limit,
-    then waiting contacts are offered to available agents."""
+    """Brings routing up to ``now`` in the instance: the contacts this transaction has put
+    (and ``changed`` ones) are reflected in their agents' states, rings time out,
+    after-contact work reaches its limit, then waiting contacts are offered to available
+    agents."""
     states = {s.user_id: s for s in tx.list_agent_states(instance_id)}
     if not states:
         return  # no agent has ever had a status: nobody to route to (the common bulk case)
@@ -126,7 +127,8 @@ def route(tx: Tx, instance_id: str, now: datetime, changed: Iterable[Contact] = 
                    {u.id: u for u in tx.list_resources(instance_id, User, None, ALL)},
                    {p.id: p for p in tx.list_resources(instance_id, RoutingProfile, None, ALL)},
                    statuses(tx, instance_id), set())
-    for contact in changed:
+    latest = {c.id: c for c in [*tx.put, *changed] if c.instance_id == instance_id}
+    for contact in latest.values():
         _reflect(world, contact, now)
     for state in list(states.values()):
         _deadlines(world, state, now)
@@ -249,8 +251,20 @@ def routable_state(status_type: str, state: AgentState) -> bool:
     return status_type == ROUTABLE and state.missed_at is None
 
 
+def _has_room(world: _World, state: AgentState) -> bool:
+    """Whether the agent has a free slot on some channel (else waiting contacts need not be
+    read at all)."""
+    busy = [c for c in state.contacts if c.state in BUSY]
+    if not busy:
+        return True
+    user = world.user(state.user_id)
+    profile = world.profiles.get(user.routing_profile_id) if user else None
+    channel = busy[0].channel
+    return profile is not None and len(busy) < concurrency(profile, channel)
+
+
 def _assign(world: _World, now: datetime) -> None:
-    free = [s for s in world.states.values() if routable(world, s)]
+    free = [s for s in world.states.values() if routable(world, s) and _has_room(world, s)]
     if not free:
         return
     waiting = [c for c in world.tx.waiting_contacts(world.instance_id, now)

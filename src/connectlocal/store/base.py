@@ -79,6 +79,7 @@ class Tx(ABC):
     """One transaction within one (account, region)."""
 
     scope: Scope
+    put: list[Contact]  # the contacts this transaction has put so far, in order
 
     # Instances
     @abstractmethod
