@@ -24,6 +24,61 @@ CURRENT_GROUPINGS = ("QUEUE", "CHANNEL", "ROUTING_PROFILE")
 DEFAULT_PAGE = 100
 
 
+def _check_groupings(ctx: RequestContext, groupings: list[str], supported: Any) -> None:
+    if len(groupings) != len(set(groupings)):
+        raise ctx.invalid("Groupings names a grouping more than once")
+    for grouping in groupings:
+        if grouping not in supported:
+            raise ctx.invalid(f"Grouping {grouping} is not supported by connectlocal; "
+                              f"supported: {', '.join(supported)}")
+
+
+def _threshold(ctx: RequestContext, name: str, comparison: Any, seconds: Any,
+               comparisons: tuple[str, ...]) -> tuple[str, float]:
+    """A threshold as the model documents it: "For ThresholdValue, enter any whole number
+    from 1 to 604800 (inclusive), in seconds", compared LT (or, in V2, LTE)."""
+    if comparison not in comparisons:
+        raise ctx.invalid(f"The Threshold Comparison of metric {name} must be "
+                          f"{' or '.join(comparisons)}")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) \
+            or seconds != int(seconds) or not 1 <= seconds <= 604800:
+        raise ctx.invalid(f"The ThresholdValue of metric {name} must be a whole number "
+                          "from 1 to 604800")
+    return str(comparison), float(seconds)
+
+
+Wanted = list[tuple[historical.Definition, dict[str, Any], tuple[str, float] | None]]
+
+
+def _plan(wanted: Wanted) -> tuple[list[Aggregate], list[tuple[int, int]]]:
+    """The aggregates the store computes for the metrics, and where each metric's are."""
+    aggregates: list[Aggregate] = []
+    spans: list[tuple[int, int]] = []
+    for definition, _, threshold in wanted:
+        parts = definition.aggregates(threshold)
+        spans.append((len(aggregates), len(parts)))
+        aggregates.extend(parts)
+    return aggregates, spans
+
+
+def _collections(wanted: Wanted, spans: list[tuple[int, int]],
+                 values: list[float | None]) -> list[dict[str, Any]]:
+    out = []
+    for (definition, shown, _), (first, count) in zip(wanted, spans, strict=True):
+        computed = definition.value(values[first:first + count])
+        # "Metric value is null: The calculation cannot be performed due to divide by zero"
+        out.append({"Metric": shown, **({"Value": computed} if computed is not None else {})})
+    return out
+
+
+def _page(ctx: RequestContext, results: list[Any], token: str | None,
+          limit: int | None) -> tuple[list[Any], str | None]:
+    start = int(decode_token(ctx, token)) if token else 0
+    size = limit or DEFAULT_PAGE
+    more = start + size < len(results)
+    return results[start:start + size], encode_token(str(start + size)) if more else None
+
+
 def _ids(values: list[str] | None) -> list[str]:
     """Filter values may be ids or ARNs ("You can include both resource IDs and resource ARNs
     in the same request")."""
@@ -55,12 +110,7 @@ def get_current_metric_data(
                           "retrieved only for the resources associated with them")
     if "EMAIL" in channels:
         raise ctx.invalid("Channels: VOICE, CHAT, and TASK channels are supported")
-    if len(groupings) != len(set(groupings)):
-        raise ctx.invalid("Groupings names a grouping more than once")
-    for grouping in groupings:
-        if grouping not in CURRENT_GROUPINGS:
-            raise ctx.invalid(f"Grouping {grouping} is not supported by connectlocal; "
-                              f"supported: {', '.join(CURRENT_GROUPINGS)}")
+    _check_groupings(ctx, groupings, CURRENT_GROUPINGS)
     wanted = []
     for metric in CurrentMetrics:
         name, unit = metric.get("Name"), metric.get("Unit")
@@ -205,12 +255,8 @@ def get_current_metric_data(
                  else ("AGENTS_ONLINE", "DESCENDING"))
     results.sort(key=lambda r: r[0])
     results.sort(key=lambda r: value_of(r[0], str(by)), reverse=order == "DESCENDING")
-    start = int(decode_token(ctx, NextToken)) if NextToken else 0
-    size = MaxResults or DEFAULT_PAGE
-    shown = results[start:start + size]
-    more = start + size < len(results)
-    return {"MetricResults": [r for _, r in shown],
-            "NextToken": encode_token(str(start + size)) if more else None,
+    shown, token = _page(ctx, results, NextToken, MaxResults)
+    return {"MetricResults": [r for _, r in shown], "NextToken": token,
             "DataSnapshotTime": now, "ApproximateTotalCount": len(results)}
 
 
@@ -312,11 +358,8 @@ def get_metric_data_v2(
         raise ctx.invalid(f"The filters have {total_values} values; at most "
                           f"{MAX_FILTER_VALUES} are supported in a single request")
     groupings = list(Groupings or [])
-    for grouping in groupings:
-        if grouping not in V2_KEYS:
-            raise ctx.invalid(f"Grouping {grouping} is not supported by connectlocal; "
-                              f"supported: {', '.join(V2_KEYS)}")
-    wanted = []
+    _check_groupings(ctx, groupings, V2_KEYS)
+    wanted: Wanted = []
     for metric in Metrics:
         name = metric.get("Name") or ""
         definition = historical.DEFINITIONS.get(name)
@@ -331,29 +374,16 @@ def get_metric_data_v2(
         if definition.threshold:
             if not thresholds:
                 raise ctx.invalid(f"Metric {name} needs a Threshold")
-            comparison = thresholds[0].get("Comparison")
-            seconds = thresholds[0].get("ThresholdValue")
-            # "For ThresholdValue, enter any whole number from 1 to 604800 (inclusive), in
-            # seconds. For Comparison, you can use LT ... or LTE".
-            if comparison not in ("LT", "LTE"):
-                raise ctx.invalid(f"The Threshold Comparison of metric {name} must be LT or LTE")
-            if not isinstance(seconds, int | float) or seconds != int(seconds) \
-                    or not 1 <= seconds <= 604800:
-                raise ctx.invalid(f"The ThresholdValue of metric {name} must be a whole number "
-                                  "from 1 to 604800")
-            threshold = (str(comparison), float(seconds))
+            threshold = _threshold(ctx, name, thresholds[0].get("Comparison"),
+                                   thresholds[0].get("ThresholdValue"), ("LT", "LTE"))
         elif thresholds:
             raise ctx.invalid(f"Metric {name} takes no Threshold")
-        wanted.append((definition, metric, threshold))
+        wanted.append((definition, {k: v for k, v in metric.items()
+                                     if k in ("Name", "Threshold")}, threshold))
 
     instance_id = instance_id_of(ctx, found.group(1))
     intervals = _intervals(ctx, StartTime, EndTime, period, zone)
-    aggregates: list[Aggregate] = []
-    spans: list[tuple[int, int]] = []
-    for definition, _, threshold in wanted:
-        parts = definition.aggregates(threshold)
-        spans.append((len(aggregates), len(parts)))
-        aggregates.extend(parts)
+    aggregates, spans = _plan(wanted)
     query = FactQuery([(lo.timestamp(), hi.timestamp()) for lo, hi in intervals], filters,
                       [V2_KEYS[g] for g in groupings], aggregates)
     with ctx.store.read(ctx.scope) as tx:
@@ -379,20 +409,11 @@ def get_metric_data_v2(
             else:
                 dims[grouping] = part
         lo, hi = intervals[index]
-        collections = []
-        for (definition, metric, _), (first, count) in zip(wanted, spans, strict=True):
-            shown = {k: v for k, v in metric.items() if k in ("Name", "Threshold")}
-            computed = definition.value(values[first:first + count])
-            collections.append({"Metric": shown, **({"Value": computed}
-                                                    if computed is not None else {})})
-        results.append({"Dimensions": dims, "Collections": collections,
+        results.append({"Dimensions": dims, "Collections": _collections(wanted, spans, values),
                         **({"MetricInterval": {"Interval": period, "StartTime": lo,
                                                "EndTime": hi}} if Interval else {})})
-    start = int(decode_token(ctx, NextToken)) if NextToken else 0
-    size = MaxResults or DEFAULT_PAGE
-    more = start + size < len(results)
-    return {"MetricResults": results[start:start + size],
-            "NextToken": encode_token(str(start + size)) if more else None}
+    shown, token = _page(ctx, results, NextToken, MaxResults)
+    return {"MetricResults": shown, "NextToken": token}
 
 
 # ------------------------------------------------------------------- GetMetricData (v1)
@@ -438,11 +459,8 @@ def get_metric_data(
     if not filters:
         raise ctx.invalid("Filters must name Queues or Channels")
     groupings = list(Groupings or [])
-    for grouping in groupings:
-        if grouping not in V1_GROUPINGS:
-            raise ctx.invalid(f"Grouping {grouping} is not valid for GetMetricData; "
-                              "valid: QUEUE, CHANNEL")
-    wanted = []
+    _check_groupings(ctx, groupings, V1_GROUPINGS)
+    wanted: Wanted = []
     for metric in HistoricalMetrics:
         name = metric.get("Name") or ""
         if name not in historical.V1:
@@ -458,22 +476,11 @@ def get_metric_data(
         threshold = None
         if definition.threshold:
             given = metric.get("Threshold") or {}
-            seconds = given.get("ThresholdValue")
-            if given.get("Comparison") != "LT":
-                raise ctx.invalid(f"The Threshold Comparison of metric {name} must be LT")
-            if not isinstance(seconds, int | float) or seconds != int(seconds) \
-                    or not 1 <= seconds <= 604800:
-                raise ctx.invalid(f"The ThresholdValue of metric {name} must be a whole number "
-                                  "from 1 to 604800")
-            threshold = ("LT", float(seconds))
+            threshold = _threshold(ctx, name, given.get("Comparison"),
+                                   given.get("ThresholdValue"), ("LT",))
         wanted.append((definition, {**metric, "Unit": unit, "Statistic": statistic},
                        threshold))
-    aggregates: list[Aggregate] = []
-    spans: list[tuple[int, int]] = []
-    for definition, _, threshold in wanted:
-        parts = definition.aggregates(threshold)
-        spans.append((len(aggregates), len(parts)))
-        aggregates.extend(parts)
+    aggregates, spans = _plan(wanted)
     query = FactQuery([(StartTime.timestamp(), EndTime.timestamp())], filters,
                       [V1_GROUPINGS[g] for g in groupings], aggregates)
     with ctx.store.read(ctx.scope) as tx:
@@ -492,14 +499,6 @@ def get_metric_data(
                 dims["Queue"] = {"Id": part, "Arn": queues[part].arn}
             elif grouping == "CHANNEL":
                 dims["Channel"] = part
-        collections = []
-        for (definition, metric, _), (first, count) in zip(wanted, spans, strict=True):
-            computed = definition.value(values[first:first + count])
-            collections.append({"Metric": metric, **({"Value": computed}
-                                                     if computed is not None else {})})
-        results.append({"Dimensions": dims, "Collections": collections})
-    start = int(decode_token(ctx, NextToken)) if NextToken else 0
-    size = MaxResults or DEFAULT_PAGE
-    more = start + size < len(results)
-    return {"MetricResults": results[start:start + size],
-            "NextToken": encode_token(str(start + size)) if more else None}
+        results.append({"Dimensions": dims, "Collections": _collections(wanted, spans, values)})
+    shown, token = _page(ctx, results, NextToken, MaxResults)
+    return {"MetricResults": shown, "NextToken": token}
