@@ -85,3 +85,18 @@ def test_a_version_3_file_gets_the_facts_of_its_contacts(tmp_path: Path) -> None
         assert _facts(migrated) == EXPECTED
     finally:
         migrated.close()
+
+
+def test_a_newer_record_initiated_elsewhere_moves_its_facts(store: Store) -> None:
+    with store.write(HERE) as tx:
+        for contact in CONTACTS:
+            tx.put_contact(contact)
+    moved = _contact("c-1", 5, 100, 10)
+    moved.initiation_timestamp = T0 + timedelta(hours=2)
+    moved.last_update_timestamp += timedelta(hours=3)
+    with store.bulk_load() as load:
+        load.add(HERE, [Staged(contact_row(moved), None)])
+        load.merge()
+    with store.read(HERE) as tx:
+        (voice,) = [r for r in tx.facts("i-1", QUERY) if r[1] == ("VOICE",)]
+    assert voice[2][0] == 1  # c-1 left the first hour; no row of it stays behind

@@ -351,7 +351,8 @@ class SqliteBulkLoad(BulkLoad):
                 # LastUpdateTimestamp stored for it, in key order.
                 db.execute(
                     f"CREATE TEMP TABLE {winners} AS SELECT s.seq, s.updated, "
-                    f"s.has_attributes, c.updated AS stored FROM (SELECT *, row_number() OVER "
+                    f"s.has_attributes, c.updated AS stored, c.initiated AS stored_initiated "
+                    "FROM (SELECT *, row_number() OVER "
                     "(PARTITION BY account, region, instance_id, contact_id "
                     f"ORDER BY updated DESC, seq) AS rank FROM {staged}) s "
                     "LEFT JOIN main.contacts c ON c.account=s.account AND c.region=s.region "
@@ -389,7 +390,15 @@ class SqliteBulkLoad(BulkLoad):
             "initiated=excluded.initiated, association=excluded.association, "
             "chain=excluded.chain, updated=excluded.updated, expires=excluded.expires, "
             "doc=excluded.doc WHERE excluded.updated > contacts.updated")
-        # The facts of the stored winners, from what was stored (a newer write wins there).
+        # The facts of the stored winners, from what was stored (a newer write wins there);
+        # a winner initiated at another instant than the contact it replaces drops its row.
+        self._write_in_chunks(
+            winners,
+            "DELETE FROM main.contact_facts WHERE (account, region, instance_id, initiated, "
+            "contact_id) IN (SELECT s.account, s.region, s.instance_id, w.stored_initiated, "
+            f"s.contact_id FROM {winners} w JOIN {staged} s ON s.seq=w.seq WHERE w.rowid "
+            "BETWEEN ? AND ? AND w.stored IS NOT NULL AND w.updated > w.stored AND "
+            "w.stored_initiated != s.initiated)")
         self._write_in_chunks(
             winners,
             f"INSERT OR REPLACE INTO main.contact_facts SELECT account, region, instance_id, "

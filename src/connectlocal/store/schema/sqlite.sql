@@ -93,10 +93,11 @@ CREATE TABLE IF NOT EXISTS contact_facts (
   acw_seconds  REAL,   -- AgentInfo.AfterContactWorkDuration
   hold_seconds REAL,   -- AgentInfo.AgentInitiatedHoldDuration
   transferred  INTEGER NOT NULL,  -- it has a next contact (a transfer)
-  PRIMARY KEY (account, region, instance_id, contact_id)
+  -- In initiation order: a metric reads a range of the table itself, not an index and then
+  -- each row (that took 30x as long). A contact's InitiationTimestamp does not change; a
+  -- bulk load that changes it removes the row under the old one.
+  PRIMARY KEY (account, region, instance_id, initiated, contact_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS contact_facts_by_time
-  ON contact_facts (account, region, instance_id, initiated);
 -- The contacts waiting in a queue (routing reads them on every change).
 CREATE INDEX IF NOT EXISTS contact_facts_waiting
   ON contact_facts (account, region, instance_id, enqueued)
