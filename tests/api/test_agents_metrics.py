@@ -138,6 +138,22 @@ def test_two_agents_three_calls_real_time_and_historical(
     assert values["SERVICE_LEVEL"] == level
     assert values["AVG_QUEUE_ANSWER_TIME"] == 40 / 3
     assert values["CONTACTS_QUEUED"] == 3
+    # Occupancy: handle time over time Available (both agents from T0 to T0+110 s): the agent
+    # who took two calls handled 40 + 70 s, the other 50 s.
+    occupancy = connect.get_metric_data_v2(
+        ResourceArn=instance["arn"], StartTime=T0 - timedelta(hours=1),
+        EndTime=T0 + timedelta(seconds=110),
+        Filters=[{"FilterKey": "AGENT", "FilterValues": [first, second]}],
+        Groupings=["AGENT"], Metrics=[{"Name": "AGENT_OCCUPANCY"}])["MetricResults"]
+    other = second if wrapping == first else first
+    assert {r["Dimensions"]["AGENT"]: r["Collections"][0]["Value"] for r in occupancy} == {
+        wrapping: 110 / 110 * 100, other: 50 / 110 * 100}
+    (overall,) = connect.get_metric_data_v2(
+        ResourceArn=instance["arn"], StartTime=T0 - timedelta(hours=1),
+        EndTime=T0 + timedelta(seconds=110),
+        Filters=[{"FilterKey": "AGENT", "FilterValues": [first, second]}],
+        Metrics=[{"Name": "AGENT_OCCUPANCY"}])["MetricResults"]
+    assert overall["Collections"][0]["Value"] == (110 + 50) / 220 * 100
     # GetMetricData (v1) gives the same numbers.
     v1 = connect.get_metric_data(
         InstanceId=instance["id"], StartTime=T0, EndTime=T0 + timedelta(minutes=5),
@@ -284,7 +300,11 @@ def test_metric_requests_refused(connect: Any) -> None:
                  StartTime=now - timedelta(days=120), EndTime=now - timedelta(days=119),
                  **base)
     expect_error(connect.get_metric_data_v2, "InvalidParameterException", 400,
-                 "Metric AGENT_OCCUPANCY cannot be computed by connectlocal",
+                 "Metric AGENT_ADHERENT_TIME cannot be computed by connectlocal",
+                 **{**base, "Metrics": [{"Name": "AGENT_ADHERENT_TIME"}]},
+                 StartTime=now - timedelta(hours=1), EndTime=now)
+    expect_error(connect.get_metric_data_v2, "InvalidParameterException", 400,
+                 "Metric AGENT_OCCUPANCY can be grouped and filtered only by AGENT",
                  **{**base, "Metrics": [{"Name": "AGENT_OCCUPANCY"}]},
                  StartTime=now - timedelta(hours=1), EndTime=now)
     five = now.replace(second=0, microsecond=0, minute=now.minute // 5 * 5)

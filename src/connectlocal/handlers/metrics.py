@@ -61,11 +61,14 @@ def _plan(wanted: Wanted) -> tuple[list[Aggregate], list[tuple[int, int]]]:
     return aggregates, spans
 
 
-def _collections(wanted: Wanted, spans: list[tuple[int, int]],
-                 values: list[float | None]) -> list[dict[str, Any]]:
+def _collections(wanted: Wanted, spans: list[tuple[int, int]], values: list[float | None],
+                 available: float | None = None) -> list[dict[str, Any]]:
     out = []
     for (definition, shown, _), (first, count) in zip(wanted, spans, strict=True):
         computed = definition.value(values[first:first + count])
+        if definition.per_available_time:
+            computed = (float(computed or 0) / available * definition.scale
+                        if available else None)
         # "Metric value is null: The calculation cannot be performed due to divide by zero"
         out.append({"Metric": shown, **({"Value": computed} if computed is not None else {})})
     return out
@@ -381,6 +384,12 @@ def get_metric_data_v2(
         wanted.append((definition, {k: v for k, v in metric.items()
                                      if k in ("Name", "Threshold")}, threshold))
 
+    occupancy = any(d.per_available_time for d, _, _ in wanted)
+    if occupancy and (set(groupings) - {"AGENT"} or set(filters) - {"agent_id"}):
+        # Occupancy is a measure of agents (valid groupings: routing profile, agent, agent
+        # hierarchy); connectlocal answers it per agent or for all of them.
+        raise ctx.invalid("Metric AGENT_OCCUPANCY can be grouped and filtered only by AGENT "
+                          "in connectlocal")
     instance_id = instance_id_of(ctx, found.group(1))
     intervals = _intervals(ctx, StartTime, EndTime, period, zone)
     aggregates, spans = _plan(wanted)
@@ -393,6 +402,11 @@ def get_metric_data_v2(
         rows = tx.facts(instance.id, query)
         queues = {q.id: q for q in tx.list_resources(instance.id, Queue, None, ALL)}
         users = {u.id: u for u in tx.list_resources(instance.id, User, None, ALL)}
+        agents = set(filters.get("agent_id", ()))
+        available = [{a: t for a, t in tx.status_seconds(
+            instance.id, lo.timestamp(), hi.timestamp(), now.timestamp(),
+            routing.ROUTABLE).items() if not agents or a in agents}
+            for lo, hi in intervals] if occupancy else []
     results = []
     for index, key, values in rows:
         dims: dict[str, str] = {}
@@ -409,7 +423,12 @@ def get_metric_data_v2(
             else:
                 dims[grouping] = part
         lo, hi = intervals[index]
-        results.append({"Dimensions": dims, "Collections": _collections(wanted, spans, values),
+        time_available = None
+        if occupancy:
+            time_available = (available[index].get(key[0] or "", 0.0) if groupings
+                              else sum(available[index].values()))
+        results.append({"Dimensions": dims,
+                        "Collections": _collections(wanted, spans, values, time_available),
                         **({"MetricInterval": {"Interval": period, "StartTime": lo,
                                                "EndTime": hi}} if Interval else {})})
     shown, token = _page(ctx, results, NextToken, MaxResults)

@@ -30,6 +30,9 @@ class Definition:
     denominator: Aggregate | None = None
     scale: float = 1.0
     threshold: bool = False
+    # The denominator is the agents' time in the Available status (the status history),
+    # which the handler reads beside the aggregates.
+    per_available_time: bool = False
 
     def aggregates(self, threshold: tuple[str, float] | None = None) -> list[Aggregate]:
         """The aggregates to compute; ``threshold``: (comparison LT or LTE, seconds)."""
@@ -118,3 +121,12 @@ V1 = {
     "ABANDON_TIME": ("AVG_ABANDON_TIME", "SECONDS", "AVG"),
     "SERVICE_LEVEL": ("SERVICE_LEVEL", "PERCENT", "AVG"),
 }
+
+# "Occupancy: Percentage of time that agents were active on contacts ... Agent on contact time /
+# (Agent on contact time + Agent idle time)": on-contact time is the handle time of the
+# agents' contacts, and on-contact and idle time together are the time agents spent in the
+# Available status (the status history: PutUserStatus). Grouped by agent or not at all.
+OCCUPANCY = Definition("AGENT_OCCUPANCY", "PERCENT",
+                       Aggregate("sum", "handle_seconds", (HANDLED,)), scale=100.0,
+                       per_available_time=True)
+DEFINITIONS[OCCUPANCY.name] = OCCUPANCY

@@ -143,6 +143,11 @@ class Tx(ABC):
     def log_agent_status(self, instance_id: str, user_id: str, at: datetime, status_id: str,
                          status_type: str) -> None:
         """Records that the agent is in this status from ``at`` on."""
+    @abstractmethod
+    def status_seconds(self, instance_id: str, start: float, end: float, now: float,
+                       status_type: str) -> dict[str, float]:
+        """Per agent, the seconds within [start, end) it spent in statuses of this type (its
+        latest status lasting until ``now``), from the status history."""
 
     # User-defined contact attributes: one map per chain, under its InitialContactId
     @abstractmethod

@@ -215,6 +215,16 @@ class SqliteTx(Tx):
                     out.append((index, tuple(row[:len(groups)]), list(row[len(groups) + 1:])))
         return out
 
+    def status_seconds(self, instance_id: str, start: float, end: float, now: float,
+                       status_type: str) -> dict[str, float]:
+        rows = self.db.execute(
+            "SELECT user_id, sum(max(0, min(until, ?) - max(started, ?))) FROM (SELECT "
+            "user_id, started, status_type, coalesce(lead(started) OVER (PARTITION BY user_id "
+            "ORDER BY started), ?) AS until FROM agent_status_history WHERE account=? AND "
+            "region=? AND instance_id=?) WHERE status_type=? GROUP BY user_id",
+            (end, start, now, *self._key, instance_id, status_type)).fetchall()
+        return {user_id: float(seconds) for user_id, seconds in rows if seconds}
+
     def get_agent_state(self, instance_id: str, user_id: str) -> AgentState | None:
         row = self.db.execute(
             "SELECT doc FROM agent_states WHERE account=? AND region=? AND instance_id=? "
