@@ -380,3 +380,19 @@ def test_a_task_accepted_by_hand_then_transferred(clocked_server: ServerProcess)
     assert states() == {task["ContactId"]: "ENDED", moved["ContactId"]: "CONNECTING"}
     _advance(clocked_server, 20)  # not accepted: missed, and the agent is in Error
     assert states() == {task["ContactId"]: "ENDED", moved["ContactId"]: "MISSED"}
+
+
+def test_a_long_clock_jump_routes_at_the_instants_things_fell_due(
+        clocked_server: ServerProcess) -> None:
+    clocked_server.set_clock(T0.isoformat().replace("+00:00", "Z"))
+    connect = client_for(clocked_server.url)
+    instance = new_instance(connect)
+    agent = _agent(connect, instance, "only", acw=10)
+    connect.put_user_status(InstanceId=instance["id"], UserId=agent,
+                            AgentStatusId=_statuses(connect, instance)["Available"])
+    first, second = _call(clocked_server, instance), _call(clocked_server, instance)
+    _advance(clocked_server, 30)
+    connect.stop_contact(InstanceId=instance["id"], ContactId=first)
+    _advance(clocked_server, 3600)  # wrap-up ended at T0+40: the second call was taken then
+    taken = connect.describe_contact(InstanceId=instance["id"], ContactId=second)["Contact"]
+    assert taken["AgentInfo"]["ConnectedToAgentTimestamp"] == T0 + timedelta(seconds=40)

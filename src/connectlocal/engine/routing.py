@@ -130,8 +130,17 @@ def route(tx: Tx, instance_id: str, now: datetime, changed: Iterable[Contact] = 
     latest = {c.id: c for c in [*tx.put, *changed] if c.instance_id == instance_id}
     for contact in latest.values():
         _reflect(world, contact, now)
-    for state in list(states.values()):
-        _deadlines(world, state, now)
+    # Deadlines in the order they fell due, routing at each (a clock moved an hour on offers
+    # the contact freed at minute one at minute one, not an hour later).
+    while True:
+        due = [d for d in (_due(world, s) for s in states.values()) if d is not None
+               and d <= now]
+        if not due:
+            break
+        at = min(due)
+        for state in list(states.values()):
+            _deadlines(world, state, at)
+        _assign(world, at)
     _assign(world, now)
     for user_id in world.changed:
         state = states[user_id]
