@@ -109,6 +109,7 @@ def test_javascript_sdk_v3(server: ServerProcess, node: str) -> None:
     assert out["error"]["requestId"]
 
 
+@pytest.mark.timeout(900)  # its fixture makes an environment: pip, minutes on a loaded machine
 def test_aiobotocore(aio: tuple[str, str]) -> None:
     python, url = aio
     out = json.loads(_run([python, str(HERE / "aio_scenario.py"), url]))

@@ -12,7 +12,8 @@ import pytest
 
 from .venvs import VenvServer, make_venv, run
 
-pytestmark = pytest.mark.http_only
+# Making an environment is pip resolving and installing: minutes on a loaded machine.
+pytestmark = [pytest.mark.http_only, pytest.mark.timeout(900)]
 
 SCENARIO = """
 import json, sys
