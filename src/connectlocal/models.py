@@ -128,6 +128,9 @@ class User:
 class MediaConcurrency:
     channel: str
     concurrency: int
+    # CrossChannelBehavior.BehaviorType: ROUTE_CURRENT_CHANNEL_ONLY (the default) or
+    # ROUTE_ANY_CHANNEL
+    cross_channel_behavior: str = "ROUTE_CURRENT_CHANNEL_ONLY"
 
 
 @dataclass(slots=True)
@@ -142,6 +145,8 @@ class RoutingProfile:
     last_modified_time: datetime | None = None
     last_modified_region: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    is_default: bool = False  # the instance's own Basic Routing Profile
+    agent_availability_timer: str = "TIME_SINCE_LAST_ACTIVITY"
 
 
 @dataclass(slots=True)

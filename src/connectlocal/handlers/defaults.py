@@ -121,6 +121,7 @@ def create_default_directory(ctx: RequestContext, tx: Tx, instance_id: str,
         queue_ids=[queue_id],
         last_modified_time=now,
         last_modified_region=ctx.region,
+        is_default=True,
     ))
     for name, description in SECURITY_PROFILES:
         security_id = ctx.ids.uuid()
