@@ -117,6 +117,7 @@ def ring(contact: Contact, agent_id: str, at: datetime) -> None:
         raise EventError("An agent is offered a contact after it is queued")
     contact.ring_start_timestamp = at
     contact.agent = AgentInfo(agent_id)
+    contact.agent_connection_attempts += 1
     contact.last_update_timestamp = max(contact.last_update_timestamp, at)
 
 
@@ -141,7 +142,10 @@ def hold(contact: Contact, seconds: int) -> None:
     _active(contact, "be held")
     if contact.agent is None or contact.agent.connected_to_agent_timestamp is None:
         raise EventError(f"Contact {contact.id} is with no agent: nobody can hold it")
-    contact.agent.hold_seconds = (contact.agent.hold_seconds or 0) + int(seconds)
+    held = contact.agent
+    held.hold_seconds = (held.hold_seconds or 0) + int(seconds)
+    held.hold_count += 1
+    held.longest_hold_seconds = max(held.longest_hold_seconds or 0, int(seconds))
 
 
 def disconnect(contact: Contact, at: datetime, reason: str) -> None:

@@ -127,6 +127,7 @@ def create_default_directory(ctx: RequestContext, tx: Tx, instance_id: str,
                        for channel in ("VOICE", "CHAT", "TASK")],
         last_modified_time=now,
         last_modified_region=ctx.region,
+        is_default=True,
     ))
     # The agent statuses every instance has: "Available" and "Offline" (Administrator Guide,
     # "About agent status"; ListAgentStatuses types them ROUTABLE and OFFLINE).

@@ -169,7 +169,15 @@ def update_contact(
                 setattr(contact, key, Endpoint(endpoint.get("Type") or "TELEPHONE_NUMBER",
                                                endpoint.get("Address") or ""))
         if AdditionalRecipients is not None:
-            contact.additional_email_recipients = AdditionalRecipients
+            # "The additional recipients of an outbound email ... the CC email address
+            # recipients of a contact. An empty list clears the existing CC recipients."
+            # DescribeContact shows them as AdditionalEmailRecipients.CcList.
+            if contact.channel != EMAIL:
+                raise ctx.invalid(f"AdditionalRecipients can be updated only for EMAIL "
+                                  f"contacts; contact {contact.id} is {contact.channel}")
+            cc = AdditionalRecipients.get("CcEmailAddresses")
+            if cc is not None:
+                contact.additional_email_recipients = {"CcEmailAddresses": cc} if cc else None
 
     change(ctx, InstanceId, ContactId, update)
     return {}
