@@ -38,7 +38,8 @@ CONTACT_AND_ATTRIBUTES = (
     "SELECT c.doc, a.doc FROM contacts c LEFT JOIN attributes a ON a.account=c.account AND "
     "a.region=c.region AND a.instance_id=c.instance_id AND a.initial_id=c.chain "
     "WHERE c.account=? AND c.region=? AND c.instance_id=? AND c.contact_id=?")
-DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens")
+DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens",
+               "flow_runs", "flow_logs")
 
 
 class SqliteTx(Tx):
@@ -179,6 +180,34 @@ class SqliteTx(Tx):
             "INSERT INTO client_tokens VALUES (?,?,?,?,?,?,?,?)",
             (*key, claim.resource_id, claim.fingerprint, created.timestamp()),
         )
+
+
+    def get_flow_run(self, instance_id: str, contact_id: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT doc FROM flow_runs WHERE account=? AND region=? AND instance_id=? "
+            "AND contact_id=?", (*self._key, instance_id, contact_id)).fetchone()
+        found: dict[str, Any] | None = orjson.loads(row[0]) if row else None
+        return found
+
+    def put_flow_run(self, instance_id: str, contact_id: str, run: dict[str, Any],
+                     due: datetime | None) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO flow_runs VALUES (?,?,?,?,?,?)",
+            (*self._key, instance_id, contact_id, due.timestamp() if due else None,
+             orjson.dumps(run)))
+
+    def add_flow_logs(self, instance_id: str, contact_id: str,
+                      records: list[dict[str, Any]]) -> None:
+        self.db.executemany(
+            "INSERT INTO flow_logs (account, region, instance_id, contact_id, doc) "
+            "VALUES (?,?,?,?,?)",
+            [(*self._key, instance_id, contact_id, orjson.dumps(r)) for r in records])
+
+    def get_flow_logs(self, contact_id: str) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT doc FROM flow_logs WHERE account=? AND region=? AND contact_id=? "
+            "ORDER BY seq", (*self._key, contact_id)).fetchall()
+        return [orjson.loads(r[0]) for r in rows]
 
 
 class SqliteBulkLoad(BulkLoad):
@@ -464,6 +493,14 @@ class SqliteStore(Store):
             rows = self._reader.execute(
                 "SELECT account, region, instance_id, contact_id FROM contacts "
                 "WHERE expires <= ?", (until.timestamp(),)).fetchall()
+        return [(Scope(account, region), instance_id, contact_id)
+                for account, region, instance_id, contact_id in rows]
+
+    def due_flow_runs(self, until: datetime) -> list[tuple[Scope, str, str]]:
+        with self._read_lock:
+            rows = self._reader.execute(
+                "SELECT account, region, instance_id, contact_id FROM flow_runs "
+                "WHERE due <= ?", (until.timestamp(),)).fetchall()
         return [(Scope(account, region), instance_id, contact_id)
                 for account, region, instance_id, contact_id in rows]
 
