@@ -60,6 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ctr-webhook", default=_env("CTR_WEBHOOK"), metavar="URL",
                        help="POST each such CTR to this URL, retried with backoff "
                             "(CONNECTLOCAL_CTR_WEBHOOK)")
+    serve.add_argument("--lambda", dest="lambdas", action="append", metavar="ARN=TARGET",
+                       default=[_env("LAMBDAS")] if _env("LAMBDAS") else [],
+                       help="where a Lambda function flows invoke runs: TARGET is "
+                            "python:package.module:function, node:PATH:EXPORT or the http(s) "
+                            "URL of a Lambda Invoke API (repeatable; CONNECTLOCAL_LAMBDAS "
+                            "holds several, comma-separated)")
+    serve.add_argument("--flow-log", default=_env("FLOW_LOG"), metavar="PATH",
+                       help="append every flow-log record to this JSON Lines file "
+                            "(CONNECTLOCAL_FLOW_LOG)")
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "warning"),
                        choices=["debug", "info", "warning", "error"],
                        help="(CONNECTLOCAL_LOG_LEVEL; default warning)")
@@ -161,9 +170,12 @@ def serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from .engine.lambdas import Lambdas
+
     try:
         accounts = Accounts.parse(args.accounts or "")
         clock = parse_iso(args.clock) if args.clock else None
+        lambdas = Lambdas.parse(args.lambdas)
     except ValueError as exc:
         print(f"connectlocal: {exc}", file=sys.stderr)
         return 2
@@ -194,7 +206,8 @@ def serve(args: argparse.Namespace) -> int:
           + (f", {args.workers} workers" if args.workers > 1 else "") + ")", flush=True)
     if args.workers == 1:
         try:
-            _run_worker(Service(store, accounts=accounts), sock, args)
+            _run_worker(Service(store, accounts=accounts, lambdas=lambdas,
+                                flow_log=args.flow_log), sock, args)
         finally:
             store.close()
         return 0
@@ -206,7 +219,8 @@ def serve(args: argparse.Namespace) -> int:
         if pid == 0:  # pragma: no cover - runs in the child (tests drive it end to end)
             worker_store = open_store(args.data)
             try:
-                _run_worker(Service(worker_store, accounts=accounts), sock, args)
+                _run_worker(Service(worker_store, accounts=accounts, lambdas=lambdas,
+                                    flow_log=args.flow_log), sock, args)
             finally:
                 worker_store.close()
             os._exit(0)

@@ -105,12 +105,18 @@ class mock_connect:  # named like moto's mock_aws, as users expect
     Use it as a decorator (functions, coroutine functions, classes), a context manager, or with
     ``start()`` / ``stop()``. Every botocore ``connect`` client, in any region, is answered by
     it; with ``endpoint_url`` only requests to that URL's host are. ``clock`` fixes the service
-    clock (ISO 8601 or a datetime); ``ticking=True`` lets it run on from there.
+    clock (ISO 8601 or a datetime); ``ticking=True`` lets it run on from there. ``lambdas``
+    maps Lambda function ARNs to where they run: a Python callable ``(event, context)`` or a
+    target as ``serve --lambda`` takes (engine/lambdas.py).
     """
 
     def __init__(self, *, clock: str | datetime | None = None, ticking: bool = False,
                  accounts: dict[str, str] | None = None, default_account: str | None = None,
-                 endpoint_url: str | None = None) -> None:
+                 endpoint_url: str | None = None,
+                 lambdas: dict[str, str | Callable[..., Any]] | None = None) -> None:
+        from .engine.lambdas import Lambdas
+
+        self._lambdas = Lambdas(lambdas)  # a bad target fails here, not when a flow runs
         self._clock = parse_iso(clock) if isinstance(clock, str) else clock
         self._ticking = ticking
         self._accounts = Accounts(keys=dict(accounts or {}),
@@ -152,6 +158,23 @@ class mock_connect:  # named like moto's mock_aws, as users expect
             {}, body))
         return response.status, response.body
 
+    def flow_logs(self, contact_id: str, *, region: str = "us-east-1",
+                  account: str | None = None) -> list[dict[str, Any]]:
+        """The flow-log records of a contact, oldest first (Amazon Connect's shape)."""
+        with self.service.store.read(Scope(account or self.service.accounts.default,
+                                           region)) as tx:
+            return tx.get_flow_logs(contact_id)
+
+    def customer_input(self, instance_id: str, contact_id: str, *, dtmf: str | None = None,
+                       text: str | None = None, region: str = "us-east-1",
+                       account: str | None = None) -> dict[str, Any]:
+        """The customer presses keys or sends a message to a waiting GetParticipantInput."""
+        from .engine.flows import customer_input
+
+        return customer_input(self.service, Scope(account or self.service.accounts.default,
+                                                  region), instance_id, contact_id,
+                              dtmf=dtmf, text=text)
+
     def create_instance(self, alias: str | None = None, *, region: str = "us-east-1",
                         account: str | None = None, **options: Any) -> dict[str, Any]:
         """Seeds an instance with its default directory in one call: its id and ARN, and its
@@ -163,7 +186,8 @@ class mock_connect:  # named like moto's mock_aws, as users expect
 
     def start(self) -> mock_connect:
         global _original_emit
-        service = Service(open_store(":memory:"), accounts=self._accounts)
+        service = Service(open_store(":memory:"), accounts=self._accounts,
+                          lambdas=self._lambdas)
         if self._clock is not None:
             service.set_clock(self._clock, ticking=self._ticking)
         self._service, self._dispatcher = service, Dispatcher(service)

@@ -261,3 +261,12 @@ class Contact:
     def chain_root(self) -> str:
         """The InitialContactId its chain's attributes are kept under."""
         return self.initial_contact_id or self.id
+
+
+@dataclass(slots=True)
+class LambdaFunction:
+    """A Lambda function associated with an instance (AssociateLambdaFunction): flows of the
+    instance may invoke it. Its id is its ARN."""
+
+    id: str
+    associated: datetime | None = None

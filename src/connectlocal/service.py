@@ -7,7 +7,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .clock import ClockSetting, system_time
 from .errors import ServiceError, invalid_input
@@ -15,6 +15,9 @@ from .ids import Ids
 from .rules import retention_cutoff, settle, token_cutoff
 from .store import Store
 from .store.base import Scope
+
+if TYPE_CHECKING:
+    from .engine.lambdas import Lambdas
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +61,15 @@ class Service:
     """Everything the handlers share. Holds no resource state: that lives in the store."""
 
     def __init__(self, store: Store, ids: Ids | None = None,
-                 accounts: Accounts | None = None) -> None:
+                 accounts: Accounts | None = None, lambdas: Lambdas | None = None,
+                 flow_log: str | None = None) -> None:
         self.store = store
         self.ids = ids or Ids()
         self.accounts = accounts or Accounts()
+        # Where the Lambda functions flows invoke run (engine/lambdas.py), and a JSON Lines
+        # file every flow-log record is appended to (serve --flow-log).
+        self.lambdas = lambdas
+        self.flow_log = flow_log
 
     def now(self) -> datetime:
         return self.store.get_clock().now(system_time())
@@ -78,8 +86,11 @@ class Service:
         """Ends the contacts whose expiry has passed (stored as ended, so that the CTR stream
         sees them end), deletes the contacts past retention at the service clock and expired
         ClientToken claims; returns how many contacts were deleted."""
+        from .engine.flows import resume_due
+
         now = self.now()
         self._end_expired(now)
+        resume_due(self, now)  # customer input and Wait timeouts
         self.store.delete_claims_before(token_cutoff(now))
         removed = self.store.delete_contacts_initiated_before(retention_cutoff(now))
         if removed:

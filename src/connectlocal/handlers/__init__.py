@@ -12,9 +12,9 @@ from typing import Any
 from botocore import xform_name
 from botocore.model import ServiceModel
 
-from . import contacts, directory, instances, search, updates
+from . import contacts, directory, instances, integrations, search, updates
 
-MODULES = (instances, directory, contacts, updates, search)
+MODULES = (instances, directory, contacts, updates, search, integrations)
 
 
 def discover(model: ServiceModel) -> dict[str, Callable[..., dict[str, Any]]]:

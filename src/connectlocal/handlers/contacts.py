@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .. import rules, views
+from ..engine import flows
 from ..errors import (
     ContactNotFoundException,
     IdempotencyException,
@@ -193,21 +194,24 @@ def start_outbound_voice_contact(
         queue = require(tx, instance.id, Queue, QueueId) if QueueId else None
         _related(ctx, tx, instance, RelatedContactId)
         caller_id = SourcePhoneNumber or (queue.outbound_caller_id_number if queue else None)
-        return new_contact(
+        contact = new_contact(
             ctx, instance, contact_id, VOICE, API,
             name=Name, description=Description,
             related_contact_id=RelatedContactId,
             customer_endpoint=Endpoint(TELEPHONE_NUMBER, DestinationPhoneNumber),
             system_endpoint=Endpoint(TELEPHONE_NUMBER, caller_id) if caller_id else None,
-            queue=rules.enqueue(queue.id if queue else flow.queue_id, ctx.now),
+            queue=rules.enqueue(queue.id, ctx.now) if queue else None,
             references=references_of(References),
             campaign_id=CampaignId,
             contact_flow_id=flow.id,
         )
+        flows.begin(tx, contact, flow)
+        return contact
 
     request = {"to": DestinationPhoneNumber, "flow": ContactFlowId, "from": SourcePhoneNumber,
                "queue": QueueId, "attributes": Attributes, "name": Name}
     contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes)
+    flows.advance(ctx, contact.instance_id, contact.id)
     return {"ContactId": contact.id}
 
 
@@ -234,20 +238,22 @@ def start_chat_contact(
         if source is not None:
             contact_in(ctx, tx, instance, source, "PersistentChat.SourceContactId")
         minutes = ChatDurationInMinutes or DEFAULT_CHAT_MINUTES
-        return new_contact(
+        contact = new_contact(
             ctx, instance, contact_id, CHAT, API,
             related_contact_id=RelatedContactId or source,
-            queue=rules.enqueue(flow.queue_id, ctx.now),
             segment_attributes=SegmentAttributes or {},
             customer_id=CustomerId,
             contact_flow_id=flow.id,
             participant_id=ctx.ids.uuid(),
             expires_at=ctx.now + timedelta(minutes=minutes),
         )
+        flows.begin(tx, contact, flow)
+        return contact
 
     request = {"flow": ContactFlowId, "participant": ParticipantDetails,
                "attributes": Attributes, "source": source}
     contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes)
+    flows.advance(ctx, contact.instance_id, contact.id)
     token = base64.b64encode(secrets.token_bytes(96)).decode()
     expiry = rules.settle(contact, ctx.now).expires_at
     return {
@@ -315,17 +321,20 @@ def start_task_contact(
                     f"{MAX_LINKED_TASKS} task contacts already share the PreviousContactId "
                     f"{previous.id}, the most a chain can have")
             chain = rules.following(previous)
-        return new_contact(
+        contact = new_contact(
             ctx, instance, contact_id, TASK, API,
             name=Name, description=Description,
             related_contact_id=RelatedContactId,
             scheduled_timestamp=ScheduledTime,
-            queue=rules.enqueue(flow.queue_id, ScheduledTime or ctx.now),
             references=references_of(References),
             segment_attributes=SegmentAttributes or {},
             contact_flow_id=flow.id,
             **chain,
         )
+        # A scheduled task enters its queue at its ScheduledTime (DescribeContact hides the
+        # queue until then: rules.as_seen).
+        flows.begin(tx, contact, flow, ScheduledTime)
+        return contact
 
     # Filled in when the contact is built (inside the transaction); create_once reads it then.
     attributes = dict(Attributes or {})
@@ -344,6 +353,7 @@ def start_task_contact(
                "attributes": Attributes, "scheduled": ScheduledTime}
     contact = create_once(ctx, InstanceId, ClientToken, request, build_related,
                           attributes=attributes)
+    flows.advance(ctx, contact.instance_id, contact.id)
     return {"ContactId": contact.id}
 
 
