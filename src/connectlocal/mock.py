@@ -153,9 +153,10 @@ class mock_connect:  # named like moto's mock_aws, as users expect
 
     def admin(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
         """Calls a ``/_connectlocal/`` admin endpoint in-process (as the server would)."""
+        target, _, query = path.partition("?")
         response = Admin(self.dispatcher)(HttpRequest(
-            method, "/_connectlocal/" + path.removeprefix("/_connectlocal/").lstrip("/"), "",
-            {}, body))
+            method, "/_connectlocal/" + target.removeprefix("/_connectlocal/").lstrip("/"),
+            query, {}, body))
         return response.status, response.body
 
     def flow_logs(self, contact_id: str, *, region: str = "us-east-1",
