@@ -30,6 +30,10 @@ def test_every_paginated_operation_pages_with_the_sdk(connect: Any, instance: An
     hours = connect.list_hours_of_operations(
         InstanceId=instance["id"])["HoursOfOperationSummaryList"][0]["Id"]
     connect.create_queue(InstanceId=instance["id"], Name="Second", HoursOfOperationId=hours)
+    for function in ("one", "two"):
+        connect.associate_lambda_function(
+            InstanceId=instance["id"],
+            FunctionArn=f"arn:aws:lambda:us-east-1:123456789012:function:{function}")
     # Operation → its parameters and the fewest items it must page through.
     cases: dict[str, tuple[dict[str, Any], int]] = {
         "ListInstances": ({}, 1),
@@ -39,6 +43,7 @@ def test_every_paginated_operation_pages_with_the_sdk(connect: Any, instance: An
         "ListHoursOfOperations": ({"InstanceId": instance["id"]}, 1),
         "ListSecurityProfiles": ({"InstanceId": instance["id"]}, 4),
         "ListUsers": ({"InstanceId": instance["id"]}, 2),
+        "ListLambdaFunctions": ({"InstanceId": instance["id"]}, 2),
         "ListContactReferences": ({"InstanceId": instance["id"], "ContactId": task,
                                    "ReferenceTypes": ["STRING"]}, 3),
         "SearchContacts": ({"InstanceId": instance["id"], "TimeRange": {
