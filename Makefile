@@ -18,7 +18,7 @@ serve: $(STAMP)
 # The whole suite over HTTP against real servers, then the end-to-end tests again in-process
 # (mock_connect), from the same test code.
 test: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
 	$(BIN)/pytest
 	CONNECTLOCAL_TEST_TRANSPORT=inprocess $(BIN)/pytest tests/api
@@ -35,7 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/simulate.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
