@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/serve.py --writes
 	$(BIN)/python bench/ctr_import.py
 	$(BIN)/python bench/simulate.py
+	$(BIN)/python bench/flows.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples
