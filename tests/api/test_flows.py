@@ -385,3 +385,26 @@ def test_contact_actions_change_the_contact(connect: Any) -> None:
     assert contact["QueueInfo"]["Id"] == instance["queues"]["BasicQueue"]
     assert connect.get_contact_attributes(InstanceId=instance["id"], InitialContactId=task)[
         "Attributes"]["laps"] == "xxx"
+
+
+def test_a_transfer_runs_the_transfer_flow_into_the_queue_the_call_names(
+        connect: Any) -> None:
+    instance = new_instance(connect)
+    gold = _gold_queue(connect, instance)
+    task = connect.start_task_contact(InstanceId=instance["id"], Name="t",
+                                      ContactFlowId=instance["flows"]["Default inbound"])[
+        "ContactId"]
+    transfer_flow = _flow(connect, instance, [
+        _act("note", "UpdateContactAttributes", {"Attributes": {"transferred": "yes"}}, "go"),
+        _act("go", "TransferContactToQueue", {}, None, {"NoMatchingError": "end"}),
+        _act("end", "DisconnectParticipant")], kind="QUEUE_TRANSFER")
+    for flow_id in (transfer_flow, instance["flows"]["Default queue transfer"]):
+        moved = connect.transfer_contact(InstanceId=instance["id"], ContactId=task,
+                                         ContactFlowId=flow_id, QueueId=gold["QueueId"])
+        contact = connect.describe_contact(InstanceId=instance["id"],
+                                           ContactId=moved["ContactId"])["Contact"]
+        assert contact["QueueInfo"]["Id"] == gold["QueueId"]
+        assert "DisconnectTimestamp" not in contact
+        task = moved["ContactId"]
+    assert connect.get_contact_attributes(InstanceId=instance["id"], InitialContactId=task)[
+        "Attributes"]["transferred"] == "yes"

@@ -378,12 +378,14 @@ def new_run(flow: ContactFlow, start: str, queue_at: datetime | None = None) -> 
             "ended": None, "invoke": None, "waiting": None}
 
 
-def begin(tx: Tx, contact: Contact, flow: ContactFlow,
-          queue_at: datetime | None = None) -> None:
-    """Puts the contact at the start of ``flow`` (run by ``advance`` after the commit)."""
+def begin(tx: Tx, contact: Contact, flow: ContactFlow, queue_at: datetime | None = None,
+          data: dict[str, Any] | None = None) -> None:
+    """Puts the contact at the start of ``flow`` (run by ``advance`` after the commit);
+    ``data`` presets contact data (a transfer's working queue or agent)."""
     document = orjson.loads(flow.content)
-    tx.put_flow_run(contact.instance_id, contact.id,
-                    new_run(flow, document.get("StartAction", ""), queue_at), None)
+    run = new_run(flow, document.get("StartAction", ""), queue_at)
+    run["data"].update(data or {})
+    tx.put_flow_run(contact.instance_id, contact.id, run, None)
 
 
 def context(service: Service, scope: Scope, now: datetime | None = None) -> RequestContext:

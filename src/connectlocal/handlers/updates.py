@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import events, rules
+from ..engine import flows
 from ..errors import (
     ConflictException,
     InvalidRequestException,
@@ -117,10 +118,15 @@ def transfer_contact(
         current.next_contacts.append(NextContact(contact_id, ctx.now, target))
         current.last_update_timestamp = ctx.now
         tx.put_contact(current)
+        # The transfer flow runs with the queue (or agent) the call names as its working
+        # queue: its TransferContactToQueue (TransferContactToAgent) puts the contact there.
+        flows.begin(tx, transferred, flow, data={"queue": queue_id} if target == "QUEUE"
+                    else {"agent": queue_id})
         return transferred
 
     request = {"contact": ContactId, "flow": ContactFlowId, "queue": QueueId, "user": UserId}
     contact = create_once(ctx, InstanceId, ClientToken, request, build, strict_token=True)
+    flows.advance(ctx, contact.instance_id, contact.id)
     return {"ContactId": contact.id, "ContactArn": contact.arn}
 
 
