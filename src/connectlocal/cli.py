@@ -1,5 +1,5 @@
 """The ``connectlocal`` command: ``serve``, ``import`` and ``export`` (contact trace records),
-``simulate``, ``coverage``."""
+``simulate``, ``call``, ``coverage``."""
 
 from __future__ import annotations
 
@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--hold-probability", type=float, default=0.2)
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
+    from .calls import add_parser as add_call
+
+    add_call(commands, DEFAULT_DATA)
     coverage = commands.add_parser(
         "coverage", help="print the implemented operations as a markdown table")
     coverage.add_argument("--readme", metavar="PATH",
@@ -497,6 +500,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return simulate_traffic(args)
     if args.command == "coverage":
         return coverage(args)
+    if args.command == "call":
+        from .calls import run
+
+        return run(args)
     return 2  # pragma: no cover - argparse requires a command
 
 

@@ -408,3 +408,25 @@ def test_a_transfer_runs_the_transfer_flow_into_the_queue_the_call_names(
         task = moved["ContactId"]
     assert connect.get_contact_attributes(InstanceId=instance["id"], InitialContactId=task)[
         "Attributes"]["transferred"] == "yes"
+
+
+def test_a_wait_ends_at_its_timeout_or_when_the_customer_returns(clocked_server: Any) -> None:
+    client = client_for(clocked_server.url)
+    clocked_server.set_clock("2025-06-02T10:00:00Z")
+    instance = new_instance(client)
+    flow_id = _flow(client, instance, [
+        _act("wait", "Wait", {"TimeoutSeconds": "3600", "Events": ["CustomerReturned"]}, None,
+             {"NoMatchingError": "error"}, [("Equals", "WaitCompleted", "done"),
+                                            ("Equals", "CustomerReturned", "back")]),
+        _act("done", "UpdateContactAttributes", {"Attributes": {"wait": "completed"}}),
+        _act("back", "UpdateContactAttributes", {"Attributes": {"wait": "returned"}}),
+        _act("error", "UpdateContactAttributes", {"Attributes": {"wait": "error"}})])
+    waited, returned = (_start_chat(client, instance, flow_id) for _ in range(2))
+    status, _ = clocked_server.admin("POST", "events", {
+        "event": "customer_input", "instance_id": instance["id"], "contact_id": returned,
+        "text": "I'm back"})
+    assert status == 200
+    clocked_server.set_clock("2025-06-02T11:00:01Z")
+    for chat, expected in ((waited, "completed"), (returned, "returned")):
+        assert client.get_contact_attributes(InstanceId=instance["id"], InitialContactId=chat)[
+            "Attributes"]["wait"] == expected

@@ -76,16 +76,20 @@ def loop(step: Step) -> Outcome:
 
 
 def _wait_resume(step: Step, event: dict[str, Any]) -> Outcome:
-    if "timeout" not in event:
-        return Outcome(block=WAIT)
-    if any((c.get("Condition") or {}).get("Operands") == ["WaitCompleted"]
-           for c in step.transitions.get("Conditions") or ()):
+    # "If an event interrupts the wait, the run result is the event that interrupted. If no
+    # event interrupts the Wait and the time elapses, the run result is WaitCompleted."
+    if "timeout" in event:
         return step.branch("WaitCompleted")
-    return step.go("WaitCompleted")
+    if "input" in event and "CustomerReturned" in (step.parameters.get("Events") or []):
+        return step.branch("CustomerReturned")
+    return Outcome(block=WAIT)
 
 
 @action("Wait", _wait_resume)
 def wait(step: Step) -> Outcome:
+    if step.contact.channel == "VOICE":  # Wait block: "Voice: No - Error branch"
+        return step.error("NoMatchingError", "Wait is not supported on the voice channel")
+    step.run["returns"] = "CustomerReturned" in (step.parameters.get("Events") or [])
     return Outcome(block=WAIT, due=flows.after(step, step.value("TimeoutSeconds"), 0),
                    results="Waiting")
 
@@ -375,7 +379,8 @@ def _lambda_checks(p: dict[str, Any]) -> list[str]:
     if limit is not None and not (str(limit).isdigit() and 1 <= int(str(limit)) <= 8):
         found.append("InvocationTimeLimitSeconds must be an integer from 1 to 8, set "
                      f"statically, not {limit!r}")
-    kind = (p.get("ResponseValidation") or {}).get("ResponseType")
+    validation = p.get("ResponseValidation") or {}
+    kind = validation.get("ResponseType") if isinstance(validation, dict) else validation
     if kind is not None and kind not in ("STRING_MAP", "JSON"):
         found.append(f"ResponseValidation.ResponseType must be STRING_MAP or JSON, not {kind!r}")
     return found
@@ -387,6 +392,7 @@ flows.CHECKS.update({
     "TransferToFlow": lambda p: [] if p.get("ContactFlowId") else
     ["TransferToFlow needs a ContactFlowId"],
     "Loop": lambda p: [] if "LoopCount" in p else ["Loop needs a LoopCount"],
+    "Wait": lambda p: [] if "TimeoutSeconds" in p else ["Wait needs TimeoutSeconds"],
     "UpdateContactTargetQueue": lambda p: [] if p.get("QueueId") or p.get("AgentId") else
     ["UpdateContactTargetQueue needs a QueueId or an AgentId"],
 })

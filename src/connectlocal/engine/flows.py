@@ -326,15 +326,19 @@ def problems(content: str) -> tuple[list[str], dict[str, Any]]:
     if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
         found.append("Actions must be a list of actions")
         return found, flow
-    identifiers = [a.get("Identifier") for a in actions]
-    known = set(identifiers)
-    if flow.get("StartAction") not in known:
-        found.append(f"StartAction {flow.get('StartAction')} is not an action of the flow")
-    seen: set[Any] = set()
+    known = {a.get("Identifier") for a in actions if isinstance(a.get("Identifier"), str)}
+    start = flow.get("StartAction")
+    if not isinstance(start, str) or start not in known:
+        found.append(f"StartAction {start} is not an action of the flow")
+    seen: set[str] = set()
     for a in actions:
         ident, kind = a.get("Identifier"), a.get("Type")
-        if not ident or not kind:
+        if not ident or not kind or not isinstance(ident, str) or not isinstance(kind, str):
             found.append("Every action needs an Identifier and a Type")
+            continue
+        parameters = a.get("Parameters", {})
+        if not isinstance(parameters, dict):
+            found.append(f"Action {ident}: Parameters must be an object")
             continue
         if ident in seen:
             found.append(f"Action identifier {ident} is used by more than one action")
@@ -346,23 +350,27 @@ def problems(content: str) -> tuple[list[str], dict[str, Any]]:
             found.append(f"Action {ident}: Transitions must be an object")
             continue
         targets = [transitions.get("NextAction")]
-        for c in transitions.get("Conditions") or []:
+        conditions, errors = transitions.get("Conditions") or [], transitions.get("Errors") or []
+        if not isinstance(conditions, list) or not isinstance(errors, list):
+            found.append(f"Action {ident}: Conditions and Errors must be lists")
+            continue
+        for c in conditions:
             targets.append(c.get("NextAction") if isinstance(c, dict) else None)
             condition = c.get("Condition") if isinstance(c, dict) else None
             if not isinstance(condition, dict) or not condition.get("Operator") or \
                     not isinstance(condition.get("Operands"), list):
                 found.append(f"Action {ident}: a condition needs an Operator and Operands")
-        for e in transitions.get("Errors") or []:
+        for e in errors:
             targets.append(e.get("NextAction") if isinstance(e, dict) else None)
             if not isinstance(e, dict) or not e.get("ErrorType"):
                 found.append(f"Action {ident}: an error branch needs an ErrorType")
         for target in targets:
-            if target is not None and target not in known:
+            if target is not None and (not isinstance(target, str) or target not in known):
                 found.append(f"Action {ident} transitions to {target}, which is not an action "
                              "of the flow")
         check = CHECKS.get(kind)
         if check is not None:
-            found.extend(f"Action {ident}: {p}" for p in check(a.get("Parameters") or {}))
+            found.extend(f"Action {ident}: {p}" for p in check(parameters))
     return found, flow
 
 
@@ -425,7 +433,11 @@ def _steps(ctx: RequestContext, tx: Tx, instance_id: str, contact_id: str,
     run = tx.get_flow_run(instance_id, contact_id)
     instance = tx.get_instance(instance_id)
     stored = tx.get_contact(instance_id, contact_id)
-    if run is None or instance is None or stored is None or run["state"] == ENDED:
+    if run is None or run["state"] == ENDED:
+        return run, None
+    if instance is None or stored is None:  # the contact is gone (retention): so is its run
+        run.update(state=ENDED, ended=run.get("ended") or "DISCONNECTED", waiting=None)
+        tx.put_flow_run(instance_id, contact_id, run, None)
         return run, None
     contact = rules.settle(stored, ctx.now)
     if not contact.active:
@@ -476,6 +488,10 @@ def _steps(ctx: RequestContext, tx: Tx, instance_id: str, contact_id: str,
                 outcome = fn(step) if fn is not None else step.not_simulated()
             except ServiceError as error:
                 outcome = step.error("NoMatchingError", error.message)
+            except Exception as error:  # content the action cannot use must not fail the call
+                log.exception("flow action %s (%s) failed", step.action.get("Identifier"), kind)
+                outcome = step.error("NoMatchingError", f"connectlocal could not run this "
+                                     f"action: {type(error).__name__}: {error}")
             if outcome.invoke is None and (run.get("logging", True)
                                            or kind == "UpdateFlowLoggingBehavior"):
                 logs.append(_record(ctx, contact, flow, step.action,
@@ -632,7 +648,9 @@ def customer_input(service: Service, scope: Scope, instance_id: str, contact_id:
     ctx = context(service, scope)
     with service.store.read(scope) as tx:
         run = tx.get_flow_run(instance_id, contact_id)
-    if run is None or run["state"] != INPUT:
+    waits_for_it = run is not None and (run["state"] == INPUT or (
+        run["state"] == WAIT and run.get("returns")))
+    if run is None or not waits_for_it:
         raise FlowError(f"Contact {contact_id} is not waiting for customer input"
                         + (f" (its flow is {run['state'].lower()})" if run else ""))
     after = advance(ctx, instance_id, contact_id,
