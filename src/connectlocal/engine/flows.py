@@ -336,13 +336,13 @@ def problems(content: str) -> tuple[list[str], dict[str, Any]]:
         if not ident or not kind or not isinstance(ident, str) or not isinstance(kind, str):
             found.append("Every action needs an Identifier and a Type")
             continue
+        if ident in seen:
+            found.append(f"Action identifier {ident} is used by more than one action")
+        seen.add(ident)
         parameters = a.get("Parameters", {})
         if not isinstance(parameters, dict):
             found.append(f"Action {ident}: Parameters must be an object")
             continue
-        if ident in seen:
-            found.append(f"Action identifier {ident} is used by more than one action")
-        seen.add(ident)
         if kind not in registry() and kind not in NOT_SIMULATED:
             found.append(f"Action {ident} has an unknown Type {kind}")
         transitions = a.get("Transitions") or {}
