@@ -430,3 +430,17 @@ def test_a_wait_ends_at_its_timeout_or_when_the_customer_returns(clocked_server:
     for chat, expected in ((waited, "completed"), (returned, "returned")):
         assert client.get_contact_attributes(InstanceId=instance["id"], InitialContactId=chat)[
             "Attributes"]["wait"] == expected
+
+
+@pytest.mark.http_only
+def test_serve_appends_flow_logs_to_the_flow_log_file(tmp_path: Any) -> None:
+    path = tmp_path / "flows.jsonl"
+    with ServerProcess(":memory:", "--flow-log", str(path)) as server:
+        client = client_for(server.url)
+        instance = new_instance(client)
+        task = client.start_task_contact(InstanceId=instance["id"], Name="t",
+                                         ContactFlowId=instance["flows"]["Default inbound"])
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["ContactFlowModuleType"] for r in records] == ["SetQueue", "Transfer"]
+    assert {r["ContactId"] for r in records} == {task["ContactId"]}
+    assert records[0]["ContactFlowName"] == "Default inbound"
