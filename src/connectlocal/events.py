@@ -224,13 +224,9 @@ def apply(service: Service, scope: Scope, body: dict[str, Any]) -> dict[str, Any
 
 def number_flow(tx: Tx, instance_id: str, number: str) -> ContactFlow | None:
     """The flow associated with a claimed phone number of the instance, if any."""
-    from importlib import import_module
+    from .handlers.numbers import flow_for_number
 
-    try:
-        lookup = import_module("connectlocal.handlers.numbers").flow_for_number
-    except (ImportError, AttributeError):
-        return None
-    flow_id = lookup(tx, instance_id, number)
+    flow_id = flow_for_number(tx, instance_id, number)
     found: ContactFlow | None = (tx.get_resource(instance_id, ContactFlow, flow_id)
                                  if flow_id else None)
     return found

@@ -264,6 +264,26 @@ class Contact:
 
 
 @dataclass(slots=True)
+class PhoneNumber:
+    """A phone number claimed to an instance. Amazon Connect keeps numbers per account and
+    region (their ARN names no instance); the store keeps one under the instance it is
+    claimed to, so that deleting the instance releases it."""
+
+    id: str
+    arn: str
+    number: str  # E.164
+    country_code: str
+    type: str  # TOLL_FREE, DID, ...
+    target_arn: str
+    instance_id: str
+    status: str = "CLAIMED"  # PhoneNumberWorkflowStatus
+    status_message: str | None = None
+    description: str | None = None
+    contact_flow_id: str | None = None  # the inbound flow a call to it runs
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class LambdaFunction:
     """A Lambda function associated with an instance (AssociateLambdaFunction): flows of the
     instance may invoke it. Its id is its ARN."""

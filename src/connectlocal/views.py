@@ -14,6 +14,7 @@ from .models import (
     Endpoint,
     HoursOfOperation,
     Instance,
+    PhoneNumber,
     Queue,
     Recording,
     Reference,
@@ -356,4 +357,32 @@ def user(u: User) -> Shape:
         "HierarchyGroupId": u.hierarchy_group_id,
         "Tags": u.tags,
         **u.channel_configs,
+    }
+
+
+def list_phone_numbers_summary(n: PhoneNumber) -> Shape:
+    return {
+        "PhoneNumberId": n.id,
+        "PhoneNumberArn": n.arn,
+        "PhoneNumber": n.number,
+        "PhoneNumberCountryCode": n.country_code,
+        "PhoneNumberType": n.type,
+        "TargetArn": n.target_arn,
+        "InstanceId": n.instance_id,
+        "PhoneNumberDescription": n.description,
+    }
+
+
+def claimed_phone_number(n: PhoneNumber) -> Shape:
+    return {**list_phone_numbers_summary(n), "Tags": n.tags,
+            "PhoneNumberStatus": {"Status": n.status, "Message": n.status_message}}
+
+
+def phone_number_summary(n: PhoneNumber) -> Shape:
+    return {
+        "Id": n.id,
+        "Arn": n.arn,
+        "PhoneNumber": n.number,
+        "PhoneNumberType": n.type,
+        "PhoneNumberCountryCode": n.country_code,
     }

@@ -34,6 +34,10 @@ def test_every_paginated_operation_pages_with_the_sdk(connect: Any, instance: An
         connect.associate_lambda_function(
             InstanceId=instance["id"],
             FunctionArn=f"arn:aws:lambda:us-east-1:123456789012:function:{function}")
+    for number in connect.search_available_phone_numbers(
+            InstanceId=instance["id"], PhoneNumberCountryCode="US", PhoneNumberType="DID",
+            MaxResults=2)["AvailableNumbersList"]:
+        connect.claim_phone_number(InstanceId=instance["id"], PhoneNumber=number["PhoneNumber"])
     # Operation → its parameters and the fewest items it must page through.
     cases: dict[str, tuple[dict[str, Any], int]] = {
         "ListInstances": ({}, 1),
@@ -42,6 +46,11 @@ def test_every_paginated_operation_pages_with_the_sdk(connect: Any, instance: An
         "ListRoutingProfiles": ({"InstanceId": instance["id"]}, 1),
         "ListHoursOfOperations": ({"InstanceId": instance["id"]}, 1),
         "ListSecurityProfiles": ({"InstanceId": instance["id"]}, 4),
+        "ListPhoneNumbers": ({"InstanceId": instance["id"]}, 2),
+        "ListPhoneNumbersV2": ({"InstanceId": instance["id"]}, 2),
+        "SearchAvailablePhoneNumbers": ({"InstanceId": instance["id"],
+                                         "PhoneNumberCountryCode": "AU",
+                                         "PhoneNumberType": "TOLL_FREE"}, 6),
         "ListUsers": ({"InstanceId": instance["id"]}, 2),
         "ListLambdaFunctions": ({"InstanceId": instance["id"]}, 2),
         "ListContactReferences": ({"InstanceId": instance["id"], "ContactId": task,

@@ -77,9 +77,10 @@ def test_missing_required_members_are_named(server: ServerProcess) -> None:
 
 
 def test_unimplemented_operation_names_itself(connect: Any, instance: Any) -> None:
-    expect_error(connect.create_hours_of_operation, "InvalidRequestException", 400,
-                 "connectlocal does not implement CreateHoursOfOperation yet",
-                 InstanceId=instance["id"], Name="Night", TimeZone="UTC", Config=[])
+    expect_error(connect.create_vocabulary, "InvalidRequestException", 400,
+                 "connectlocal does not implement CreateVocabulary yet",
+                 InstanceId=instance["id"], VocabularyName="Night", LanguageCode="en-US",
+                 Content="Phrase\tIPA\tSoundsLike\tDisplayAs")
 
 
 def test_percent_encoded_labels_are_decoded(server: ServerProcess, instance: Any,
@@ -94,7 +95,7 @@ def test_health(server: ServerProcess) -> None:
     assert status == 200 and body["status"] == "ok"
     assert body["store"]["kind"] == "sqlite"
     assert "DescribeContact" in body["operations"]
-    assert "CreateHoursOfOperation" not in body["operations"]
+    assert "CreateVocabulary" not in body["operations"]
 
 
 @pytest.mark.http_only

@@ -52,6 +52,25 @@ def test_round_trips_every_field(store: Store) -> None:
         assert queue is not None and queue.name == "BasicQueue"
 
 
+def test_a_deleted_resource_is_gone_and_only_it(store: Store) -> None:
+    with store.write(HERE) as tx:
+        for queue_id in ("q-1", "q-2"):
+            tx.put_resource("i-1", Queue(id=queue_id, arn="arn:q", name=queue_id,
+                                         queue_type="STANDARD", hours_of_operation_id=None))
+    with store.write(OTHER_REGION) as tx:
+        tx.put_resource("i-1", Queue(id="q-1", arn="arn:q", name="q-1",
+                                     queue_type="STANDARD", hours_of_operation_id=None))
+    with store.write(HERE) as tx:
+        assert tx.delete_resource("i-1", Queue, "q-1") is True
+        assert tx.delete_resource("i-1", Queue, "q-1") is False
+        assert tx.delete_resource("i-1", Instance, "q-2") is False  # another kind
+    with store.read(HERE) as tx:
+        assert tx.get_resource("i-1", Queue, "q-1") is None
+        assert [q.id for q in tx.list_resources("i-1", Queue, None, 10)] == ["q-2"]
+    with store.read(OTHER_REGION) as tx:
+        assert tx.get_resource("i-1", Queue, "q-1") is not None
+
+
 def test_everything_is_scoped(store: Store) -> None:
     with store.write(HERE) as tx:
         tx.put_instance(_instance())

@@ -17,29 +17,16 @@ from ..handlers import contacts as contact_api
 from ..handlers import updates as update_api
 from ..models import TASK, ContactFlow, HoursOfOperation, LambdaFunction, User
 from ..protocol.timestamps import parse_iso
-from . import flows
+from . import flows, hours
 from .flows import INPUT, WAIT, Outcome, Step, action
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 DEFAULT_INPUT_SECONDS = 5  # GetParticipantInput: InputTimeLimitSeconds "defaults to 5"
 MAX_LAMBDA_SECONDS = 8  # InvokeLambdaFunction: "no larger than 8"
 
-# CheckHoursOfOperation asks this whether hours are open at an instant; engine.hours provides
-# it (is_open); a test may set another.
+# CheckHoursOfOperation asks this whether hours are open at an instant (a test may stub it).
 IsOpen = Callable[[HoursOfOperation, datetime], bool]
-is_open: IsOpen | None = None
-
-
-def _is_open() -> IsOpen | None:
-    if is_open is not None:
-        return is_open
-    try:
-        from importlib import import_module
-
-        found: IsOpen = import_module("connectlocal.engine.hours").is_open
-        return found
-    except (ImportError, AttributeError):
-        return None
+is_open: IsOpen = hours.is_open
 
 
 # ------------------------------------------------------------------------------ flow control
@@ -131,14 +118,11 @@ def check_hours_of_operation(step: Step) -> Outcome:
                                             if step.contact.queue else None)
         queue = step.queue(target) if target else None
         hours_id = queue.hours_of_operation_id or "" if queue else ""
-    hours = step.tx.get_resource(step.instance.id, HoursOfOperation,
+    found = step.tx.get_resource(step.instance.id, HoursOfOperation,
                                  hours_id.rsplit("/", 1)[-1]) if hours_id else None
-    if hours is None:
+    if found is None:
         return step.error("NoMatchingError", f"Hours of operation not found: {hours_id!r}")
-    check = _is_open()
-    if check is None:
-        return step.not_simulated()
-    return step.branch("True" if check(hours, step.now) else "False")
+    return step.branch("True" if is_open(found, step.now) else "False")
 
 
 # ---------------------------------------------------------------------------------- contact

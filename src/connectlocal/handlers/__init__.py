@@ -12,9 +12,9 @@ from typing import Any
 from botocore import xform_name
 from botocore.model import ServiceModel
 
-from . import contacts, directory, instances, integrations, search, updates
+from . import contacts, directory, hours, instances, integrations, numbers, search, updates
 
-MODULES = (instances, directory, contacts, updates, search, integrations)
+MODULES = (instances, directory, contacts, updates, search, hours, numbers, integrations)
 
 
 def discover(model: ServiceModel) -> dict[str, Callable[..., dict[str, Any]]]:

@@ -17,6 +17,7 @@ from ..errors import (
 from ..models import (
     ContactFlow,
     HoursOfOperation,
+    PhoneNumber,
     Queue,
     RoutingProfile,
     SecurityProfile,
@@ -362,7 +363,14 @@ def list_users(
 
 
 def _tagged(ctx: RequestContext, tx: Tx, arn: str) -> tuple[str, Any]:
-    """The directory resource (or instance) an ARN names, with the instance it is in."""
+    """The directory resource (or instance, or phone number) an ARN names, with the instance
+    it is in."""
+    if arn.startswith(ctx.arn("phone-number/")):
+        for owner in tx.list_instances(None, ALL):
+            number = tx.get_resource(owner.id, PhoneNumber, arn.rsplit("/", 1)[-1])
+            if number is not None and number.arn == arn:
+                return owner.id, number
+        raise ResourceNotFoundException(f"Resource not found: {arn}")
     prefix = ctx.arn("instance/")
     parts = arn[len(prefix):].split("/") if arn.startswith(prefix) else []
     instance = tx.get_instance(parts[0]) if parts else None

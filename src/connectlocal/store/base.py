@@ -85,7 +85,8 @@ class Tx(ABC):
     @abstractmethod
     def put_resource(self, instance_id: str, resource: Any) -> None: ...
     @abstractmethod
-    def delete_resource(self, instance_id: str, kind: type[Any], resource_id: str) -> None: ...
+    def delete_resource(self, instance_id: str, kind: type[Any], resource_id: str) -> bool:
+        """Removes a resource; whether there was one."""
 
     # Contacts
     @abstractmethod

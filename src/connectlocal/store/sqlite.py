@@ -106,10 +106,13 @@ class SqliteTx(Tx):
             (*self._key, instance_id, type(resource).__name__, resource.id, encode(resource)),
         )
 
-    def delete_resource(self, instance_id: str, kind: type[Any], resource_id: str) -> None:
-        self.db.execute(
+    def delete_resource(self, instance_id: str, kind: type[Any], resource_id: str) -> bool:
+        cursor = self.db.execute(
             "DELETE FROM resources WHERE account=? AND region=? AND instance_id=? AND kind=? "
-            "AND resource_id=?", (*self._key, instance_id, kind.__name__, resource_id))
+            "AND resource_id=?",
+            (*self._key, instance_id, kind.__name__, resource_id),
+        )
+        return cursor.rowcount > 0
 
     def get_contact(self, instance_id: str, contact_id: str) -> Contact | None:
         row = self.db.execute(
