@@ -444,3 +444,67 @@ def test_serve_appends_flow_logs_to_the_flow_log_file(tmp_path: Any) -> None:
     assert [r["ContactFlowModuleType"] for r in records] == ["SetQueue", "Transfer"]
     assert {r["ContactId"] for r in records} == {task["ContactId"]}
     assert records[0]["ContactFlowName"] == "Default inbound"
+
+
+def _claimed(client: Any, instance: dict[str, Any], flow_id: str) -> str:
+    number = client.search_available_phone_numbers(
+        TargetArn=instance["arn"], PhoneNumberCountryCode="US", PhoneNumberType="DID",
+        MaxResults=1)["AvailableNumbersList"][0]["PhoneNumber"]
+    claimed = client.claim_phone_number(TargetArn=instance["arn"], PhoneNumber=number)
+    client.associate_phone_number_contact_flow(
+        PhoneNumberId=claimed["PhoneNumberId"], InstanceId=instance["id"],
+        ContactFlowId=flow_id)
+    found: str = number
+    return found
+
+
+def test_an_inbound_call_to_a_claimed_number_runs_the_numbers_flow(
+        connect: Any, flow_server: Any) -> None:
+    instance = new_instance(connect)
+    gold = _gold_queue(connect, instance)
+    connect.associate_lambda_function(InstanceId=instance["id"], FunctionArn=LOOKUP)
+    number = _claimed(connect, instance, _lookup_flow(connect, instance, gold["QueueArn"]))
+    status, body = flow_server.admin("POST", "events", {
+        "event": "arrive", "instance_id": instance["id"], "channel": "VOICE", "to": number,
+        "customer": "+15555550142"})
+    assert status == 200 and body["Flow"]["ended"] == "QUEUE", body
+    call = body["ContactId"]
+    contact = connect.describe_contact(InstanceId=instance["id"], ContactId=call)["Contact"]
+    assert contact["Channel"] == "VOICE" and contact["InitiationMethod"] == "INBOUND"
+    assert contact["QueueInfo"]["Id"] == gold["QueueId"]
+    event = json.loads(connect.get_contact_attributes(
+        InstanceId=instance["id"], InitialContactId=call)["Attributes"]["received"])
+    data = event["Details"]["ContactData"]
+    assert data["CustomerEndpoint"] == {"Address": "+15555550142", "Type": "TELEPHONE_NUMBER"}
+    assert data["SystemEndpoint"] == {"Address": number, "Type": "TELEPHONE_NUMBER"}
+    assert data["Channel"] == "VOICE" and data["InitiationMethod"] == "INBOUND"
+    # A number with no flow, or no claimed number, is the plain arrival it was.
+    _, plain = flow_server.admin("POST", "events", {
+        "event": "arrive", "instance_id": instance["id"], "to": "+15555550999"})
+    assert "Flow" not in plain
+
+
+def test_check_hours_of_operation_reads_the_hours_at_the_service_clock(
+        clocked_server: Any) -> None:
+    client = client_for(clocked_server.url)
+    instance = new_instance(client)
+    hours = client.create_hours_of_operation(
+        InstanceId=instance["id"], Name="Weekdays", TimeZone="America/New_York",
+        Config=[{"Day": day, "StartTime": {"Hours": 9, "Minutes": 0},
+                 "EndTime": {"Hours": 17, "Minutes": 0}}
+                for day in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY")])
+    flow_id = _flow(client, instance, [
+        _act("h", "CheckHoursOfOperation", {"HoursOfOperationId": hours["HoursOfOperationArn"]},
+             None, {"NoMatchingError": "err"}, [("Equals", "True", "open"),
+                                                ("Equals", "False", "closed")]),
+        _act("open", "UpdateContactAttributes", {"Attributes": {"hours": "open"}}),
+        _act("closed", "UpdateContactAttributes", {"Attributes": {"hours": "closed"}}),
+        _act("err", "UpdateContactAttributes", {"Attributes": {"hours": "error"}})])
+    seen = {}
+    for instant in ("2025-06-02T14:00:00Z", "2025-06-02T22:00:00Z", "2025-06-07T14:00:00Z"):
+        clocked_server.set_clock(instant)  # Monday 10:00 and 18:00 EDT, Saturday 10:00
+        task = client.start_task_contact(InstanceId=instance["id"], Name="t",
+                                         ContactFlowId=flow_id)["ContactId"]
+        seen[instant] = client.get_contact_attributes(
+            InstanceId=instance["id"], InitialContactId=task)["Attributes"]["hours"]
+    assert list(seen.values()) == ["open", "closed", "closed"]
