@@ -38,9 +38,13 @@ def center(connect: Any) -> dict[str, Any]:
                                        InstanceAlias="example-corp", InboundCallsEnabled=True,
                                        OutboundCallsEnabled=True)
     iid = instance["Id"]
-    hours = connect.list_hours_of_operations(
-        InstanceId=iid)["HoursOfOperationSummaryList"][0]["Id"]
-    queues = {name: connect.create_queue(InstanceId=iid, Name=name, HoursOfOperationId=hours)
+    weekdays = connect.create_hours_of_operation(
+        InstanceId=iid, Name="Weekdays 9-5", TimeZone="America/New_York",
+        Config=[{"Day": day, "StartTime": {"Hours": 9, "Minutes": 0},
+                 "EndTime": {"Hours": 17, "Minutes": 0}}
+                for day in ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY")])
+    queues = {name: connect.create_queue(InstanceId=iid, Name=name,
+                                         HoursOfOperationId=weekdays["HoursOfOperationId"])
               for name in ("Billing", "Support")}
     connect.associate_lambda_function(InstanceId=iid, FunctionArn=LOOKUP)
     flows = {f["Name"]: f["Arn"] for f in connect.list_contact_flows(
@@ -62,11 +66,32 @@ def deploy(connect: Any, center: dict[str, Any], name: str) -> str:
     return flow_id
 
 
+def claim(connect: Any, center: dict[str, Any], flow_id: str) -> str:
+    """Claims a number for the instance and points it at the flow."""
+    instance_arn = connect.describe_instance(InstanceId=center["id"])["Instance"]["Arn"]
+    number: str = connect.search_available_phone_numbers(
+        TargetArn=instance_arn, PhoneNumberCountryCode="US", PhoneNumberType="DID",
+        MaxResults=1)["AvailableNumbersList"][0]["PhoneNumber"]
+    claimed = connect.claim_phone_number(TargetArn=instance_arn, PhoneNumber=number)
+    connect.associate_phone_number_contact_flow(PhoneNumberId=claimed["PhoneNumberId"],
+                                                InstanceId=center["id"], ContactFlowId=flow_id)
+    return number
+
+
+def ring(mock: mock_connect, center: dict[str, Any], number: str, caller: str) -> str:
+    """A customer calls the number (POST /_connectlocal/events, in-process)."""
+    status, body = mock.admin("POST", "events", json.dumps({
+        "event": "arrive", "instance_id": center["id"], "channel": "VOICE", "to": number,
+        "customer": caller}).encode())
+    assert status == 200, body
+    contact_id: str = json.loads(body)["ContactId"]
+    return contact_id
+
+
 def test_the_ivr_greets_a_known_caller_and_routes_on_the_key_pressed(
         mock: mock_connect, connect: Any, center: dict[str, Any]) -> None:
-    call = connect.start_outbound_voice_contact(
-        InstanceId=center["id"], ContactFlowId=deploy(connect, center, "ivr_lookup"),
-        DestinationPhoneNumber="+15555550100", SourcePhoneNumber="+15555550199")["ContactId"]
+    number = claim(connect, center, deploy(connect, center, "ivr_lookup"))
+    call = ring(mock, center, number, "+15555550100")
     # The flow looked the caller up, greeted them, and waits at the menu.
     attributes = connect.get_contact_attributes(InstanceId=center["id"],
                                                 InitialContactId=call)["Attributes"]
@@ -83,9 +108,8 @@ def test_the_ivr_greets_a_known_caller_and_routes_on_the_key_pressed(
 
 def test_the_ivr_sends_a_caller_who_presses_nothing_to_support(
         mock: mock_connect, connect: Any, center: dict[str, Any]) -> None:
-    call = connect.start_outbound_voice_contact(
-        InstanceId=center["id"], ContactFlowId=deploy(connect, center, "ivr_lookup"),
-        DestinationPhoneNumber="+15555550123", SourcePhoneNumber="+15555550199")["ContactId"]
+    number = claim(connect, center, deploy(connect, center, "ivr_lookup"))
+    call = ring(mock, center, number, "+15555550123")
     mock.advance(6)  # past InputTimeLimitSeconds, on the service clock
     contact = connect.describe_contact(InstanceId=center["id"], ContactId=call)["Contact"]
     assert contact["QueueInfo"]["Id"] == center["queues"]["Support"]["QueueId"]
@@ -112,3 +136,24 @@ def test_a_chat_leaves_a_follow_up_task(mock: mock_connect, connect: Any,
     assert ended["DisconnectReason"] == "CONTACT_FLOW_DISCONNECT"
     assert json.loads(json.dumps(mock.flow_logs(chat)))[-1]["ContactFlowModuleType"] == \
         "Disconnect"
+
+
+@pytest.mark.parametrize(("now", "expected"), [
+    ("2025-06-02T14:00:00Z", "queued"),  # Monday 10:00 in New York
+    ("2025-06-07T14:00:00Z", "closed"),  # Saturday
+])
+def test_after_hours_callers_hear_the_closed_message(
+        mock: mock_connect, connect: Any, center: dict[str, Any], now: str,
+        expected: str) -> None:
+    mock.set_clock(now)
+    number = claim(connect, center, deploy(connect, center, "after_hours"))
+    call = ring(mock, center, number, "+15555550100")
+    contact = connect.describe_contact(InstanceId=center["id"], ContactId=call)["Contact"]
+    said = [r["Parameters"].get("Text") for r in mock.flow_logs(call)
+            if r["ContactFlowModuleType"] == "PlayPrompt"]
+    if expected == "queued":
+        assert contact["QueueInfo"]["Id"] == center["queues"]["Support"]["QueueId"]
+        assert said == []
+    else:
+        assert contact["DisconnectReason"] == "CONTACT_FLOW_DISCONNECT"
+        assert said == ["We are closed. Our hours are 9 to 5, Monday to Friday."]
