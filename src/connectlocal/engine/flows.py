@@ -245,12 +245,14 @@ def lookup(root: Any, path: str) -> Any:
     return current
 
 
-def resolve(step: Step, value: Any) -> Any:
+def resolve(step: Step, value: Any, root: dict[str, Any] | None = None) -> Any:
     """A parameter value with its JSONPath references replaced: a whole-value reference gives
     the value itself; references inside text are interpolated (an unset one as "")."""
+    if isinstance(value, dict | list) and root is None and "$" in orjson.dumps(value).decode():
+        root = _root(step)  # read once for every reference in the structure
     if isinstance(value, str) and "$" in value:
         whole = _PATH.fullmatch(value)
-        root = _root(step)
+        root = root if root is not None else _root(step)
         if whole:
             return lookup(root, value)
 
@@ -260,9 +262,9 @@ def resolve(step: Step, value: Any) -> Any:
                 orjson.dumps(found).decode()
         return _PATH.sub(text, value)
     if isinstance(value, dict):
-        return {k: resolve(step, v) for k, v in value.items()}
+        return {k: resolve(step, v, root) for k, v in value.items()}
     if isinstance(value, list):
-        return [resolve(step, v) for v in value]
+        return [resolve(step, v, root) for v in value]
     return value
 
 
@@ -477,12 +479,14 @@ def _steps(ctx: RequestContext, tx: Tx, instance_id: str, contact_id: str,
                                     f"Error: stopped after {STEP_LIMIT} actions "
                                     "(connectlocal's step limit for a flow that loops)"))
                 return _end(ctx, tx, contact, run, "ERROR"), None
-            flow, document = _flow(tx, instance_id, run["flow"])
+            if run["flow"] != flow.id:  # TransferToFlow moved on to another flow
+                flow, document = _flow(tx, instance_id, run["flow"])
             step = _step(ctx, tx, instance, contact, run, flow, document, spawned)
             if step is None:
                 return _end(ctx, tx, contact, run, "ERROR"), None
             run["steps"] += 1
             kind = str(step.action.get("Type"))
+            logged = _logged(step)  # the parameters as the action reads them
             try:
                 fn = registry().get(kind)
                 outcome = fn(step) if fn is not None else step.not_simulated()
@@ -495,7 +499,7 @@ def _steps(ctx: RequestContext, tx: Tx, instance_id: str, contact_id: str,
             if outcome.invoke is None and (run.get("logging", True)
                                            or kind == "UpdateFlowLoggingBehavior"):
                 logs.append(_record(ctx, contact, flow, step.action,
-                                    _logged(step), outcome.results, outcome.external))
+                                    logged, outcome.results, outcome.external))
         if outcome.invoke is not None:
             if run["lambda_calls"] >= MAX_LAMBDA_CALLS:
                 assert step is not None
