@@ -405,12 +405,14 @@ def context(service: Service, scope: Scope, now: datetime | None = None) -> Requ
 
 
 def advance(ctx: RequestContext, instance_id: str, contact_id: str,
-            event: dict[str, Any] | None = None) -> dict[str, Any] | None:
+            event: dict[str, Any] | None = None, call: dict[str, Any] | None = None,
+            spawned: list[str] | None = None) -> dict[str, Any] | None:
     """Runs the contact's flow until it ends or blocks; ``event`` resumes a waiting run
-    (customer input, a timeout). A Lambda function is invoked between two transactions,
-    never inside one. Answers the run as it stands."""
-    result: dict[str, Any] | None = None
-    spawned: list[str] = []
+    (customer input, a timeout); ``call`` is a Lambda invocation the run is waiting on. A
+    Lambda function is invoked between two transactions, never inside one. Answers the run
+    as it stands."""
+    spawned = [] if spawned is None else spawned
+    result = invoke(ctx.service, call) if call is not None else None
     run: dict[str, Any] | None = None
     while True:
         logs: list[dict[str, Any]] = []
@@ -426,6 +428,38 @@ def advance(ctx: RequestContext, instance_id: str, contact_id: str,
     for task_id in spawned:
         advance(ctx, instance_id, task_id)
     return run
+
+
+class Starter:
+    """Runs a new contact's flow inside the transaction that creates it (``create_once``'s
+    ``after``), until the flow ends, blocks or must invoke a Lambda function; ``finish()``,
+    after the commit, goes on from there. A flow without a Lambda costs no commit of its
+    own."""
+
+    def __init__(self, ctx: RequestContext) -> None:
+        self.ctx = ctx
+        self._started: tuple[Contact, dict[str, Any] | None, list[dict[str, Any]],
+                             list[str]] | None = None
+
+    def __call__(self, tx: Tx, contact: Contact) -> None:
+        logs: list[dict[str, Any]] = []
+        spawned: list[str] = []
+        _, call = _steps(self.ctx, tx, contact.instance_id, contact.id, None, None, logs,
+                         spawned)
+        if logs:
+            tx.add_flow_logs(contact.instance_id, contact.id, logs)
+        self._started = (contact, call, logs, spawned)
+
+    def finish(self) -> None:
+        if self._started is None:  # a ClientToken retry: the flow ran with the first call
+            return
+        contact, call, logs, spawned = self._started
+        _append_to_file(self.ctx.service, logs)
+        if call is not None:
+            advance(self.ctx, contact.instance_id, contact.id, call=call, spawned=spawned)
+        else:
+            for task_id in spawned:
+                advance(self.ctx, contact.instance_id, task_id)
 
 
 def _steps(ctx: RequestContext, tx: Tx, instance_id: str, contact_id: str,

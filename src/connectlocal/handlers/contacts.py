@@ -107,11 +107,13 @@ def create_once(
     build: Callable[[Tx, Instance, str], Contact],
     strict_token: bool = False,
     attributes: dict[str, str] | None = None,
+    after: Callable[[Tx, Contact], None] | None = None,
 ) -> Contact:
     """Creates a contact once per ClientToken: a retry with the same token gets the same one.
 
     ``strict_token``: the operation models IdempotencyException, raised when the token comes
     back with a different request. ``attributes`` join the new contact's chain's attributes.
+    ``after`` runs in the same transaction once the contact is stored (its flow starts).
     """
     digest = fingerprint(request)
     with ctx.store.write(ctx.scope) as tx:
@@ -131,6 +133,8 @@ def create_once(
         contact = build(tx, instance, contact_id)
         tx.put_contact(contact)
         share_attributes(ctx, tx, contact, attributes)
+        if after is not None:
+            after(tx, contact)
         if token:
             tx.put_claim(instance.id, ctx.operation, token, Claim(contact_id, digest), ctx.now,
                          rules.token_cutoff(ctx.now))
@@ -210,8 +214,10 @@ def start_outbound_voice_contact(
 
     request = {"to": DestinationPhoneNumber, "flow": ContactFlowId, "from": SourcePhoneNumber,
                "queue": QueueId, "attributes": Attributes, "name": Name}
-    contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes)
-    flows.advance(ctx, contact.instance_id, contact.id)
+    starter = flows.Starter(ctx)
+    contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes,
+                          after=starter)
+    starter.finish()
     return {"ContactId": contact.id}
 
 
@@ -252,8 +258,10 @@ def start_chat_contact(
 
     request = {"flow": ContactFlowId, "participant": ParticipantDetails,
                "attributes": Attributes, "source": source}
-    contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes)
-    flows.advance(ctx, contact.instance_id, contact.id)
+    starter = flows.Starter(ctx)
+    contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes,
+                          after=starter)
+    starter.finish()
     token = base64.b64encode(secrets.token_bytes(96)).decode()
     expiry = rules.settle(contact, ctx.now).expires_at
     return {
@@ -351,9 +359,10 @@ def start_task_contact(
 
     request = {"name": Name, "flow": ContactFlowId, "previous": PreviousContactId,
                "attributes": Attributes, "scheduled": ScheduledTime}
+    starter = flows.Starter(ctx)
     contact = create_once(ctx, InstanceId, ClientToken, request, build_related,
-                          attributes=attributes)
-    flows.advance(ctx, contact.instance_id, contact.id)
+                          attributes=attributes, after=starter)
+    starter.finish()
     return {"ContactId": contact.id}
 
 

@@ -125,8 +125,10 @@ def transfer_contact(
         return transferred
 
     request = {"contact": ContactId, "flow": ContactFlowId, "queue": QueueId, "user": UserId}
-    contact = create_once(ctx, InstanceId, ClientToken, request, build, strict_token=True)
-    flows.advance(ctx, contact.instance_id, contact.id)
+    starter = flows.Starter(ctx)
+    contact = create_once(ctx, InstanceId, ClientToken, request, build, strict_token=True,
+                          after=starter)
+    starter.finish()
     return {"ContactId": contact.id, "ContactArn": contact.arn}
 
 
