@@ -29,7 +29,7 @@ serve: $(SERVE_STAMP)
 # The whole suite over HTTP against real servers, then the end-to-end tests again in-process
 # (mock_connect), from the same test code.
 test: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
 	$(BIN)/pytest
 	CONNECTLOCAL_TEST_TRANSPORT=inprocess $(BIN)/pytest tests/api
@@ -63,9 +63,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/serve.py --writes
 	$(BIN)/python bench/ctr_import.py
 	$(BIN)/python bench/simulate.py
+	$(BIN)/python bench/flows.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

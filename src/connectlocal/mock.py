@@ -128,7 +128,9 @@ class mock_connect:  # named like moto's mock_aws, as users expect
     a started mock stays the same service until the first ``stop()``). Every botocore
     ``connect`` client, in any region, is answered by it; with ``endpoint_url`` only requests
     to that URL's host are. ``clock`` fixes the service clock (ISO 8601 or a datetime);
-    ``ticking=True`` lets it run on from there.
+    ``ticking=True`` lets it run on from there. ``lambdas`` maps Lambda function ARNs to
+    where they run: a Python callable ``(event, context)`` or a target as ``serve --lambda``
+    takes (engine/lambdas.py).
     """
 
     def __new__(cls, target: Any = None, /, **options: Any) -> Any:
@@ -144,7 +146,11 @@ class mock_connect:  # named like moto's mock_aws, as users expect
     def __init__(self, target: None = None, /, *, clock: str | datetime | None = None,
                  ticking: bool = False, accounts: dict[str, str | tuple[str, str]] | None = None,
                  default_account: str | None = None, endpoint_url: str | None = None,
-                 auth: str = "lenient", throttle: str | None = None) -> None:
+                 auth: str = "lenient", throttle: str | None = None,
+                 lambdas: dict[str, str | Callable[..., Any]] | None = None) -> None:
+        from .engine.lambdas import Lambdas
+
+        self._lambdas = Lambdas(lambdas)  # a bad target fails here, not when a flow runs
         if auth not in ("lenient", "strict"):
             raise ValueError(f"auth must be 'lenient' or 'strict', not {auth!r}")
         self._strict = auth == "strict"
@@ -204,10 +210,28 @@ class mock_connect:  # named like moto's mock_aws, as users expect
 
     def admin(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
         """Calls a ``/_connectlocal/`` admin endpoint in-process (as the server would)."""
+        target, _, query = path.partition("?")
         response = Admin(self.dispatcher)(HttpRequest(
-            method, "/_connectlocal/" + path.removeprefix("/_connectlocal/").lstrip("/"), "",
-            {"content-type": "application/json"} if body else {}, body))
+            method, "/_connectlocal/" + target.removeprefix("/_connectlocal/").lstrip("/"),
+            query, {"content-type": "application/json"} if body else {}, body))
         return response.status, response.body
+
+    def flow_logs(self, contact_id: str, *, region: str = "us-east-1",
+                  account: str | None = None) -> list[dict[str, Any]]:
+        """The flow-log records of a contact, oldest first (Amazon Connect's shape)."""
+        with self.service.store.read(Scope(account or self.service.accounts.default,
+                                           region)) as tx:
+            return tx.get_flow_logs(contact_id)
+
+    def customer_input(self, instance_id: str, contact_id: str, *, dtmf: str | None = None,
+                       text: str | None = None, region: str = "us-east-1",
+                       account: str | None = None) -> dict[str, Any]:
+        """The customer presses keys or sends a message to a waiting GetParticipantInput."""
+        from .engine.flows import customer_input
+
+        return customer_input(self.service, Scope(account or self.service.accounts.default,
+                                                  region), instance_id, contact_id,
+                              dtmf=dtmf, text=text)
 
     def create_instance(self, alias: str | None = None, *, region: str = "us-east-1",
                         account: str | None = None, **options: Any) -> dict[str, Any]:
@@ -250,7 +274,8 @@ class mock_connect:  # named like moto's mock_aws, as users expect
         if self in _active:
             return
         service = Service(open_store(":memory:"), accounts=self._accounts, strict=self._strict,
-                          throttle=Throttle(self._quotas) if self._quotas else None)
+                          throttle=Throttle(self._quotas) if self._quotas else None,
+                          lambdas=self._lambdas)
         if self._clock is not None:
             service.set_clock(self._clock, ticking=self._ticking)
         self._service, self._dispatcher = service, Dispatcher(service)

@@ -357,3 +357,12 @@ class PhoneNumber:
     description: str | None = None
     contact_flow_id: str | None = None  # the inbound flow a call to it runs
     tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class LambdaFunction:
+    """A Lambda function associated with an instance (AssociateLambdaFunction): flows of the
+    instance may invoke it. Its id is its ARN."""
+
+    id: str
+    associated: datetime | None = None

@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import rules, views
 from ..clock import earlier, later
-from ..engine import routing
+from ..engine import flows, routing
 from ..errors import (
     ContactNotFoundException,
     IdempotencyException,
@@ -136,11 +136,13 @@ def create_once(
     build: Callable[[Tx, Instance, str], Contact],
     strict_token: bool = False,
     attributes: dict[str, str] | None = None,
+    after: Callable[[Tx, Contact], None] | None = None,
 ) -> Contact:
     """Creates a contact once per ClientToken: a retry with the same token gets the same one.
 
     ``strict_token``: the operation models IdempotencyException, raised when the token comes
     back with a different request. ``attributes`` join the new contact's chain's attributes.
+    ``after`` runs in the same transaction once the contact is stored (its flow starts).
     """
     digest = fingerprint(request)
     with ctx.store.write(ctx.scope) as tx:
@@ -160,6 +162,8 @@ def create_once(
         contact = build(tx, instance, contact_id)
         tx.put_contact(contact)
         share_attributes(ctx, tx, contact, attributes)
+        if after is not None:
+            after(tx, contact)
         if token:
             tx.put_claim(instance.id, ctx.operation, token, Claim(contact_id, digest), ctx.now,
                          rules.token_cutoff(ctx.now))
@@ -225,21 +229,26 @@ def start_outbound_voice_contact(
         queue = require(tx, instance.id, Queue, QueueId) if QueueId else None
         _related(ctx, tx, instance, RelatedContactId)
         caller_id = SourcePhoneNumber or (queue.outbound_caller_id_number if queue else None)
-        return new_contact(
+        contact = new_contact(
             ctx, instance, contact_id, VOICE, API,
             name=Name, description=Description,
             related_contact_id=RelatedContactId,
             customer_endpoint=Endpoint(TELEPHONE_NUMBER, DestinationPhoneNumber),
             system_endpoint=Endpoint(TELEPHONE_NUMBER, caller_id) if caller_id else None,
-            queue=rules.enqueue(queue.id if queue else flow.queue_id, ctx.now),
+            queue=rules.enqueue(queue.id, ctx.now) if queue else None,
             references=references_of(References),
             campaign_id=CampaignId,
             contact_flow_id=flow.id,
         )
+        flows.begin(tx, contact, flow)
+        return contact
 
     request = {"to": DestinationPhoneNumber, "flow": ContactFlowId, "from": SourcePhoneNumber,
                "queue": QueueId, "attributes": Attributes, "name": Name}
-    contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes)
+    starter = flows.Starter(ctx)
+    contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes,
+                          after=starter)
+    starter.finish()
     return {"ContactId": contact.id}
 
 
@@ -280,20 +289,24 @@ def start_chat_contact(
         if source is not None:
             contact_in(ctx, tx, instance, source, "PersistentChat.SourceContactId")
         minutes = ChatDurationInMinutes or DEFAULT_CHAT_MINUTES
-        return new_contact(
+        contact = new_contact(
             ctx, instance, contact_id, CHAT, API,
             related_contact_id=RelatedContactId or source,
-            queue=rules.enqueue(flow.queue_id, ctx.now),
             segment_attributes=SegmentAttributes or {},
             customer_id=CustomerId,
             contact_flow_id=flow.id,
             participant_id=ctx.ids.uuid(),
             expires_at=later(ctx.now, timedelta(minutes=minutes)),
         )
+        flows.begin(tx, contact, flow)
+        return contact
 
     request = {"flow": ContactFlowId, "participant": ParticipantDetails,
                "attributes": Attributes, "source": source}
-    contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes)
+    starter = flows.Starter(ctx)
+    contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes,
+                          after=starter)
+    starter.finish()
     token = base64.b64encode(secrets.token_bytes(96)).decode()
     expiry = rules.settle(contact, ctx.now).expires_at
     return {
@@ -375,18 +388,21 @@ def start_task_contact(
                     f"{MAX_LINKED_TASKS} task contacts already share the PreviousContactId "
                     f"{previous.id}, the most a chain can have")
             chain = rules.following(previous)
-        return new_contact(
+        contact = new_contact(
             ctx, instance, contact_id, TASK, API,
             name=Name, description=Description,
             related_contact_id=RelatedContactId,
             scheduled_timestamp=ScheduledTime,
-            queue=rules.enqueue(flow.queue_id, ScheduledTime or ctx.now),
             references=references_of(References),
             segment_attributes=SegmentAttributes or {},
             contact_flow_id=flow.id,
             expires_at=later(ctx.now, MAX_TASK_LIFE),
             **chain,
         )
+        # A scheduled task enters its queue at its ScheduledTime (DescribeContact hides the
+        # queue until then: rules.as_seen).
+        flows.begin(tx, contact, flow, ScheduledTime)
+        return contact
 
     # Filled in when the contact is built (inside the transaction); create_once reads it then.
     attributes = dict(Attributes or {})
@@ -403,8 +419,10 @@ def start_task_contact(
 
     request = {"name": Name, "flow": ContactFlowId, "previous": PreviousContactId,
                "attributes": Attributes, "scheduled": ScheduledTime}
+    starter = flows.Starter(ctx)
     contact = create_once(ctx, InstanceId, ClientToken, request, build_related,
-                          attributes=attributes)
+                          attributes=attributes, after=starter)
+    starter.finish()
     return {"ContactId": contact.id}
 
 
