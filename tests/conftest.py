@@ -72,7 +72,9 @@ class InProcessServer:
 def _new_server(tmp: pytest.TempPathFactory, name: str) -> Any:
     if TRANSPORT == "inprocess":
         return InProcessServer().start()
-    return ServerProcess(tmp_db(tmp.mktemp(name))).start()
+    # A 12-digit access key id is its own account (moto's convention, which mock_connect
+    # keeps); serve allows it only when asked (tests/api/test_auth.py checks that).
+    return ServerProcess(tmp_db(tmp.mktemp(name)), "--accounts", "*").start()
 
 
 def pytest_configure(config: pytest.Config) -> None:
