@@ -24,6 +24,7 @@ from connectlocal.mock import mock_connect
 from connectlocal.service import Service
 from connectlocal.store import open_store
 
+from . import pg
 from .serverproc import ServerProcess, tmp_db
 
 pytest_plugins = ["pytester"]
@@ -101,6 +102,13 @@ def client_for(url: str, region: str = "us-east-1", key: str = "AKIDEXAMPLE",
         aws_secret_access_key="secret",
         config=Config(retries={"max_attempts": 1}, parameter_validation=parameter_validation),
     )
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database of this test run's own (tests/pg.py), dropped at its end."""
+    with pg.database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

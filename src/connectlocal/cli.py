@@ -43,8 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(_env("PORT", str(DEFAULT_PORT)) or 0),
                        help=f"port (CONNECTLOCAL_PORT; default {DEFAULT_PORT}; 0 picks a free one)")
     serve.add_argument("--data", default=_env("DATA", DEFAULT_DATA),
-                       help="SQLite file, or :memory: for a throwaway store "
-                            f"(CONNECTLOCAL_DATA; default {DEFAULT_DATA})")
+                       help="SQLite file, :memory: for a throwaway store, or "
+                            "postgresql://user@host:port/db[?schema=name] for one shared by "
+                            f"several servers (CONNECTLOCAL_DATA; default {DEFAULT_DATA})")
     serve.add_argument("--clock", default=_env("CLOCK"),
                        help="start the service clock frozen at this ISO 8601 instant "
                             "(CONNECTLOCAL_CLOCK; default: the system clock)")
@@ -472,7 +473,16 @@ def _simulate_remote(args: argparse.Namespace, profile: Profile, start: datetime
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    from .store import StoreError
+
+    try:
+        return _command(build_parser().parse_args(argv))
+    except StoreError as exc:  # a store that cannot be opened: one line, and exit 2
+        print(f"connectlocal: {exc}", file=sys.stderr)
+        return 2
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "serve":
         return serve(args)
     if args.command == "import":

@@ -19,6 +19,16 @@ from ..models import Contact, Instance
 from .codec import encode
 
 
+class StoreError(Exception):
+    """A store that cannot be opened as asked (a refused schema, a missing driver); its
+    message is one line for the user."""
+
+
+class StoreUnavailable(StoreError):
+    """The store's server cannot be reached (refused, down, or lost while serving); requests
+    are answered InternalServiceException "store unavailable" until it is back."""
+
+
 class Scope(NamedTuple):
     account: str
     region: str
