@@ -16,12 +16,13 @@ serve: $(STAMP)
 	$(BIN)/connectlocal serve
 
 # The whole suite over HTTP against real servers, then the end-to-end tests again in-process
-# (mock_connect), from the same test code.
+# (mock_connect), and over HTTP again against servers on PostgreSQL, from the same test code.
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
 	CONNECTLOCAL_TEST_TRANSPORT=inprocess $(BIN)/pytest tests/api
+	CONNECTLOCAL_TEST_STORE=postgresql $(BIN)/pytest tests/api -q
 
 # Benchmarks (bench/README.md): installs the bench extra (moto's server); wrk and nginx come
 # from Debian's packages and bench/serve.py installs them if missing.

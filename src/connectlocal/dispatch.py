@@ -23,7 +23,7 @@ from .protocol.serializer import Response, ResponseSerializer
 from .protocol.validator import Check, Validator, describe
 from .service import RequestContext, Service
 from .spec import service_model
-from .store.base import Scope
+from .store.base import Scope, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,12 @@ class Dispatcher:
             log.info("%s %s -> %s: %s", request_id, op.name if op else "-", error.code,
                      error.message)
             return self.serializer.serialize_error(error, request_id)
+        except StoreUnavailable as exc:  # the store's server is down or unreachable
+            log.error("%s %s: %s", request_id, op.name if op else "-", exc)
+            return self.serializer.serialize_error(
+                errors.InternalServiceException(
+                    f"store unavailable: connectlocal cannot reach its store (request id "
+                    f"{request_id}); retry when it is back"), request_id)
         except Exception:
             log.exception("%s %s failed", request_id, op.name if op else "-")
             return self.serializer.serialize_error(

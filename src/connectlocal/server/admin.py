@@ -23,15 +23,17 @@ from .. import __version__
 from ..dispatch import Dispatcher, HttpRequest
 from ..protocol.serializer import Response
 from ..protocol.timestamps import parse_iso, to_iso
+from ..store.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 
 class AdminError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.extra = extra or {}
 
 
 def _json(status: int, document: Any) -> Response:
@@ -62,13 +64,20 @@ class Admin:
                                       f"there are: {known}")
             return _json(200, route(request))
         except AdminError as error:
-            return _json(error.status, {"error": error.message})
+            return _json(error.status, {**error.extra, "error": error.message})
+        except StoreUnavailable as exc:
+            return _json(503, {"store": "unavailable", "error": str(exc)})
         except Exception:
             log.exception("admin %s %s failed", request.method, request.path)
             return _json(500, {"error": "internal error (see the server log)"})
 
     def health(self, _: HttpRequest) -> dict[str, Any]:
         store = self.service.store
+        try:
+            store.check()
+        except StoreUnavailable as exc:
+            raise AdminError(503, str(exc), {"status": "store unavailable",
+                                             "store": "unavailable"}) from None
         return {
             "status": "ok",
             "version": __version__,

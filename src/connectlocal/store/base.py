@@ -174,6 +174,11 @@ class Store(ABC):
         it must be quick and must not raise."""
         self.watchers.append(watcher)
 
+    def check(self) -> None:
+        """Raises ``StoreUnavailable`` when the store cannot be reached (health asks); an
+        embedded store is always there."""
+        return None
+
     @abstractmethod
     def read(self, scope: Scope) -> AbstractContextManager[Tx]: ...
     @abstractmethod

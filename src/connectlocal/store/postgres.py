@@ -430,6 +430,9 @@ class PostgresStore(Store):
             raise StoreUnavailable(f"store unavailable: PostgreSQL at {self._where}: "
                                    f"{_one_line(exc)}") from exc
 
+    def check(self) -> None:
+        self._autocommit(lambda db: db.execute("SELECT 1"))
+
     @contextmanager
     def read(self, scope: Scope) -> Iterator[Tx]:
         with self._connection() as db:
