@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import math
 import os
 import signal
 import socket
@@ -31,6 +32,16 @@ def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"CONNECTLOCAL_{name}", default)
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="connectlocal",
@@ -50,8 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start the service clock frozen at this ISO 8601 instant "
                             "(CONNECTLOCAL_CLOCK; default: the system clock)")
     serve.add_argument("--accounts", default=_env("ACCOUNTS", ""),
-                       help="access key to account mapping, KEY=ACCOUNT,... "
-                            "(CONNECTLOCAL_ACCOUNTS; default: every key is 123456789012)")
+                       help="access keys and accounts: KEY=ACCOUNT, KEY:SECRET=ACCOUNT, ACCOUNT "
+                            "(a 12-digit key id allowed as its own account), * (every one "
+                            "is), comma-separated, or @FILE (CONNECTLOCAL_ACCOUNTS; default: "
+                            "every key is 123456789012)")
     serve.add_argument("--workers", type=int, default=int(_env("WORKERS", "1") or 1),
                        help="processes answering on the port (CONNECTLOCAL_WORKERS; default 1; "
                             "more than 1 needs a file store)")
@@ -61,6 +74,30 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ctr-webhook", default=_env("CTR_WEBHOOK"), metavar="URL",
                        help="POST each such CTR to this URL, retried with backoff "
                             "(CONNECTLOCAL_CTR_WEBHOOK)")
+    serve.add_argument("--head-timeout", type=_seconds, default=_env("HEAD_TIMEOUT", "10"),
+                       metavar="SECONDS",
+                       help="close a connection whose request head (line and headers) has not "
+                            "arrived in this time, answering 408 if it began "
+                            "(CONNECTLOCAL_HEAD_TIMEOUT; default 10)")
+    serve.add_argument("--body-timeout", type=_seconds, default=_env("BODY_TIMEOUT", "30"),
+                       metavar="SECONDS",
+                       help="answer 408 and close when a request body has not arrived in this "
+                            "time (CONNECTLOCAL_BODY_TIMEOUT; default 30)")
+    serve.add_argument("--keep-alive-timeout", type=_seconds,
+                       default=_env("KEEP_ALIVE_TIMEOUT", "5"), metavar="SECONDS",
+                       help="close a connection idle this long between requests "
+                            "(CONNECTLOCAL_KEEP_ALIVE_TIMEOUT; default 5)")
+    serve.add_argument("--auth", default=_env("AUTH", "lenient"), choices=["lenient", "strict"],
+                       help="strict: every request needs a valid SigV4 signature by a key "
+                            "--accounts gives a secret (CONNECTLOCAL_AUTH; default lenient)")
+    serve.add_argument("--admin-token", default=_env("ADMIN_TOKEN"), metavar="TOKEN",
+                       help="the admin endpoints want it in x-connectlocal-admin-token "
+                            "(CONNECTLOCAL_ADMIN_TOKEN)")
+    serve.add_argument("--throttle", default=_env("THROTTLE"), metavar="aws|FILE",
+                       help="throttle at Amazon Connect's API quotas (aws) or a file's "
+                            "(CONNECTLOCAL_THROTTLE; default: off)")
+    serve.add_argument("--faults", default=_env("FAULTS"), metavar="FILE",
+                       help="fault rules to start with, a JSON list (CONNECTLOCAL_FAULTS)")
     serve.add_argument("--log-level", default=_env("LOG_LEVEL", "warning"),
                        choices=["debug", "info", "warning", "error"],
                        help="(CONNECTLOCAL_LOG_LEVEL; default warning)")
@@ -157,20 +194,47 @@ def coverage(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
+    from .server.process import end_with_parent, note_stop_signals, stop_requested
     from .service import Accounts, Service
     from .store import open_store
 
+    # Until the server's loop takes them over, SIGINT and SIGTERM only note a stop: a Ctrl-C
+    # at any moment is a clean exit, never a traceback.
+    note_stop_signals()
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from .frontdoor.faults import FaultError, Faults
+    from .frontdoor.throttle import Quotas, Throttle
+
     try:
         accounts = Accounts.parse(args.accounts or "")
         clock = parse_iso(args.clock) if args.clock else None
-    except ValueError as exc:
+        # Made before the workers fork: one set of buckets and fault rules for all of them.
+        throttle = Throttle(Quotas.load(args.throttle)) if args.throttle else None
+        faults = Faults.for_model()
+        for rule in _fault_rules(args.faults) if args.faults else []:
+            faults.add(rule)
+    except (ValueError, FaultError) as exc:
         print(f"connectlocal: {exc}", file=sys.stderr)
         return 2
+    if not 0 <= args.port <= 65535:
+        print(f"connectlocal: --port must be 0 to 65535 (0 picks a free one), not {args.port}",
+              file=sys.stderr)
+        return 2
+    if args.auth == "strict" and not accounts.secrets:
+        print("connectlocal: --auth strict needs keys with secrets: --accounts "
+              "KEY:SECRET=ACCOUNT,...", file=sys.stderr)
+        return 2
+    options = {"accounts": accounts, "strict": args.auth == "strict", "throttle": throttle,
+               "faults": faults, "admin_token": args.admin_token,
+               "hosts": frozenset({args.host})}
     if args.workers < 1 or (args.workers > 1 and args.data == ":memory:"):
         print("connectlocal: --workers must be 1 or more, and more than 1 needs a file store "
               "(each process opens it; :memory: belongs to one process)", file=sys.stderr)
+        return 2
+    if args.ctr_file and (problem := _cannot_append(args.ctr_file)):
+        print(f"connectlocal: cannot write --ctr-file {args.ctr_file}: {problem}",
+              file=sys.stderr)
         return 2
     store = open_store(args.data)
     # "The system clock unless set": a restart without --clock runs on the system clock.
@@ -184,7 +248,11 @@ def serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"connectlocal: cannot listen on {args.host}:{args.port}: {exc.strerror}",
               file=sys.stderr)
+        store.close()
         return 1
+    if stop_requested():
+        store.close()
+        return 0
     sock.listen(2048)
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if family == socket.AF_INET6 else args.host
@@ -195,19 +263,21 @@ def serve(args: argparse.Namespace) -> int:
           + (f", {args.workers} workers" if args.workers > 1 else "") + ")", flush=True)
     if args.workers == 1:
         try:
-            _run_worker(Service(store, accounts=accounts), sock, args)
+            _run_worker(Service(store, **options), sock, args)
         finally:
             store.close()
         return 0
     # Pre-fork: every worker accepts on the same socket and opens the store itself.
     store.close()
+    parent = os.getpid()
     children = []
     for _ in range(args.workers):
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child (tests drive it end to end)
+            end_with_parent(parent)
             worker_store = open_store(args.data)
             try:
-                _run_worker(Service(worker_store, accounts=accounts), sock, args)
+                _run_worker(Service(worker_store, **options), sock, args, parent)
             finally:
                 worker_store.close()
             os._exit(0)
@@ -221,6 +291,8 @@ def serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    if stop_requested():  # asked while the workers were forked
+        forward(signal.SIGTERM, None)
     status = 0
     for child in children:
         _, code = os.waitpid(child, 0)
@@ -228,16 +300,53 @@ def serve(args: argparse.Namespace) -> int:
     return 0 if status in (0, -signal.SIGTERM, -signal.SIGINT) else 1
 
 
-def _run_worker(service: Service, sock: socket.socket, args: argparse.Namespace) -> None:
+def _cannot_append(path: str) -> str | None:
+    """Why ``path`` cannot be appended to (None if it can), found before the server starts."""
+    from pathlib import Path
+
+    try:
+        try:
+            open(path, "ab").close()
+        except FileNotFoundError:  # the stream makes the directories it needs
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            open(path, "ab").close()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def _fault_rules(path: str) -> list[object]:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            rules = json.load(handle)
+    except OSError as exc:
+        raise ValueError(f"cannot read the faults file {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the faults file {path} is not JSON: {exc}") from None
+    if not isinstance(rules, list):
+        raise ValueError(f"the faults file {path} must hold a JSON list of rules")
+    return rules
+
+
+def _run_worker(service: Service, sock: socket.socket, args: argparse.Namespace,
+                parent: int | None = None) -> None:
     from .dispatch import Dispatcher
-    from .server.http import run
+    from .server.http import Timeouts, run
+    from .server.process import note_stop_signals
     from .stream import CtrStream
 
     stream = None
     if args.ctr_file or args.ctr_webhook:
         stream = CtrStream(service, args.ctr_file, args.ctr_webhook).start()
+    timeouts = Timeouts(args.head_timeout, args.body_timeout, args.keep_alive_timeout)
     try:
-        run(Dispatcher(service), sock)
+        # The loop gives SIGINT back to Python's default when it closes: a second Ctrl-C
+        # while the server stops is no traceback either.
+        with contextlib.suppress(KeyboardInterrupt):
+            run(Dispatcher(service), sock, timeouts=timeouts, parent=parent)
+        note_stop_signals()
     finally:
         if stream is not None:
             stream.stop()

@@ -2,9 +2,52 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+# The instants the API can express: a timestamp on the wire is a date of years 1 to 9999 (ISO
+# 8601 without an expanded year, what every SDK's date type holds), in whole milliseconds.
+EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
+EARLIEST_SECONDS = EARLIEST.timestamp()
+LATEST_SECONDS = LATEST.timestamp()
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+RANGE_TEXT = "0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z"
+
+
+class ClockRangeError(ValueError):
+    """A clock setting or move that would leave the instants the API can express."""
+
+
+def later(at: datetime, delta: timedelta) -> datetime:
+    """``at + delta``, or the latest instant when that is past it: an expiry or a bound
+    computed from a clock set near the end of time stays an instant."""
+    try:
+        return min(at + delta, LATEST)
+    except OverflowError:
+        return LATEST if delta > timedelta(0) else EARLIEST
+
+
+def earlier(at: datetime, delta: timedelta) -> datetime:
+    """``at - delta``, or the earliest instant when that is before it."""
+    try:
+        return max(at - delta, EARLIEST)
+    except OverflowError:
+        return EARLIEST if delta > timedelta(0) else LATEST
+
+
+def check_instant(seconds: float, what: str = "The clock") -> None:
+    """Refuses epoch seconds outside what the API can express (ClockRangeError)."""
+    if EARLIEST_SECONDS <= seconds <= LATEST_SECONDS:
+        return
+    if math.isnan(seconds):
+        raise ClockRangeError(f"{what}: not a number of seconds")
+    edge = ("past 9999-12-31T23:59:59.999Z, the latest" if seconds > LATEST_SECONDS
+            else "before 0001-01-01T00:00:00.000Z, the earliest")
+    raise ClockRangeError(f"{what} would take the clock {edge} instant the API can express "
+                          f"(timestamps are {RANGE_TEXT})")
 
 
 @dataclass(frozen=True)
@@ -18,15 +61,28 @@ class ClockSetting:
     def ticking(self) -> bool:
         return self.instant is None or self.set_at is not None
 
+    def seconds(self, system: float) -> float:
+        """The epoch seconds the clock shows at system time ``system`` (not range-checked)."""
+        if self.instant is None:
+            return system
+        return self.instant + (system - self.set_at if self.set_at is not None else 0.0)
+
     def now(self, system: float) -> datetime:
         """The service time, in whole milliseconds: Amazon Connect's timestamps carry
-        milliseconds, and the wire shows no more, so what is stored is what clients see."""
-        if self.instant is None:
-            seconds = system
-        else:
-            seconds = self.instant + (system - self.set_at if self.set_at is not None else 0.0)
-        stamp = datetime.fromtimestamp(seconds, UTC)
-        return stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
+        milliseconds, and the wire shows no more, so what is stored is what clients see.
+
+        Never outside EARLIEST..LATEST: a clock ticking past the end of time stays at its
+        last instant, and so does a setting stored out of range by an older version."""
+        seconds = self.seconds(system)
+        if not (EARLIEST_SECONDS <= seconds <= LATEST_SECONDS):
+            return EARLIEST if seconds < EARLIEST_SECONDS else LATEST  # NaN: LATEST
+        # The last whole millisecond at or before ``seconds``, counted in integers: far from
+        # 1970 a float holds an instant to tens of microseconds, and the millisecond read
+        # through fromtimestamp could fall one short (9999-12-31T23:59:59.999 read as .998).
+        milliseconds = math.floor(seconds * 1000)
+        if (milliseconds + 1) / 1000 <= seconds:
+            milliseconds += 1
+        return EPOCH + timedelta(milliseconds=milliseconds)
 
 
 def system_time() -> float:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import sys
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
@@ -302,8 +303,11 @@ def send(endpoint: str, items: Iterable[tuple[str, str, Any]],
 
     def post(chunk: list[tuple[str, str, Any]]) -> None:
         body = orjson.dumps({"keep_past_retention": keep_past_retention, "records": chunk})
-        request = urllib.request.Request(url, data=body, method="POST",
-                                         headers={"content-type": "application/json"})
+        headers = {"content-type": "application/json"}
+        token = os.environ.get("CONNECTLOCAL_ADMIN_TOKEN")
+        if token:  # a server started with --admin-token wants it
+            headers["x-connectlocal-admin-token"] = token
+        request = urllib.request.Request(url, data=body, method="POST", headers=headers)
         with urllib.request.urlopen(request, timeout=600) as response:
             counts.add(Counts.from_dict(orjson.loads(response.read())))
         if progress:

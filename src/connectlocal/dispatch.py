@@ -68,8 +68,16 @@ class Dispatcher:
     def __call__(self, request: HttpRequest) -> Response:
         request_id = self._request_id()
         op: OperationModel | None = None
+        delay = 0.0
         try:
             query = parse_qs(request.query, keep_blank_values=True) if request.query else {}
+            service = self.service
+            if service.verifier is None:
+                who = caller(request.headers, query)
+            else:  # strict: AWS's front door checks the signature before anything else
+                who = service.verifier.verify(request.method, request.path, request.query,
+                                              query, request.headers, request.body,
+                                              service.now())
             # HEAD is GET without the body (RFC 9110); the transport drops the body.
             method = "GET" if request.method == "HEAD" else request.method
             match = self.router.match(method, request.path)
@@ -78,6 +86,16 @@ class Dispatcher:
                     f"No Amazon Connect operation answers {request.method} {request.path}"
                 )
             op = match.operation
+            scope = Scope(service.accounts.for_key(who.access_key), who.region)
+            if service.throttle is not None and not service.throttle.allow(
+                    scope.account, scope.region, op.name):
+                raise errors.throttled(self._error_codes[op.name])
+            fault = service.faults.check(op.name, scope.account, scope.region)
+            if fault is not None:
+                delay = fault.delay
+                if fault.error is not None:
+                    assert fault.status is not None
+                    raise errors.InjectedFault(fault.error, fault.status, fault.message)
             handler = self.handlers.get(op.name)
             if handler is None:
                 raise errors.InvalidRequestException(
@@ -94,13 +112,12 @@ class Dispatcher:
                 check(params, "", problems)
                 if problems:
                     raise errors.invalid_input(self._error_codes[op.name], describe(problems))
-            who = caller(request.headers, query)
             ctx = RequestContext(
-                service=self.service,
-                scope=Scope(self.service.accounts.for_key(who.access_key), who.region),
+                service=service,
+                scope=scope,
                 request_id=request_id,
                 operation=op.name,
-                now=self.service.now(),
+                now=service.now(),
                 error_codes=self._error_codes[op.name],
             )
             result = handler(ctx, **params)
@@ -108,7 +125,9 @@ class Dispatcher:
         except errors.ServiceError as error:
             log.info("%s %s -> %s: %s", request_id, op.name if op else "-", error.code,
                      error.message)
-            return self.serializer.serialize_error(error, request_id)
+            answer = self.serializer.serialize_error(error, request_id)
+            answer.delay = delay
+            return answer
         except StoreUnavailable as exc:  # the store's server is down or unreachable
             log.error("%s %s: %s", request_id, op.name if op else "-", exc)
             return self.serializer.serialize_error(
@@ -124,6 +143,7 @@ class Dispatcher:
                 ),
                 request_id,
             )
+        response.delay = delay
         if self._debug:  # checked once: a disabled log call is a measurable cost per request
             log.debug("%s %s -> %d", request_id, op.name, response.status)
         return response

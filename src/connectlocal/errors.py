@@ -14,14 +14,26 @@ that shape (``error.httpStatusCode``) when the error is serialized, never writte
     ├── ResourceConflictException         409
     ├── ConflictException                 409
     ├── LimitExceededException            429
+    ├── ThrottlingException               429  a request over its API rate quota (--throttle)
+    ├── TooManyRequestsException          429
     ├── ServiceQuotaExceededException     402
     ├── OutboundContactNotPermittedException  403
     ├── DestinationNotAllowedException    403
     ├── AccessDeniedException             403
     └── InternalServiceException          500  a defect in connectlocal (logged with the request id)
 
-``UnknownOperationException`` (404) is the one code not in the model: it answers a path that
-matches no operation at all, as AWS's front door does.
+Two kinds of codes are not in the model; AWS's front door answers them before any operation
+runs, so they carry their status themselves (``FrontDoorError.status``):
+
+    UnknownOperationException             404  a path that matches no operation at all
+    FrontDoorError                             SigV4 checks (protocol/auth.py)
+    ├── MissingAuthenticationTokenException  403  no signature at all (strict mode)
+    ├── IncompleteSignatureException      403  an Authorization header missing a part
+    ├── UnrecognizedClientException       403  an access key id no account has
+    ├── InvalidSignatureException         403  wrong signature, expired date, bad scope
+    │                                          (400 for a scope naming no AWS region in the
+    │                                          default, lenient, mode)
+    └── InjectedFault                          a fault rule's error: a modelled code, any status
 """
 
 from __future__ import annotations
@@ -99,6 +111,14 @@ class AccessDeniedException(ServiceError):
     code = "AccessDeniedException"
 
 
+class ThrottlingException(ServiceError):
+    code = "ThrottlingException"
+
+
+class TooManyRequestsException(ServiceError):
+    code = "TooManyRequestsException"
+
+
 class InternalServiceException(ServiceError):
     code = "InternalServiceException"
 
@@ -107,9 +127,54 @@ class UnknownOperationException(ServiceError):
     code = "UnknownOperationException"
 
 
+class FrontDoorError(ServiceError):
+    """An authentication failure, answered before any operation runs."""
+
+    status = 403
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        if status is not None:
+            self.status = status
+
+
+class MissingAuthenticationTokenException(FrontDoorError):
+    code = "MissingAuthenticationTokenException"
+
+
+class IncompleteSignatureException(FrontDoorError):
+    code = "IncompleteSignatureException"
+
+
+class UnrecognizedClientException(FrontDoorError):
+    code = "UnrecognizedClientException"
+
+
+class InvalidSignatureException(FrontDoorError):
+    code = "InvalidSignatureException"
+
+
+class InjectedFault(FrontDoorError):
+    """An error a fault rule injects (frontdoor/faults.py): any modelled code and status."""
+
+    def __init__(self, code: str, status: int, message: str) -> None:
+        super().__init__(message, status)
+        self.code = code
+
+
 def modelled_classes() -> list[type[ServiceError]]:
     """Every ServiceError subclass that names a model error shape."""
-    return [c for c in ServiceError.__subclasses__() if c is not UnknownOperationException]
+    return [c for c in ServiceError.__subclasses__()
+            if c not in (UnknownOperationException, FrontDoorError)]
+
+
+def throttled(listed: frozenset[str]) -> ServiceError:
+    """A request over its rate quota, as the operation's model names it: ThrottlingException,
+    or TooManyRequestsException for the operations that list only that ("API TPS throttling
+    returns a TooManyRequests exception", StartChatContact)."""
+    if "ThrottlingException" not in listed and "TooManyRequestsException" in listed:
+        return TooManyRequestsException("Rate exceeded")
+    return ThrottlingException("Rate exceeded")
 
 
 def invalid_input(listed: frozenset[str], message: str) -> ServiceError:

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import rules
+from .clock import later
 from .models import (
     API,
     CALLBACK,
@@ -86,7 +87,7 @@ def arrive(instance: Instance, contact_id: str, channel: str, at: datetime,
                        connected_to_system_timestamp=at,
                        customer_endpoint=Endpoint(kind, customer) if kind and customer else None,
                        system_endpoint=Endpoint(kind, system) if kind and system else None,
-                       queue=rules.enqueue(queue_id, at + timedelta(seconds=queued_after)))
+                       queue=rules.enqueue(queue_id, later(at, timedelta(seconds=queued_after))))
 
 
 def dial_out(instance: Instance, contact_id: str, agent_id: str, at: datetime,
@@ -99,7 +100,7 @@ def dial_out(instance: Instance, contact_id: str, agent_id: str, at: datetime,
         customer_endpoint=Endpoint(TELEPHONE_NUMBER, customer),
         system_endpoint=Endpoint(TELEPHONE_NUMBER, caller_id) if caller_id else None,
         queue=rules.enqueue(queue_id, at))
-    answered = at + timedelta(seconds=answered_after)
+    answered = later(at, timedelta(seconds=answered_after))
     contact.agent = AgentInfo(agent_id, connected_to_agent_timestamp=answered,
                               accepted_by_agent_timestamp=at)
     contact.connected_to_system_timestamp = at

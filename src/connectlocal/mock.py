@@ -17,6 +17,7 @@ import inspect
 import io
 import os
 import threading
+import time
 import unittest
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -29,10 +30,13 @@ from botocore.credentials import Credentials
 from botocore.hooks import HierarchicalEmitter
 
 from .bulk import seed_instance
+from .clock import RANGE_TEXT, ClockRangeError
 from .dispatch import Dispatcher, HttpRequest
+from .frontdoor.faults import Faults
+from .frontdoor.throttle import Quotas, Throttle
 from .protocol.timestamps import parse_iso
 from .server.admin import Admin
-from .service import Accounts, Service
+from .service import DEFAULT_ACCOUNT, Accounts, Service
 from .store import open_store
 from .store.base import Scope
 
@@ -99,6 +103,13 @@ def _lower_headers(headers: Any) -> dict[str, str]:
     return {k.lower(): v.decode() if isinstance(v, bytes) else str(v) for k, v in pairs}
 
 
+def _instant(text: str) -> datetime:
+    try:
+        return parse_iso(text)
+    except (ValueError, OverflowError):
+        raise ClockRangeError(f"not an ISO 8601 instant from {RANGE_TEXT}: {text!r}") from None
+
+
 class mock_connect:  # named like moto's mock_aws, as users expect
     """A fresh in-memory Amazon Connect for a test.
 
@@ -110,11 +121,26 @@ class mock_connect:  # named like moto's mock_aws, as users expect
 
     def __init__(self, *, clock: str | datetime | None = None, ticking: bool = False,
                  accounts: dict[str, str] | None = None, default_account: str | None = None,
-                 endpoint_url: str | None = None) -> None:
+                 endpoint_url: str | None = None, auth: str = "lenient",
+                 throttle: str | None = None) -> None:
+        if auth not in ("lenient", "strict"):
+            raise ValueError(f"auth must be 'lenient' or 'strict', not {auth!r}")
+        self._strict = auth == "strict"
+        # "aws" (the documented API quotas) or a quotas file, as serve --throttle.
+        self._quotas = Quotas.load(throttle) if throttle else None
         self._clock = parse_iso(clock) if isinstance(clock, str) else clock
         self._ticking = ticking
-        self._accounts = Accounts(keys=dict(accounts or {}),
-                                  **({"default": default_account} if default_account else {}))
+        # accounts: {KEY: ACCOUNT} or {KEY: (SECRET, ACCOUNT)}; secrets are what strict mode
+        # checks signatures with. A 12-digit key id is its own account, as in moto.
+        keys: dict[str, str] = {}
+        secrets: dict[str, str] = {}
+        for key, value in (accounts or {}).items():
+            if isinstance(value, tuple):
+                secrets[key], keys[key] = value
+            else:
+                keys[key] = value
+        self._accounts = Accounts(default=default_account or DEFAULT_ACCOUNT, keys=keys,
+                                  secrets=secrets)
         self._host = urlsplit(endpoint_url).netloc if endpoint_url else None
         self._saved_environment: dict[str, str | None] = {}
         self._service: Service | None = None
@@ -134,14 +160,21 @@ class mock_connect:  # named like moto's mock_aws, as users expect
             raise RuntimeError("mock_connect is not started")
         return self._dispatcher
 
+    @property
+    def faults(self) -> Faults:
+        """The fault rules (``add({...})``, ``list()``, ``clear()``), as /_connectlocal/faults."""
+        return self.service.faults
+
     def set_clock(self, instant: str | datetime | None, ticking: bool = False) -> None:
-        """Sets the service clock (None: back to the system clock); sweeps retention."""
-        when = parse_iso(instant) if isinstance(instant, str) else instant
+        """Sets the service clock (None: back to the system clock); sweeps retention.
+        ValueError for an instant outside 0001-01-01 .. 9999-12-31T23:59:59.999Z."""
+        when = _instant(instant) if isinstance(instant, str) else instant
         self.service.set_clock(when, ticking=ticking)
         self.service.sweep()
 
     def advance(self, seconds: float) -> None:
-        """Moves the service clock forward; sweeps retention."""
+        """Moves the service clock forward (back, when negative); sweeps retention.
+        ValueError when that would leave the instants the API can express."""
         self.service.advance_clock(seconds)
         self.service.sweep()
 
@@ -149,7 +182,7 @@ class mock_connect:  # named like moto's mock_aws, as users expect
         """Calls a ``/_connectlocal/`` admin endpoint in-process (as the server would)."""
         response = Admin(self.dispatcher)(HttpRequest(
             method, "/_connectlocal/" + path.removeprefix("/_connectlocal/").lstrip("/"), "",
-            {}, body))
+            {"content-type": "application/json"} if body else {}, body))
         return response.status, response.body
 
     def create_instance(self, alias: str | None = None, *, region: str = "us-east-1",
@@ -163,7 +196,8 @@ class mock_connect:  # named like moto's mock_aws, as users expect
 
     def start(self) -> mock_connect:
         global _original_emit
-        service = Service(open_store(":memory:"), accounts=self._accounts)
+        service = Service(open_store(":memory:"), accounts=self._accounts, strict=self._strict,
+                          throttle=Throttle(self._quotas) if self._quotas else None)
         if self._clock is not None:
             service.set_clock(self._clock, ticking=self._ticking)
         self._service, self._dispatcher = service, Dispatcher(service)
@@ -268,7 +302,13 @@ class mock_connect:  # named like moto's mock_aws, as users expect
             if isinstance(data, str):
                 data = data.encode()
         headers = _lower_headers(request.headers)
+        if "host" not in headers:  # what the HTTP client would send (and SigV4 signed)
+            default_port = {"http": 80, "https": 443}.get(url.scheme)
+            headers["host"] = (url.hostname or "" if url.port in (None, default_port)
+                               else url.netloc)
         response = self.dispatcher(HttpRequest(request.method or "GET", url.path or "/",
                                                url.query, headers, data))
+        if response.delay:  # an injected latency: this caller's thread waits, no one else's
+            time.sleep(response.delay)
         return AWSResponse(request.url, response.status, dict(response.headers),
                            _RawBody(response.body))

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .clock import EARLIEST, earlier
 from .models import Contact, Instance, QueueInfo
 
 RETENTION_MONTHS = 24
@@ -20,8 +21,11 @@ DESCRIBE_FLOOR = datetime(2021, 11, 12, tzinfo=UTC)
 
 
 def retention_cutoff(now: datetime) -> datetime:
-    """Contacts initiated before this instant are past retention (24 calendar months ago)."""
+    """Contacts initiated before this instant are past retention (24 calendar months ago;
+    none, at a clock set in the first two years of the calendar)."""
     years = RETENTION_MONTHS // 12
+    if now.year - years < EARLIEST.year:
+        return EARLIEST
     try:
         return now.replace(year=now.year - years)
     except ValueError:  # 29 February → 28 February
@@ -30,7 +34,7 @@ def retention_cutoff(now: datetime) -> datetime:
 
 def token_cutoff(now: datetime) -> datetime:
     """ClientTokens claimed before this instant have expired: they can be used again."""
-    return now - CLIENT_TOKEN_LIFE
+    return earlier(now, CLIENT_TOKEN_LIFE)
 
 
 def earliest_describable(now: datetime) -> datetime:

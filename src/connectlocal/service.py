@@ -4,14 +4,18 @@ request context handed to every handler."""
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from .clock import ClockSetting, system_time
+from .clock import ClockSetting, check_instant, system_time
 from .errors import ServiceError, invalid_input
+from .frontdoor.faults import Faults
+from .frontdoor.throttle import Throttle
 from .ids import Ids
+from .protocol.auth import Verifier
 from .rules import retention_cutoff, settle, token_cutoff
 from .store import Store
 from .store.base import Scope
@@ -25,14 +29,18 @@ EXPIRED_PER_TRANSACTION = 1_000  # contacts the sweep ends in one write
 
 @dataclass
 class Accounts:
-    """Which account an access key id belongs to.
+    """Which account an access key id belongs to, and the secrets strict mode checks with.
 
-    A configured mapping wins; a key id that is itself twelve digits is that account (as in
-    moto); any other key is the default account.
+    A configured key wins. A key id that is itself twelve digits is that account when
+    ``numeric`` allows it (every such id with ``numeric=True``, as moto does; only the ids in
+    ``numeric_ids`` otherwise); any other key is the default account.
     """
 
     default: str = DEFAULT_ACCOUNT
     keys: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+    numeric: bool = True
+    numeric_ids: frozenset[str] = frozenset()
 
     def for_key(self, access_key: str | None) -> str:
         if access_key is None:
@@ -40,39 +48,85 @@ class Accounts:
         mapped = self.keys.get(access_key)
         if mapped is not None:
             return mapped
-        return access_key if _ACCOUNT_ID.match(access_key) else self.default
+        if _ACCOUNT_ID.match(access_key) and (self.numeric or access_key in self.numeric_ids):
+            return access_key
+        return self.default
 
     @classmethod
     def parse(cls, text: str, default: str = DEFAULT_ACCOUNT) -> Accounts:
-        """From ``KEY=ACCOUNT,KEY=ACCOUNT`` (the ``CONNECTLOCAL_ACCOUNTS`` form)."""
+        """From the ``--accounts`` / ``CONNECTLOCAL_ACCOUNTS`` form: entries separated by commas
+        or new lines (``@FILE`` reads them from a file; ``#`` starts a comment there), each
+        ``KEY=ACCOUNT``, ``KEY:SECRET=ACCOUNT`` (the secret strict mode checks signatures
+        with), ``ACCOUNT`` (that 12-digit id may be used as an access key id, in its own
+        account) or ``*`` (every 12-digit key id is its own account, as in moto)."""
+        if text.startswith("@"):
+            try:
+                with open(text[1:], encoding="utf-8") as handle:
+                    text = "\n".join(line.partition("#")[0] for line in handle)
+            except OSError as exc:
+                raise ValueError(f"cannot read the accounts file {text[1:]}: "
+                                 f"{exc.strerror}") from None
         keys: dict[str, str] = {}
-        for pair in filter(None, (p.strip() for p in text.split(","))):
-            key, sep, account = pair.partition("=")
-            if not sep or not _ACCOUNT_ID.match(account.strip()):
-                raise ValueError(f"not KEY=ACCOUNT (12 digits): {pair!r}")
+        secrets: dict[str, str] = {}
+        numeric_ids: set[str] = set()
+        numeric = False
+        for entry in filter(None, (p.strip() for p in text.replace("\n", ",").split(","))):
+            if entry == "*":
+                numeric = True
+                continue
+            if _ACCOUNT_ID.match(entry):
+                numeric_ids.add(entry)
+                continue
+            identity, sep, account = entry.rpartition("=")
+            key, has_secret, secret = identity.partition(":")
+            if (not sep or not _ACCOUNT_ID.match(account.strip()) or not key.strip()
+                    or (has_secret and not secret.strip())):
+                raise ValueError("not KEY=ACCOUNT, KEY:SECRET=ACCOUNT, ACCOUNT or * "
+                                 f"(ACCOUNT is 12 digits): {entry.partition(':')[0]!r}")
             keys[key.strip()] = account.strip()
-        return cls(default=default, keys=keys)
+            if has_secret:
+                secrets[key.strip()] = secret.strip()
+        return cls(default=default, keys=keys, secrets=secrets, numeric=numeric,
+                   numeric_ids=frozenset(numeric_ids))
 
 
 class Service:
     """Everything the handlers share. Holds no resource state: that lives in the store."""
 
     def __init__(self, store: Store, ids: Ids | None = None,
-                 accounts: Accounts | None = None) -> None:
+                 accounts: Accounts | None = None, strict: bool = False,
+                 throttle: Throttle | None = None, faults: Faults | None = None,
+                 admin_token: str | None = None, hosts: frozenset[str] = frozenset()) -> None:
         self.store = store
         self.ids = ids or Ids()
         self.accounts = accounts or Accounts()
+        # Strict SigV4 (protocol/auth.py) with the configured secrets; None: lenient.
+        self.verifier = Verifier(self.accounts.secrets) if strict else None
+        # Shared by a server's processes: made before they fork, handed to each one's Service.
+        self.throttle = throttle
+        self.faults = faults if faults is not None else Faults.for_model()
+        # The admin endpoints' guard (server/admin.py): their token, and the host names the
+        # server listens on besides IP addresses and localhost.
+        self.admin_token = admin_token
+        self.hosts = hosts
 
     def now(self) -> datetime:
         return self.store.get_clock().now(system_time())
 
     def set_clock(self, instant: datetime | None, ticking: bool = False) -> None:
+        """Sets the clock (None: the system clock). ClockRangeError (a ValueError) for an
+        instant the API cannot express."""
         if instant is None:
             self.store.set_clock(ClockSetting())
-        else:
-            self.store.set_clock(
-                ClockSetting(instant.timestamp(), system_time() if ticking else None)
-            )
+            return
+        if not isinstance(instant, datetime):
+            raise TypeError(f"the clock is set to a datetime, not {type(instant).__name__}")
+        try:
+            seconds = instant.timestamp()
+        except (OverflowError, ValueError):  # a naive instant at the calendar's edge
+            seconds = math.nan
+        check_instant(seconds, f"The clock set to {instant.isoformat()}")
+        self.store.set_clock(ClockSetting(seconds, system_time() if ticking else None))
 
     def sweep(self) -> int:
         """Ends the contacts whose expiry has passed (stored as ended, so that the CTR stream
@@ -101,13 +155,24 @@ class Service:
                                 tx.put_contact(ended)
 
     def advance_clock(self, seconds: float) -> None:
+        """Moves the clock by ``seconds`` (back, when negative). ClockRangeError (a
+        ValueError) when it would leave the instants the API can express; the clock is then
+        left where it was."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise TypeError(f"the clock advances by a number of seconds, not {seconds!r}")
+        try:
+            step = float(seconds)
+        except OverflowError:  # an int beyond any float
+            step = math.inf if seconds > 0 else -math.inf
         current = self.store.get_clock()
-        if current.instant is None:
-            # The system clock cannot be moved: move a ticking copy of it.
-            now = system_time()
-            self.store.set_clock(ClockSetting(now + seconds, now))
-        else:
-            self.store.set_clock(ClockSetting(current.instant + seconds, current.set_at))
+        now = system_time()
+        # From the instant the clock shows (kept in range), so that a setting stored out of
+        # range by an older version can be moved back.
+        shown = current.now(now).timestamp()
+        moved = shown + step if math.isfinite(step) else step
+        check_instant(moved, f"Advancing the clock by {seconds!r} seconds")
+        # The system clock cannot be moved: a ticking copy of it is.
+        self.store.set_clock(ClockSetting(moved, now if current.ticking else None))
 
 
 class RequestContext(NamedTuple):

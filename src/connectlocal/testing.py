@@ -19,9 +19,11 @@ class ServerProcess:
     """``ServerProcess(data).start()``; ``.url``, ``.admin()``, ``.set_clock()``, ``.reset()``,
     ``.stop()``. ``data`` is a SQLite path or ``:memory:``."""
 
-    def __init__(self, data: str, *extra: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, data: str, *extra: str, env: dict[str, str] | None = None,
+                 admin_token: str | None = None) -> None:
         self.data = data
-        self.extra = extra
+        self.admin_token = admin_token
+        self.extra = (*extra, "--admin-token", admin_token) if admin_token else extra
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
@@ -53,8 +55,11 @@ class ServerProcess:
 
     def admin(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
+        headers = {"content-type": "application/json"} if data is not None else {}
+        if self.admin_token:
+            headers["x-connectlocal-admin-token"] = self.admin_token
         request = urllib.request.Request(f"{self.url}/_connectlocal/{path}", data=data,
-                                         method=method)
+                                         method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status, json.loads(response.read())

@@ -109,6 +109,22 @@ def test_javascript_sdk_v3(server: ServerProcess, node: str) -> None:
     assert out["error"]["requestId"]
 
 
+def test_javascript_sdk_v3_against_strict_sigv4(tmp_path: Path, node: str) -> None:
+    key, secret = "AKIAJSSTRICT", "js/Secret+Key0123456789abcdefghijklmnopq"
+    with ServerProcess(str(tmp_path / "strict.db"), "--auth", "strict", "--accounts",
+                       f"{key}:{secret}=111122223333") as server:
+        out = json.loads(_run([node, "strict.mjs", server.url, key, secret], cwd=JS))
+    assert out["signed"] == {"ok": 200}
+    assert out["wrongSecret"]["name"] == "InvalidSignatureException"
+    assert out["wrongSecret"]["status"] == 403
+    assert out["wrongSecret"]["message"].startswith("The request signature we calculated")
+    assert out["unknownKey"] == {
+        "name": "UnrecognizedClientException", "status": 403,
+        "message": "The security token included in the request is invalid."}
+    assert out["expired"]["name"] == "InvalidSignatureException"
+    assert out["expired"]["message"].startswith("Signature expired: ")
+
+
 def test_aiobotocore(server: ServerProcess, aio_python: str) -> None:
     out = json.loads(_run([aio_python, str(HERE / "aio_scenario.py"), server.url]))
     assert out["instance"]["Arn"].startswith("arn:aws:connect:ap-southeast-2:123456789012:")

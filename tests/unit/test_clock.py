@@ -1,10 +1,26 @@
-"""The service clock: set, ticking, and in whole milliseconds as the wire shows them."""
+"""The service clock: set, ticking, in whole milliseconds as the wire shows them, and never
+outside the instants the API can express."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import math
+from datetime import UTC, datetime, timedelta
 
-from connectlocal.clock import ClockSetting
+import pytest
+
+from connectlocal.clock import (
+    EARLIEST,
+    EARLIEST_SECONDS,
+    LATEST,
+    LATEST_SECONDS,
+    ClockRangeError,
+    ClockSetting,
+    check_instant,
+    earlier,
+    later,
+)
+from connectlocal.mock import mock_connect
+from connectlocal.rules import retention_cutoff, token_cutoff
 
 
 def test_system_time_is_cut_to_milliseconds() -> None:
@@ -17,3 +33,58 @@ def test_a_set_clock_ticks_from_where_it_was_set() -> None:
     assert frozen.now(5_000.0) == datetime.fromtimestamp(1_000, UTC)
     ticking = ClockSetting(instant=1_000.0, set_at=5_000.0)
     assert ticking.now(5_002.5009) == datetime(1970, 1, 1, 0, 16, 42, 500000, tzinfo=UTC)
+
+
+def test_a_setting_out_of_range_reads_as_the_nearest_instant() -> None:
+    # Stored by an older version, or a clock that ticked past the end of time.
+    assert ClockSetting(instant=1e20).now(0.0) == LATEST
+    assert ClockSetting(instant=LATEST_SECONDS, set_at=0.0).now(10.0) == LATEST
+    assert ClockSetting(instant=-1e20).now(0.0) == EARLIEST
+    assert ClockSetting(instant=math.nan).now(0.0) == LATEST
+    # The edges themselves, to the millisecond (a float near 2.5e11 is not exact).
+    assert ClockSetting(instant=LATEST_SECONDS).now(0.0) == LATEST
+    assert ClockSetting(instant=EARLIEST_SECONDS).now(0.0) == EARLIEST
+
+
+def test_instants_outside_the_api_are_refused() -> None:
+    check_instant(LATEST_SECONDS)
+    check_instant(EARLIEST_SECONDS)
+    with pytest.raises(ClockRangeError, match=r"past 9999-12-31T23:59:59\.999Z, the latest"):
+        check_instant(LATEST_SECONDS + 0.001)
+    with pytest.raises(ClockRangeError, match=r"before 0001-01-01T00:00:00\.000Z, the earliest"):
+        check_instant(EARLIEST_SECONDS - 1)
+    with pytest.raises(ClockRangeError, match="not a number of seconds"):
+        check_instant(math.nan)
+
+
+def test_arithmetic_at_the_edges_saturates() -> None:
+    assert later(LATEST - timedelta(days=1), timedelta(days=7)) == LATEST
+    assert later(LATEST, timedelta(minutes=2**31 - 1)) == LATEST
+    assert later(EARLIEST, timedelta(days=1)) == EARLIEST + timedelta(days=1)
+    assert earlier(EARLIEST + timedelta(days=1), timedelta(days=7)) == EARLIEST
+    assert token_cutoff(EARLIEST) == EARLIEST
+    assert retention_cutoff(datetime(2, 6, 1, tzinfo=UTC)) == EARLIEST
+    assert retention_cutoff(datetime(3, 6, 1, tzinfo=UTC)) == datetime(1, 6, 1, tzinfo=UTC)
+    assert retention_cutoff(LATEST) == datetime(9997, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
+
+
+def test_the_mock_refuses_a_clock_the_api_cannot_express() -> None:
+    with mock_connect(clock="9999-12-31T00:00:00Z") as mock:
+        with pytest.raises(ValueError, match=r"past 9999-12-31T23:59:59\.999Z"):
+            mock.advance(10**12)
+        with pytest.raises(ValueError, match=r"past 9999-12-31T23:59:59\.999Z"):
+            mock.advance(86400)
+        with pytest.raises(ValueError, match="not a number of seconds"):
+            mock.advance(math.nan)
+        assert mock.service.now() == datetime(9999, 12, 31, tzinfo=UTC)  # not moved
+        with pytest.raises(ValueError, match="not an ISO 8601 instant from 0001-01-01"):
+            mock.set_clock("10000-01-01T00:00:00Z")
+        with pytest.raises(ValueError, match="not an ISO 8601 instant from 0001-01-01"):
+            mock.set_clock("9999-12-31T23:30:00-01:00")
+        mock.set_clock("0001-01-01T00:00:00Z")
+        with pytest.raises(ValueError, match=r"before 0001-01-01T00:00:00\.000Z"):
+            mock.advance(-1)
+        with pytest.raises(ValueError, match="past 9999"):
+            mock.advance(10**400)  # beyond any float
+        mock.advance(60)
+        assert mock.service.now() == datetime(1, 1, 1, 0, 1, tzinfo=UTC)

@@ -88,3 +88,37 @@ def test_recursive_shapes_validate() -> None:
         "FieldName": "Name", "Value": "x", "ComparisonType": "NOPE"}}]}]}
     found = problems("SearchQueues", {"InstanceId": "i", "SearchCriteria": criteria})
     assert len(found) == 1 and "ComparisonType" in found[0] and "enum" in found[0]
+
+
+def test_nulls_inside_maps_and_lists_are_refused() -> None:
+    base = {"InstanceId": "i", "Name": "n"}
+    assert problems("StartTaskContact", {**base, "Attributes": {"k": None, "j": "v"}}) == [
+        "Value null at 'Attributes.k' failed to satisfy constraint: Member must not be null"]
+    assert problems("StartTaskContact", {**base, "SegmentAttributes": {
+        "s": {"ValueList": [{"ValueString": "a"}, None]}}}) == [
+        "Value null at 'SegmentAttributes.s.ValueList[1]' failed to satisfy constraint: "
+        "Member must not be null"]
+    assert problems("TagResource", {"resourceArn": "a", "tags": {"k": None}}) == [
+        "Value null at 'tags.k' failed to satisfy constraint: Member must not be null"]
+    # A null structure member is an absent one.
+    assert problems("StartTaskContact", {**base, "Description": None}) == []
+
+
+def test_integers_without_model_bounds_are_int32_and_longs_int64() -> None:
+    base = {"InstanceId": "i", "Channel": "TASK", "InitiationMethod": "API"}
+    assert problems("CreateContact", {**base, "ExpiryDurationInMinutes": 2**31 - 1}) == []
+    assert problems("CreateContact", {**base, "ExpiryDurationInMinutes": 2**31}) == [
+        "Value '2147483648' at 'ExpiryDurationInMinutes' failed to satisfy constraint: "
+        "Member must have value less than or equal to 2147483647"]
+    routing = {"InstanceId": "i", "ContactId": "c"}
+    assert problems("UpdateContactRoutingData", {**routing,
+                                                 "QueueTimeAdjustmentSeconds": -(2**31)}) == []
+    assert problems("UpdateContactRoutingData", {**routing, "QueuePriority": 2**63 - 1}) == []
+    assert problems("UpdateContactRoutingData", {**routing, "QueuePriority": 2**63}) == [
+        "Value '9223372036854775808' at 'QueuePriority' failed to satisfy constraint: "
+        "Member must have value less than or equal to 9223372036854775807"]
+    # MaxContacts: the model gives a minimum (0) and no maximum.
+    queue = {"InstanceId": "i", "Name": "q", "HoursOfOperationId": "h"}
+    assert problems("CreateQueue", {**queue, "MaxContacts": 2**63}) == [
+        "Value '9223372036854775808' at 'MaxContacts' failed to satisfy constraint: "
+        "Member must have value less than or equal to 2147483647"]

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .. import rules, views
+from ..clock import later
 from ..errors import (
     ContactNotFoundException,
     IdempotencyException,
@@ -242,7 +243,7 @@ def start_chat_contact(
             customer_id=CustomerId,
             contact_flow_id=flow.id,
             participant_id=ctx.ids.uuid(),
-            expires_at=ctx.now + timedelta(minutes=minutes),
+            expires_at=later(ctx.now, timedelta(minutes=minutes)),
         )
 
     request = {"flow": ContactFlowId, "participant": ParticipantDetails,
@@ -291,7 +292,7 @@ def start_task_contact(
         raise InvalidRequestException(
             "One of ContactFlowId, QuickConnectId or TaskTemplateId is required")
     if ScheduledTime is not None and not (
-            ctx.now <= ScheduledTime <= ctx.now + MAX_SCHEDULE_AHEAD):
+            ctx.now <= ScheduledTime <= later(ctx.now, MAX_SCHEDULE_AHEAD)):
         raise ctx.invalid(
             f"ScheduledTime {ScheduledTime.isoformat()} must be between now "
             f"({ctx.now.isoformat()}) and 6 days from now")
@@ -402,7 +403,8 @@ def create_contact(
             agent=agent,
             disconnect_timestamp=ctx.now if completed else None,
             disconnect_reason="API" if completed else None,
-            expires_at=(ctx.now + timedelta(minutes=ExpiryDurationInMinutes)
+            # Up to 2^31-1 minutes (4,085 years): at the end of time, the expiry waits there.
+            expires_at=(later(ctx.now, timedelta(minutes=ExpiryDurationInMinutes))
                         if ExpiryDurationInMinutes else None),
             **chain,
         )

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import events, rules
+from ..clock import later
 from ..errors import (
     ConflictException,
     InvalidRequestException,
@@ -177,7 +178,7 @@ def update_contact(
 def update_contact_schedule(
     ctx: RequestContext, *, InstanceId: str, ContactId: str, ScheduledTime: datetime,
 ) -> dict[str, Any]:
-    if not ctx.now <= ScheduledTime <= ctx.now + MAX_SCHEDULE_AHEAD:
+    if not ctx.now <= ScheduledTime <= later(ctx.now, MAX_SCHEDULE_AHEAD):
         raise ctx.invalid(
             f"ScheduledTime {ScheduledTime.isoformat()} must be between now "
             f"({ctx.now.isoformat()}) and 6 days from now")

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from botocore.model import OperationModel, ServiceModel, Shape
 
-from ..errors import ServiceError
+from ..errors import FrontDoorError, ServiceError
 from .shapes import needs_conversion, wire_name
 from .timestamps import to_epoch, to_iso, to_rfc822
 
@@ -27,12 +27,14 @@ class UnknownMember(Exception):
 
 
 class Response:
-    __slots__ = ("body", "headers", "status")
+    __slots__ = ("body", "delay", "headers", "status")
 
-    def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+    def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes,
+                 delay: float = 0.0) -> None:
         self.status = status
         self.headers = headers
         self.body = body
+        self.delay = delay  # seconds the answer is held back (an injected latency)
 
 
 class _OutputPlan:
@@ -96,7 +98,8 @@ class ResponseSerializer:
             ("x-amzn-errortype", error.code),
             ("content-type", JSON),
         ]
-        return Response(self.status_of(error.code), headers, orjson.dumps(document))
+        status = error.status if isinstance(error, FrontDoorError) else self.status_of(error.code)
+        return Response(status, headers, orjson.dumps(document))
 
 
 def _header_value(shape: Shape, value: Any) -> str:

@@ -17,6 +17,11 @@ from ..spec.patterns import compile_pattern
 
 Check = Callable[[Any, str, list[str]], None]
 MAX_REPORTED = 10
+# Where the model gives no bound, an ``integer`` is a Java int and a ``long`` a Java long, as
+# every SDK types them (the Java, .NET and Rust SDKs' Integer/Int32/i32 and Long/Int64/i64):
+# a value beyond them cannot have been sent by an SDK, and the service refuses it.
+INTEGER_RANGE = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+NOT_NULL = "Member must not be null"
 
 
 def _show(value: Any, sensitive: bool) -> str:
@@ -83,8 +88,10 @@ class Validator:
         if kind == "string":
             return self._string(shape, lo, hi, sensitive)
         if kind in ("integer", "long"):
+            least, most = INTEGER_RANGE[kind]
             return self._number(lambda v: isinstance(v, int) and not isinstance(v, bool),
-                                "an integer", lo, hi, sensitive)
+                                "an integer", least if lo is None else lo,
+                                most if hi is None else hi, sensitive)
         if kind in ("double", "float"):
             return self._number(lambda v: isinstance(v, int | float) and not isinstance(v, bool),
                                 "a number", lo, hi, sensitive)
@@ -107,7 +114,7 @@ class Validator:
             prefix = f"{path}." if path else ""
             for name in required:
                 if value.get(name) is None:
-                    _fail(errors, None, prefix + name, "Member must not be null", False)
+                    _fail(errors, None, prefix + name, NOT_NULL, False)
             for name, item in value.items():
                 member_check = members.get(name)
                 if member_check is not None and item is not None:
@@ -118,19 +125,28 @@ class Validator:
     def _collection(
         self, shape: Shape, kind: type, noun: str, lo: int | None, hi: int | None
     ) -> Check:
+        # A JSON null inside a list or a map is not a value of its member shape: no Connect
+        # list or map is ``sparse`` (Smithy: "Maps and lists MUST NOT contain null values
+        # unless marked sparse"), and SDKs cannot send one. Refused here for every shape, so
+        # that no handler sees, and no store keeps, a null where a value belongs.
         if kind is list:
             item = self.check_for(shape.member)
 
             def each(value: Any, path: str, errors: list[str]) -> None:
                 for i, element in enumerate(value):
-                    item(element, f"{path}[{i}]", errors)
+                    if element is None:
+                        _fail(errors, None, f"{path}[{i}]", NOT_NULL, False)
+                    else:
+                        item(element, f"{path}[{i}]", errors)
         else:
             key, val = self.check_for(shape.key), self.check_for(shape.value)
 
             def each(value: Any, path: str, errors: list[str]) -> None:
                 for k, v in value.items():
                     key(k, f"{path}.key", errors)
-                    if v is not None:
+                    if v is None:
+                        _fail(errors, None, f"{path}.{k}", NOT_NULL, False)
+                    else:
                         val(v, f"{path}.{k}", errors)
 
         def check(value: Any, path: str, errors: list[str]) -> None:

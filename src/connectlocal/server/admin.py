@@ -8,10 +8,23 @@
                                    "after_contact_work" | "follow", "instance_id", ...}
     POST /_connectlocal/ctr     ← {"records": [[source, position, record], ...],
                                    "keep_past_retention": bool} → the import's counts
+    GET  /_connectlocal/faults  → {"faults": [rule, ...]}
+    POST /_connectlocal/faults  ← a rule (frontdoor/faults.py) → the rule with its id
+    DELETE /_connectlocal/faults → {"cleared": N}
+
+A web page must not reach them (a cross-site form POST to ``reset``, DNS rebinding): requests
+with an ``Origin`` (or a cross-site ``Sec-Fetch-Site``), a ``Host`` that is no address of
+this server, or a body that is not ``application/json`` are refused (403). With
+``serve --admin-token`` every endpoint but health wants the token in
+``x-connectlocal-admin-token``, and health names the store's file only to a caller with it.
+In strict mode (``--auth strict``) the endpoints that change a contact's data (events, ctr)
+must be signed like an API call, and act on the signer's account only.
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
 import re
 import uuid
@@ -20,6 +33,7 @@ from typing import Any
 import orjson
 
 from .. import __version__
+from ..clock import RANGE_TEXT, ClockRangeError
 from ..dispatch import Dispatcher, HttpRequest
 from ..protocol.serializer import Response
 from ..protocol.timestamps import parse_iso, to_iso
@@ -41,10 +55,32 @@ def _json(status: int, document: Any) -> Response:
                              ("x-amzn-requestid", str(uuid.uuid4()))], orjson.dumps(document))
 
 
+TOKEN_HEADER = "x-connectlocal-admin-token"
+
+
+def _host_name(host: str) -> str:
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
 class Admin:
     def __init__(self, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
         self.service = dispatcher.service
+        # What x-connectlocal-admin-token must say (None: no token), and the host names the
+        # server listens on besides IP addresses and localhost (always its own: DNS
+        # rebinding needs a name).
+        self.token = self.service.admin_token
+        self.hosts = frozenset(h.lower() for h in self.service.hosts)
         self._routes = {
             ("GET", "health"): self.health,
             ("GET", "clock"): self.clock,
@@ -52,12 +88,16 @@ class Admin:
             ("POST", "reset"): self.reset,
             ("POST", "ctr"): self.import_records,
             ("POST", "events"): self.event,
+            ("GET", "faults"): self.list_faults,
+            ("POST", "faults"): self.add_fault,
+            ("DELETE", "faults"): self.clear_faults,
         }
 
     def __call__(self, request: HttpRequest) -> Response:
         name = request.path.removeprefix("/_connectlocal/").strip("/")
         route = self._routes.get((request.method, name))
         try:
+            self._guard(request, name)
             if route is None:
                 known = ", ".join(f"{m} /_connectlocal/{n}" for m, n in self._routes)
                 raise AdminError(404, f"No admin endpoint {request.method} {request.path}; "
@@ -66,24 +106,98 @@ class Admin:
         except AdminError as error:
             return _json(error.status, {**error.extra, "error": error.message})
         except StoreUnavailable as exc:
-            return _json(503, {"store": "unavailable", "error": str(exc)})
+            log.error("admin %s %s: %s", request.method, request.path, exc)
+            return _json(503, {"store": "unavailable",
+                               "error": "the store cannot be reached (the server log says why)"})
         except Exception:
             log.exception("admin %s %s failed", request.method, request.path)
             return _json(500, {"error": "internal error (see the server log)"})
 
-    def health(self, _: HttpRequest) -> dict[str, Any]:
+    def _has_token(self, request: HttpRequest) -> bool:
+        given = request.headers.get(TOKEN_HEADER)
+        return (self.token is not None and given is not None
+                and hmac.compare_digest(given.encode(), self.token.encode()))
+
+    def _guard(self, request: HttpRequest, name: str) -> None:
+        """Refuses what a web page could send: another site's Origin, a rebound Host name, a
+        form's content type; and, with a token configured, a request without it."""
+        headers = request.headers
+        origin = headers.get("origin")
+        if origin is not None:
+            raise AdminError(403, f"The admin endpoints do not answer web pages (Origin: "
+                                  f"{origin[:100]})")
+        if headers.get("sec-fetch-site", "none") not in ("none", "same-origin"):
+            raise AdminError(403, "The admin endpoints do not answer web pages "
+                                  f"(Sec-Fetch-Site: {headers['sec-fetch-site'][:40]})")
+        host = headers.get("host")
+        if host is not None:
+            named = _host_name(host.strip()).lower()
+            if not (_is_ip(named) or named == "localhost" or named.endswith(".localhost")
+                    or named in self.hosts):
+                raise AdminError(403, f"Host {host[:100]!r} is not an address of this server "
+                                      "(the admin endpoints refuse other names: DNS "
+                                      "rebinding)")
+        if request.method in ("POST", "PUT", "DELETE", "PATCH"):
+            kind = headers.get("content-type", "").partition(";")[0].strip().lower()
+            if (kind or request.body) and kind != "application/json":
+                raise AdminError(403, "The admin endpoints take application/json bodies only "
+                                      f"(Content-Type: {kind or 'none'})")
+        if self.token is not None and name != "health" and not self._has_token(request):
+            raise AdminError(403, f"This server wants its admin token in {TOKEN_HEADER}")
+
+    def _signed_account(self, request: HttpRequest) -> str | None:
+        """In strict mode, the account of the request's valid signature (refused without
+        one); None in the default mode, where admin requests name their account freely."""
+        verifier = self.service.verifier
+        if verifier is None or self._has_token(request):
+            return None
+        from urllib.parse import parse_qs
+
+        from ..errors import FrontDoorError
+
+        try:
+            who = verifier.verify(request.method, request.path, request.query,
+                                  parse_qs(request.query, keep_blank_values=True),
+                                  request.headers, request.body, self.service.now())
+        except FrontDoorError as error:
+            raise AdminError(error.status, f"{error.code}: {error.message}") from None
+        return self.service.accounts.for_key(who.access_key)
+
+    def health(self, request: HttpRequest) -> dict[str, Any]:
         store = self.service.store
         try:
             store.check()
-        except StoreUnavailable as exc:
-            raise AdminError(503, str(exc), {"status": "store unavailable",
-                                             "store": "unavailable"}) from None
+        except StoreUnavailable as exc:  # where the store is, only with the admin token
+            log.error("health: %s", exc)
+            raise AdminError(503, str(exc) if self._has_token(request) else
+                             "the store cannot be reached (the server log says why)",
+                             {"status": "store unavailable", "store": "unavailable"}) from None
+        described: dict[str, Any] = {"kind": store.name}
+        if self._has_token(request):
+            described["location"] = store.location
         return {
             "status": "ok",
             "version": __version__,
-            "store": {"kind": store.name, "location": store.location},
+            "store": described,
             "operations": self.dispatcher.implemented,
         }
+
+    def list_faults(self, _: HttpRequest) -> dict[str, Any]:
+        return {"faults": self.service.faults.list()}
+
+    def add_fault(self, request: HttpRequest) -> dict[str, Any]:
+        from ..frontdoor.faults import FaultError
+
+        try:
+            body = orjson.loads(request.body or b"{}")
+            return self.service.faults.add(body)
+        except orjson.JSONDecodeError as exc:
+            raise AdminError(400, f"The body is not JSON: {exc}") from None
+        except FaultError as exc:
+            raise AdminError(400, str(exc)) from None
+
+    def clear_faults(self, _: HttpRequest) -> dict[str, Any]:
+        return {"cleared": self.service.faults.clear()}
 
     def clock(self, _: HttpRequest) -> dict[str, Any]:
         setting = self.service.store.get_clock()
@@ -102,7 +216,10 @@ class Admin:
             seconds = body["advance_seconds"]
             if isinstance(seconds, bool) or not isinstance(seconds, int | float):
                 raise AdminError(400, "advance_seconds must be a number")
-            self.service.advance_clock(float(seconds))
+            try:
+                self.service.advance_clock(seconds)
+            except ClockRangeError as exc:
+                raise AdminError(400, f"{exc}; the clock was not moved") from None
         else:
             now = body["now"]
             ticking = body.get("ticking", False)
@@ -112,9 +229,15 @@ class Admin:
                 self.service.set_clock(None)
             elif isinstance(now, str):
                 try:
-                    self.service.set_clock(parse_iso(now), ticking=ticking)
-                except ValueError:
-                    raise AdminError(400, f"now is not an ISO 8601 instant: {now!r}") from None
+                    instant = parse_iso(now)
+                except (ValueError, OverflowError):
+                    # 10000-01-01, or 9999-12-31T23:00:00-05:00 (past the end in UTC).
+                    raise AdminError(400, f"now is not an ISO 8601 instant from {RANGE_TEXT} "
+                                          f"(the instants the API can express): {now!r}") from None
+                try:
+                    self.service.set_clock(instant, ticking=ticking)
+                except ClockRangeError as exc:
+                    raise AdminError(400, str(exc)) from None
             else:
                 raise AdminError(400, "now must be an ISO 8601 string or null")
         self.service.sweep()
@@ -138,6 +261,13 @@ class Admin:
         if not isinstance(items, list) or not all(
                 isinstance(i, list) and len(i) == 3 for i in items):
             raise AdminError(400, 'Send {"records": [[source, position, record], ...]}')
+        signer = self._signed_account(request)
+        if signer is not None:
+            for _, _, record in items:
+                arn = record.get("InstanceARN") if isinstance(record, dict) else None
+                if isinstance(arn, str) and arn.count(":") >= 5 and arn.split(":")[4] != signer:
+                    raise AdminError(403, f"Account {signer} cannot import records of another "
+                                          f"account ({arn[:120]})")
         importer = Importer(self.service, bool(body.get("keep_past_retention")))
         return importer.load((str(s), str(p), r) for s, p, r in items).as_dict()
 
@@ -153,7 +283,12 @@ class Admin:
             raise AdminError(400, f"The body is not JSON: {exc}") from None
         if not isinstance(body, dict):
             raise AdminError(400, "The body must be a JSON object")
-        who = caller(request.headers, {})
+        from ..errors import ServiceError
+
+        try:
+            who = caller(request.headers, {})
+        except ServiceError as error:
+            raise AdminError(400, error.message) from None
         account, region = body.get("account"), body.get("region")
         if account is not None and not (isinstance(account, str) and re.fullmatch(
                 r"\d{12}", account)):
@@ -161,7 +296,10 @@ class Admin:
         if region is not None and not (isinstance(region, str) and re.fullmatch(
                 r"[a-z]{2}(-[a-z]+){1,2}-\d", region)):
             raise AdminError(400, "region must be a region name like us-east-1")
-        scope = Scope(account or self.service.accounts.for_key(who.access_key),
+        signer = self._signed_account(request)
+        if signer is not None and account is not None and account != signer:
+            raise AdminError(403, f"Account {signer} cannot change account {account}'s contacts")
+        scope = Scope(signer or account or self.service.accounts.for_key(who.access_key),
                       region or who.region)
         try:
             return apply(self.service, scope, body)

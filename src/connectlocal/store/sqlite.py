@@ -23,7 +23,7 @@ from .codec import decode, encode
 
 R = TypeVar("R")
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 WRITER_CACHE_KIB = 64 * 1024
 READER_CACHE_KIB = 32 * 1024
 PAGE_SIZE = 8192
@@ -504,6 +504,58 @@ def _migrate(db: sqlite3.Connection) -> None:
         version = "2"
     if version == "2":
         _version_3(db)
+        version = "3"
+    if version == "3":
+        _version_4(db)
+
+
+def _without_nulls(value: Any) -> Any:
+    """A JSON value with every null inside its maps and lists dropped."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value if v is not None]
+    return value
+
+
+# The maps of caller data each table's documents keep, by the table's primary key.
+_MAPS = (("contacts", ("account", "region", "instance_id", "contact_id"),
+          ("segment_attributes", "tags")),
+         ("instances", ("account", "region", "instance_id"), ("tags",)),
+         ("resources", ("account", "region", "instance_id", "kind", "resource_id"), ("tags",)))
+
+
+def _version_4(db: sqlite3.Connection) -> None:
+    """Version 4: no nulls inside stored maps. Earlier versions accepted a JSON null as a map
+    value (``SegmentAttributes: {"k": null}``, ``Tags: {"k": null}``) and stored it, and every
+    SearchContacts page holding such a contact then failed; the validator now refuses them,
+    and here they are dropped from what is stored (a null value is no value)."""
+    db.execute("BEGIN IMMEDIATE")
+    null = "CAST('null' AS BLOB)"  # documents are BLOBs: instr finds the bytes in them
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    for table, key, fields in _MAPS:
+        if table not in tables:  # a file of version 1 may have contacts alone
+            continue
+        where = " AND ".join(f"{k}=?" for k in key)
+        rows = db.execute(f"SELECT {', '.join(key)}, doc FROM {table} "
+                          f"WHERE instr(doc, {null})").fetchall()
+        for *ids, raw in rows:
+            doc = orjson.loads(raw)
+            repaired = {**doc, **{f: _without_nulls(doc[f]) for f in fields
+                                  if isinstance(doc.get(f), dict)}}
+            if repaired != doc:
+                db.execute(f"UPDATE {table} SET doc=? WHERE {where}",
+                           (orjson.dumps(repaired), *ids))
+    rows = db.execute("SELECT account, region, instance_id, initial_id, doc FROM attributes "
+                      f"WHERE instr(doc, {null})").fetchall()
+    for *ids, raw in rows:
+        attributes = orjson.loads(raw)
+        if isinstance(attributes, dict) and None in attributes.values():
+            db.execute("UPDATE attributes SET doc=? WHERE account=? AND region=? AND "
+                       "instance_id=? AND initial_id=?",
+                       (orjson.dumps(_without_nulls(attributes)), *ids))
+    db.execute("UPDATE meta SET value='4' WHERE key='schema_version'")
+    db.execute("COMMIT")
 
 
 def _version_3(db: sqlite3.Connection) -> None:

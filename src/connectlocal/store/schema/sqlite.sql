@@ -1,4 +1,4 @@
--- connectlocal SQLite schema, version 3 (store/sqlite.py migrates versions 1 and 2). Documents are JSON (store/codec.py); the columns
+-- connectlocal SQLite schema, version 4 (store/sqlite.py migrates versions 1 to 3). Documents are JSON (store/codec.py); the columns
 -- beside them are what is looked up or swept by.
 CREATE TABLE IF NOT EXISTS meta (
   key   TEXT PRIMARY KEY,
