@@ -49,7 +49,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 POOL_SIZE = 8  # connections a process keeps at most (the event loop's reads, the writers)
-POOL_WAIT = 5.0  # seconds a request waits for a connection before "store unavailable"
+POOL_WAIT = 3.0  # seconds a request waits for a connection before "store unavailable"
 CONNECT_TIMEOUT = 3  # seconds to reach the server (libpq's connect_timeout)
 CLOCK_RECHECK = 0.25  # seconds a clock setting read from the database is trusted
 MERGE_ROWS = 100_000  # contacts a transaction when a bulk load is merged
