@@ -122,7 +122,8 @@ class mock_connect:  # named like moto's mock_aws, as users expect
     def __init__(self, *, clock: str | datetime | None = None, ticking: bool = False,
                  accounts: dict[str, str] | None = None, default_account: str | None = None,
                  endpoint_url: str | None = None, auth: str = "lenient",
-                 throttle: str | None = None) -> None:
+                 throttle: str | None = None, data: str = ":memory:") -> None:
+        self._data = data  # a store location, as serve --data (a PostgreSQL URL to share one)
         if auth not in ("lenient", "strict"):
             raise ValueError(f"auth must be 'lenient' or 'strict', not {auth!r}")
         self._strict = auth == "strict"
@@ -196,7 +197,7 @@ class mock_connect:  # named like moto's mock_aws, as users expect
 
     def start(self) -> mock_connect:
         global _original_emit
-        service = Service(open_store(":memory:"), accounts=self._accounts, strict=self._strict,
+        service = Service(open_store(self._data), accounts=self._accounts, strict=self._strict,
                           throttle=Throttle(self._quotas) if self._quotas else None)
         if self._clock is not None:
             service.set_clock(self._clock, ticking=self._ticking)
