@@ -38,6 +38,7 @@ def collector_paused() -> Iterator[None]:
 @dataclass
 class Loaded:
     stored: int = 0
+    new: int = 0  # of them, contacts the store did not have
     past_retention: int = 0  # counted whether stored or not
 
 
@@ -65,7 +66,7 @@ def load_contacts(service: Service, scope: Scope, instance_id: str,
         if pending:
             load.add(scope, pending)
         new, merged = load.merge()
-    loaded.stored = new + merged
+    loaded.stored, loaded.new = new + merged, new
     return loaded
 
 

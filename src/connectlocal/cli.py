@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import logging
 import math
 import os
+import re
 import signal
 import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from . import __version__
 from .protocol.timestamps import parse_iso
@@ -21,15 +23,183 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from .ctrfiles import Counts
+    from .ids import Ids
     from .service import Service
     from .simulate import Profile, Simulator
+    from .store import Store
+    from .store.base import Scope
 
 DEFAULT_PORT = 4599
 DEFAULT_DATA = os.path.join(".connectlocal", "connect.db")
+T = TypeVar("T")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a user error as one line on stderr (exit status 2), not the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+class EnvError(Exception):
+    """An environment variable's value that its option would refuse (one line, exit 2)."""
+
+
+class _FromEnv(str):
+    """An option's default read from its environment variable: converted only when the option
+    is used (argparse converts a string default then), and named in the message if it is
+    wrong."""
+
+    variable: str
+    option: str
 
 
 def _env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(f"CONNECTLOCAL_{name}", default)
+    value = os.environ.get(f"CONNECTLOCAL_{name}")
+    if value is None:
+        return default
+    tagged = _FromEnv(value)
+    tagged.variable, tagged.option = f"CONNECTLOCAL_{name}", f"--{name.lower().replace('_', '-')}"
+    return tagged
+
+
+def _checked(convert: Callable[[str], T], name: str) -> Callable[[str], T]:
+    """An argparse ``type``: ``convert``'s ValueError is the option's error, and, for a value
+    from the environment, an EnvError naming the variable and the option."""
+
+    def parse(text: str) -> T:
+        try:
+            return convert(text)
+        except (ValueError, OverflowError, argparse.ArgumentTypeError) as exc:
+            if isinstance(text, _FromEnv):
+                raise EnvError(f"{text.variable} ({text.option}): {exc}") from None
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = name
+    return parse
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"invalid int value {text!r}") from None
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"invalid number {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"invalid number {text!r} (must be finite)")
+    return value
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def convert(text: str) -> int:
+        value = _integer(text)
+        if not low <= value <= high:
+            raise ValueError(f"{value} is out of range: must be {low} to {high}")
+        return value
+
+    return _checked(convert, "int")
+
+
+def _number_in(low: float, high: float, *, above: bool = False) -> Callable[[str], float]:
+    """A finite number in [low, high] (``above``: in (low, high])."""
+
+    def convert(text: str) -> float:
+        value = _number(text)
+        if value > high or value < low or (above and value == low):
+            bound = f"more than {low:g}" if above else f"at least {low:g}"
+            raise ValueError(f"{text} is out of range: must be {bound} and at most {high:g}")
+        return value
+
+    return _checked(convert, "number")
+
+
+def _probability(text: str) -> float:
+    value = _number(text)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{text} is not a probability: must be 0 to 1")
+    return value
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return parse_iso(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO 8601 instant (such as "
+                         "2025-01-01T00:00:00Z)") from None
+
+
+def _instant_text(text: str) -> str:
+    _instant(text)
+    return text
+
+
+def _url(text: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{text!r} is not an http:// or https:// URL")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise ValueError(f"{text!r} has a port out of range") from None
+    return text
+
+
+def _account(text: str) -> str:
+    if not re.fullmatch(r"\d{12}", text):
+        raise ValueError(f"{text!r} is not an AWS account id (12 digits)")
+    return text
+
+
+def _region(text: str) -> str:
+    if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d{1,2}", text):
+        raise ValueError(f"{text!r} is not an AWS region (such as us-east-1)")
+    return text
+
+
+def _accounts(text: str) -> str:
+    from .service import Accounts
+
+    Accounts.parse(text)
+    return text
+
+
+def _appendable(text: str) -> str:
+    """A file this process can append to (made if missing, as the stream would make it)."""
+    try:
+        with open(text, "ab"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"cannot append to {text}: {exc.strerror or exc}") from None
+    return text
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _log_level(text: str) -> str:
+    if text not in LOG_LEVELS:
+        raise ValueError(f"invalid choice {text!r} (choose from {', '.join(LOG_LEVELS)})")
+    return text
+
+
+PORT = _int_in(0, 65535)
+WORKERS = _int_in(1, 256)
+DAY = 86_400.0
+SEED = _int_in(0, 2**63 - 1)
+PROBABILITY = _checked(_probability, "probability")
+INSTANT = _checked(_instant, "instant")
+INSTANT_TEXT = _checked(_instant_text, "instant")
+URL = _checked(_url, "url")
+ACCOUNT = _checked(_account, "account")
+REGION = _checked(_region, "region")
 
 
 def _seconds(text: str) -> float:
@@ -42,8 +212,11 @@ def _seconds(text: str) -> float:
     return value
 
 
+SECONDS = _checked(_seconds, "seconds")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="connectlocal",
         description="Amazon Connect's contact API, running locally, faithful to the wire.")
     parser.add_argument("--version", action="version", version=f"connectlocal {__version__}")
@@ -51,39 +224,41 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the service over HTTP")
     serve.add_argument("--host", default=_env("HOST", "127.0.0.1"),
                        help="address to listen on (CONNECTLOCAL_HOST; default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=int(_env("PORT", str(DEFAULT_PORT)) or 0),
+    serve.add_argument("--port", type=PORT, default=_env("PORT", str(DEFAULT_PORT)),
                        help=f"port (CONNECTLOCAL_PORT; default {DEFAULT_PORT}; 0 picks a free one)")
     serve.add_argument("--data", default=_env("DATA", DEFAULT_DATA),
                        help="SQLite file, :memory: for a throwaway store, or "
                             "postgresql://user@host:port/db[?schema=name] for one shared by "
                             f"several servers (CONNECTLOCAL_DATA; default {DEFAULT_DATA})")
-    serve.add_argument("--clock", default=_env("CLOCK"),
+    serve.add_argument("--clock", type=INSTANT_TEXT, default=_env("CLOCK"),
                        help="start the service clock frozen at this ISO 8601 instant "
                             "(CONNECTLOCAL_CLOCK; default: the system clock)")
-    serve.add_argument("--accounts", default=_env("ACCOUNTS", ""),
+    serve.add_argument("--accounts", type=_checked(_accounts, "accounts"),
+                       default=_env("ACCOUNTS", ""),
                        help="access keys and accounts: KEY=ACCOUNT, KEY:SECRET=ACCOUNT, ACCOUNT "
                             "(a 12-digit key id allowed as its own account), * (every one "
                             "is), comma-separated, or @FILE (CONNECTLOCAL_ACCOUNTS; default: "
                             "every key is 123456789012)")
-    serve.add_argument("--workers", type=int, default=int(_env("WORKERS", "1") or 1),
+    serve.add_argument("--workers", type=WORKERS, default=_env("WORKERS", "1"),
                        help="processes answering on the port (CONNECTLOCAL_WORKERS; default 1; "
                             "more than 1 needs a file store)")
-    serve.add_argument("--ctr-file", default=_env("CTR_FILE"), metavar="PATH",
+    serve.add_argument("--ctr-file", type=_checked(_appendable, "path"),
+                       default=_env("CTR_FILE"), metavar="PATH",
                        help="append the CTR of each contact that ends (and of each change "
                             "after that) to this JSON Lines file (CONNECTLOCAL_CTR_FILE)")
-    serve.add_argument("--ctr-webhook", default=_env("CTR_WEBHOOK"), metavar="URL",
+    serve.add_argument("--ctr-webhook", type=URL, default=_env("CTR_WEBHOOK"), metavar="URL",
                        help="POST each such CTR to this URL, retried with backoff "
                             "(CONNECTLOCAL_CTR_WEBHOOK)")
-    serve.add_argument("--head-timeout", type=_seconds, default=_env("HEAD_TIMEOUT", "10"),
+    serve.add_argument("--head-timeout", type=SECONDS, default=_env("HEAD_TIMEOUT", "10"),
                        metavar="SECONDS",
                        help="close a connection whose request head (line and headers) has not "
                             "arrived in this time, answering 408 if it began "
                             "(CONNECTLOCAL_HEAD_TIMEOUT; default 10)")
-    serve.add_argument("--body-timeout", type=_seconds, default=_env("BODY_TIMEOUT", "30"),
+    serve.add_argument("--body-timeout", type=SECONDS, default=_env("BODY_TIMEOUT", "30"),
                        metavar="SECONDS",
                        help="answer 408 and close when a request body has not arrived in this "
                             "time (CONNECTLOCAL_BODY_TIMEOUT; default 30)")
-    serve.add_argument("--keep-alive-timeout", type=_seconds,
+    serve.add_argument("--keep-alive-timeout", type=SECONDS,
                        default=_env("KEEP_ALIVE_TIMEOUT", "5"), metavar="SECONDS",
                        help="close a connection idle this long between requests "
                             "(CONNECTLOCAL_KEEP_ALIVE_TIMEOUT; default 5)")
@@ -98,8 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "(CONNECTLOCAL_THROTTLE; default: off)")
     serve.add_argument("--faults", default=_env("FAULTS"), metavar="FILE",
                        help="fault rules to start with, a JSON list (CONNECTLOCAL_FAULTS)")
-    serve.add_argument("--log-level", default=_env("LOG_LEVEL", "warning"),
-                       choices=["debug", "info", "warning", "error"],
+    serve.add_argument("--log-level", type=_checked(_log_level, "level"),
+                       default=_env("LOG_LEVEL", "warning"),
+                       metavar="{" + ",".join(LOG_LEVELS) + "}",
                        help="(CONNECTLOCAL_LOG_LEVEL; default warning)")
     load = commands.add_parser(
         "import", help="import contact trace records (CTRs) into a store or a running server",
@@ -110,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("paths", nargs="+", metavar="PATH")
     load.add_argument("--data", default=_env("DATA", DEFAULT_DATA),
                       help=f"the store to import into (default {DEFAULT_DATA})")
-    load.add_argument("--endpoint", metavar="URL",
+    load.add_argument("--endpoint", metavar="URL", type=URL,
                       help="import into the connectlocal server at URL instead of --data")
     load.add_argument("--keep-past-retention", action="store_true",
                       help="store records older than 24 months at the service clock too "
@@ -121,10 +297,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Contacts within retention at the service clock, oldest first; "
                     "export -> import into an empty store -> describe gives the same contacts.")
     dump.add_argument("--instance-id", required=True)
-    dump.add_argument("--account", default="123456789012")
-    dump.add_argument("--region", default="us-east-1")
-    dump.add_argument("--since", help="ISO 8601: contacts initiated at or after")
-    dump.add_argument("--until", help="ISO 8601: contacts initiated at or before")
+    dump.add_argument("--account", type=ACCOUNT, default="123456789012")
+    dump.add_argument("--region", type=REGION, default="us-east-1")
+    dump.add_argument("--since", type=INSTANT, help="ISO 8601: contacts initiated at or after")
+    dump.add_argument("--until", type=INSTANT, help="ISO 8601: contacts initiated at or before")
     dump.add_argument("--data", default=_env("DATA", DEFAULT_DATA))
     dump.add_argument("--output", "-o", default="-", help="file (default: standard output)")
     sim = commands.add_parser(
@@ -133,22 +309,29 @@ def build_parser() -> argparse.ArgumentParser:
                     "the first free agent or give up (some ask for a callback), are held and "
                     "transferred; on simulated time, reproducible with --seed.")
     sim.add_argument("--data", default=_env("DATA", DEFAULT_DATA))
-    sim.add_argument("--endpoint", metavar="URL",
+    sim.add_argument("--endpoint", metavar="URL", type=URL,
                      help="send the contacts to the connectlocal server at URL instead")
     sim.add_argument("--instance-id", help="an existing instance (default: a new one)")
-    sim.add_argument("--account", default="123456789012")
-    sim.add_argument("--region", default="us-east-1")
-    sim.add_argument("--days", type=float, default=1.0)
-    sim.add_argument("--end", help="ISO 8601 end of the simulated period (default: 2 hours "
-                                   "ago, so every life is over before now)")
-    sim.add_argument("--agents", type=int, default=100)
-    sim.add_argument("--rate", type=float, default=200.0, help="arrivals per hour (all channels)")
-    sim.add_argument("--handle-seconds", type=float, default=300.0)
-    sim.add_argument("--patience-seconds", type=float, default=180.0)
-    sim.add_argument("--transfer-probability", type=float, default=0.05)
-    sim.add_argument("--callback-probability", type=float, default=0.3)
-    sim.add_argument("--hold-probability", type=float, default=0.2)
-    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--account", type=ACCOUNT, default="123456789012")
+    sim.add_argument("--region", type=REGION, default="us-east-1")
+    sim.add_argument("--days", type=_number_in(0, 3660, above=True), default=1.0,
+                     help="length of the simulated period (more than 0, at most 3660)")
+    sim.add_argument("--end", type=INSTANT, help="ISO 8601 end of the simulated period "
+                                                 "(default: 2 hours ago, so every life is "
+                                                 "over before now)")
+    sim.add_argument("--agents", type=_int_in(1, 10_000), default=100)
+    sim.add_argument("--rate", type=_number_in(0, 1_000_000, above=True), default=200.0,
+                     help="arrivals per hour (all channels)")
+    # At most a week: the longest a contact lasts (StartChatContact's ChatDurationInMinutes
+    # is at most 10,080, 7 days).
+    sim.add_argument("--handle-seconds", type=_number_in(0, 7 * DAY), default=300.0)
+    sim.add_argument("--patience-seconds", type=_number_in(0, 7 * DAY), default=180.0)
+    sim.add_argument("--transfer-probability", type=PROBABILITY, default=0.05,
+                     help="of an answered contact being transferred (a chain ends after 11 "
+                          "transfers, TransferContact's limit)")
+    sim.add_argument("--callback-probability", type=PROBABILITY, default=0.3)
+    sim.add_argument("--hold-probability", type=PROBABILITY, default=0.2)
+    sim.add_argument("--seed", type=SEED, default=1)
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
     coverage = commands.add_parser(
         "coverage", help="print the implemented operations as a markdown table")
@@ -180,17 +363,30 @@ def coverage(args: argparse.Namespace) -> int:
     if not args.readme:
         print(table)
         return 0
-    with open(args.readme, encoding="utf-8") as handle:
-        text = handle.read()
+    try:
+        with open(args.readme, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"connectlocal: cannot read {args.readme}: {_reason(exc)}", file=sys.stderr)
+        return 2
     head, start, rest = text.partition(README_START)
     _, end, tail = rest.partition(README_END)
     if not start or not end:
         print(f"connectlocal: {args.readme} has no {README_START} ... {README_END} markers",
               file=sys.stderr)
         return 1
-    with open(args.readme, "w", encoding="utf-8") as handle:
-        handle.write(f"{head}{README_START}\n{table}\n{README_END}{tail}")
+    try:
+        with open(args.readme, "w", encoding="utf-8") as handle:
+            handle.write(f"{head}{README_START}\n{table}\n{README_END}{tail}")
+    except OSError as exc:
+        print(f"connectlocal: cannot write {args.readme}: {_reason(exc)}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _reason(exc: BaseException) -> str:
+    """An OSError as its reason alone ("No such file or directory"), anything else as is."""
+    return (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -422,24 +618,26 @@ def export_records(args: argparse.Namespace) -> int:
     from .store import open_store
     from .store.base import Scope
 
-    try:
-        since = parse_iso(args.since) if args.since else None
-        until = parse_iso(args.until) if args.until else None
-    except ValueError as exc:
-        print(f"connectlocal: {exc}", file=sys.stderr)
-        return 2
     store = open_store(args.data)
     try:
-        out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")  # noqa: SIM115
+        try:
+            out = (sys.stdout.buffer if args.output == "-"
+                   else open(args.output, "wb"))  # noqa: SIM115
+        except OSError as exc:
+            print(f"connectlocal: cannot write {args.output}: {_reason(exc)}", file=sys.stderr)
+            return 2
         try:
             count = export(Service(store), Scope(args.account, args.region), args.instance_id,
-                           out, since, until)
+                           out, args.since, args.until)
         finally:
             if out is not sys.stdout.buffer:
                 out.close()
     except LookupError as exc:
         print(f"connectlocal: {exc.args[0]}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        print(f"connectlocal: cannot write {args.output}: {_reason(exc)}", file=sys.stderr)
+        return 2
     finally:
         store.close()
     print(f"exported {count:,} contacts", file=sys.stderr)
@@ -457,15 +655,13 @@ def simulate_traffic(args: argparse.Namespace) -> int:
     from .simulate import Profile
 
     console = Console(stderr=True, soft_wrap=True)
+    end = args.end or datetime.now(UTC) - timedelta(hours=2)
     try:
-        end = parse_iso(args.end) if args.end else datetime.now(UTC) - timedelta(hours=2)
-    except ValueError as exc:
-        console.print(f"connectlocal: {exc}")
+        start = end - timedelta(days=args.days)
+    except OverflowError:
+        console.print(f"connectlocal: --days {args.days:g} before {end:%Y-%m-%d} is before "
+                      "the year 1")
         return 2
-    if args.agents < 1 or args.rate <= 0 or args.days <= 0:
-        console.print("connectlocal: --agents, --rate and --days must be positive")
-        return 2
-    start = end - timedelta(days=args.days)
     profile = Profile(rate_per_hour=args.rate, handle_seconds=args.handle_seconds,
                       patience_seconds=args.patience_seconds,
                       transfer_probability=args.transfer_probability,
@@ -482,8 +678,13 @@ def simulate_traffic(args: argparse.Namespace) -> int:
             progress.advance(task, n)
 
         try:
-            simulator, stored = (_simulate_remote if args.endpoint else _simulate_local)(
-                args, profile, start, end, advance)
+            simulator, new, already, where = (
+                _simulate_remote if args.endpoint else _simulate_local)(
+                    args, profile, start, end, advance)
+        except OverflowError:
+            console.print(f"connectlocal: the simulated period ({start:%Y-%m-%d} to "
+                          f"{end:%Y-%m-%d}) reaches past the year 9999")
+            return 2
         except (OSError, ValueError, LookupError) as exc:
             console.print(f"connectlocal: {exc}")
             return 1
@@ -500,14 +701,30 @@ def simulate_traffic(args: argparse.Namespace) -> int:
     console.print(f"answered {summary.answered:,}, abandoned {summary.abandoned:,}; service "
                   f"level ({20} s) {summary.service_level:.1%}; average wait "
                   f"{summary.average_wait:.1f} s; average handle {summary.average_handle:.1f} s; "
-                  f"{stored:,} stored in {seconds:.1f} s ({summary.contacts / seconds:,.0f} "
-                  "contacts/s)")
+                  f"{new:,} stored in {seconds:.1f} s ({summary.contacts / seconds:,.0f} "
+                  "contacts/s)" + (f"; {already:,} were stored already (the same seed and "
+                                   "period make the same contacts)" if already else ""))
+    console.print(f"simulated {where}", markup=False, highlight=False)
     print(simulator.instance.id)
     return 0
 
 
+Simulated = tuple["Simulator", int, int, str]  # the run, contacts new, stored already, where
+
+
+def _run_ids(seed: int, start: datetime, end: datetime) -> Ids:
+    """Contact ids of a run: the same seed and period give the same contacts (a second run
+    replaces them), another period new ones, also in an instance that has the first's."""
+    import hashlib
+
+    from .ids import Ids
+
+    digest = hashlib.sha256(f"{seed}|{start.isoformat()}|{end.isoformat()}".encode()).digest()
+    return Ids(int.from_bytes(digest[:16], "big"))
+
+
 def _simulate_local(args: argparse.Namespace, profile: Profile, start: datetime,
-                    end: datetime, advance: Callable[[int], None]) -> tuple[Simulator, int]:
+                    end: datetime, advance: Callable[[int], None]) -> Simulated:
     from .bulk import load_contacts, seed_instance
     from .handlers import directory
     from .service import RequestContext, Service
@@ -519,8 +736,18 @@ def _simulate_local(args: argparse.Namespace, profile: Profile, start: datetime,
     try:
         service = Service(store)
         scope = Scope(args.account, args.region)
-        instance_id = args.instance_id or seed_instance(service, scope,
-                                                        f"simulated-{args.seed}")["id"]
+        alias = f"simulated-{args.seed}"
+        if args.instance_id:
+            instance_id, where = args.instance_id, f"into the instance {args.instance_id}: added"
+        elif (found := _instance_by_alias(store, scope, alias)) is not None:
+            instance_id, where = found, f"into the existing instance {alias} ({found}): added"
+        else:
+            with store.read(scope) as tx:  # an alias is unique across accounts and regions
+                taken = itertools.count(2)
+                while tx.alias_in_use(alias):
+                    alias = f"simulated-{args.seed}-{next(taken)}"
+            instance_id = seed_instance(service, scope, alias)["id"]
+            where = f"into a new instance {alias} ({instance_id})"
         with store.read(scope) as tx:
             instance = tx.get_instance(instance_id)
         if instance is None:
@@ -533,8 +760,15 @@ def _simulate_local(args: argparse.Namespace, profile: Profile, start: datetime,
         agent_profile = next(p["Id"] for p in security["SecurityProfileSummaryList"]
                              if p["Name"] == "Agent")
         routing = directory.list_routing_profiles(ctx, InstanceId=instance_id)
-        existing = {u["Username"]: u["Id"] for u in directory.list_users(
-            ctx, InstanceId=instance_id, MaxResults=1000)["UserSummaryList"]}
+        existing: dict[str, str] = {}
+        token = None
+        while True:
+            page = directory.list_users(ctx, InstanceId=instance_id, MaxResults=1000,
+                                        **({"NextToken": token} if token else {}))
+            existing.update((u["Username"], u["Id"]) for u in page["UserSummaryList"])
+            token = page.get("NextToken")
+            if not token:
+                break
         agents = []
         for n in range(args.agents):
             name = f"sim-agent-{n + 1:04d}"
@@ -543,16 +777,31 @@ def _simulate_local(args: argparse.Namespace, profile: Profile, start: datetime,
                 IdentityInfo={"FirstName": "Simulated", "LastName": f"Agent {n + 1}"},
                 SecurityProfileIds=[agent_profile],
                 RoutingProfileId=routing["RoutingProfileSummaryList"][0]["Id"])["UserId"])
-        simulator = Simulator(instance, queue, agents, profile, args.seed)
+        simulator = Simulator(instance, queue, agents, profile, args.seed,
+                              _run_ids(args.seed, start, end))
         loaded = load_contacts(service, scope, instance_id, simulator.run(start, end, advance))
-        return simulator, loaded.stored
+        return simulator, loaded.new, loaded.stored - loaded.new, where
     finally:
         store.close()
 
 
+def _instance_by_alias(store: Store, scope: Scope, alias: str) -> str | None:
+    after = None
+    while True:
+        with store.read(scope) as tx:
+            page = tx.list_instances(after, 100)
+        for instance in page:
+            if instance.alias == alias:
+                return instance.id
+        if len(page) < 100:
+            return None
+        after = page[-1].id
+
+
 def _simulate_remote(args: argparse.Namespace, profile: Profile, start: datetime,
-                     end: datetime, advance: Callable[[int], None]) -> tuple[Simulator, int]:
-    """The same simulation, sent to a running server as contact trace records."""
+                     end: datetime, advance: Callable[[int], None]) -> Simulated:
+    """The same simulation, sent to a running server as contact trace records (into the
+    seed's instance, made by the import if the server does not have it)."""
     import uuid
 
     from .ctr import Named, record
@@ -569,7 +818,9 @@ def _simulate_remote(args: argparse.Namespace, profile: Profile, start: datetime
     queue = Named(queue_id, f"{arn}/queue/{queue_id}", "Simulated")
     agents = {str(uuid.UUID(int=args.seed * 100_000 + n, version=4)): f"sim-agent-{n + 1:04d}"
               for n in range(args.agents)}
-    simulator = Simulator(instance, queue.id, list(agents), profile, args.seed)
+    simulator = Simulator(instance, queue.id, list(agents), profile, args.seed,
+                          _run_ids(args.seed, start, end))
+    existed = _remote_instance_exists(args.endpoint, args.account, args.region, instance_id)
 
     def records() -> Iterator[tuple[str, str, dict[str, object]]]:
         for n, contact in enumerate(simulator.run(start, end, advance)):
@@ -578,15 +829,45 @@ def _simulate_remote(args: argparse.Namespace, profile: Profile, start: datetime
                            agents.get(agent.agent_id)) if agent else None)
             yield "simulate", str(n + 1), record(contact, {}, args.account, queue, named)
 
-    return simulator, send(args.endpoint, records()).imported
+    counts = send(args.endpoint, records())
+    where = (f"into the existing instance {instance_id} at {args.endpoint}: added" if existed
+             else f"into a new instance {instance_id} at {args.endpoint}")
+    return simulator, counts.imported, counts.merged, where
+
+
+def _remote_instance_exists(endpoint: str, account: str, region: str, instance_id: str) -> bool:
+    """DescribeInstance at the server (it reads the caller's account and region from the
+    credential scope of the Authorization header and checks no signature)."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{endpoint.rstrip('/')}/instance/{instance_id}", headers={
+            "authorization": f"AWS4-HMAC-SHA256 Credential={account}/20250101/{region}/connect/"
+                             "aws4_request, SignedHeaders=host, Signature=0"})
+    try:
+        with urllib.request.urlopen(request, timeout=30):
+            return True
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return False
+        raise OSError(f"the server at {endpoint} answered DescribeInstance with HTTP "
+                      f"{exc.code}") from None
+    except urllib.error.URLError as exc:
+        raise OSError(f"cannot reach {endpoint}: {exc.reason}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except EnvError as exc:
+        print(f"connectlocal: {exc}", file=sys.stderr)
+        return 2
     from .store import StoreError
 
     try:
-        return _command(build_parser().parse_args(argv))
-    except StoreError as exc:  # a store that cannot be opened: one line, and exit 2
+        return _command(args)
+    except StoreError as exc:  # a --data that is no store: one line, not a traceback
         print(f"connectlocal: {exc}", file=sys.stderr)
         return 2
 

@@ -8,6 +8,7 @@ import gzip
 import json
 import os
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -295,37 +296,82 @@ def import_paths(service: Service, paths: Iterable[str], keep_past_retention: bo
 
 def send(endpoint: str, items: Iterable[tuple[str, str, Any]],
          keep_past_retention: bool = False,
-         progress: Callable[[int], None] | None = None) -> Counts:
-    """Imports records into the connectlocal server at ``endpoint`` (its admin endpoint),
-    ``BATCH`` a request; problems found reading them are counted here."""
+         progress: Callable[[int], None] | None = None,
+         limit: int | None = None) -> Counts:
+    """Imports records into the connectlocal server at ``endpoint`` (its admin endpoint), in
+    requests whose bodies fit the server's limit (``limit`` bytes, default
+    ``server.http.MAX_BODY``; real CTRs are a few KB each, so it is bytes that bound a
+    request, not a count); problems found reading them are counted here. A request the
+    server refuses, or a server out of reach, raises OSError saying which and what was
+    imported before it."""
+    from .server.http import MAX_BODY
+
     counts = Counts()
     url = endpoint.rstrip("/") + "/_connectlocal/ctr"
+    head = b'{"keep_past_retention":' + (b"true" if keep_past_retention else b"false")
+    head += b',"records":['
+    room = (limit or MAX_BODY) - len(head) - 2  # the closing "]}"
 
-    def post(chunk: list[tuple[str, str, Any]]) -> None:
-        body = orjson.dumps({"keep_past_retention": keep_past_retention, "records": chunk})
+    def post(chunk: list[bytes]) -> None:
+        body = head + b",".join(chunk) + b"]}"
         headers = {"content-type": "application/json"}
         token = os.environ.get("CONNECTLOCAL_ADMIN_TOKEN")
         if token:  # a server started with --admin-token wants it
             headers["x-connectlocal-admin-token"] = token
         request = urllib.request.Request(url, data=body, method="POST", headers=headers)
-        with urllib.request.urlopen(request, timeout=600) as response:
-            counts.add(Counts.from_dict(orjson.loads(response.read())))
+        try:
+            with urllib.request.urlopen(request, timeout=600) as response:
+                counts.add(Counts.from_dict(orjson.loads(response.read())))
+        except urllib.error.HTTPError as exc:
+            raise OSError(f"the server at {endpoint} refused {len(chunk):,} records "
+                          f"({len(body):,} bytes) with HTTP {exc.code}: {_said(exc)}"
+                          f"{_before(counts)}") from None
+        except urllib.error.URLError as exc:
+            raise OSError(f"cannot reach {endpoint}: {exc.reason}{_before(counts)}") from None
         if progress:
             progress(len(chunk))
 
-    chunk: list[tuple[str, str, Any]] = []
+    chunk: list[bytes] = []
+    size = 0
     for source, position, item in items:
         if isinstance(item, Problem):
             counts.skipped += 1
             counts.problems.append(item)
             continue
-        chunk.append((source, position, item))
-        if len(chunk) >= BATCH:
+        encoded = orjson.dumps([source, position, item])
+        if len(encoded) > room:
+            counts.skipped += 1
+            counts.problems.append(Problem(source, position, (
+                f"the record is {len(encoded):,} bytes: more than a request to the server "
+                f"may carry ({room:,})")))
+            continue
+        if chunk and (size + len(chunk) + len(encoded) > room or len(chunk) >= BATCH):
             post(chunk)
-            chunk = []
+            chunk, size = [], 0
+        chunk.append(encoded)
+        size += len(encoded)
     if chunk:
         post(chunk)
     return counts
+
+
+def _said(error: urllib.error.HTTPError) -> str:
+    """What a refusing server said: its JSON message, or its body's text."""
+    text = error.read(4096)
+    try:
+        answer = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text.decode("utf-8", "replace").strip() or str(error.reason)
+    if isinstance(answer, dict):
+        for key in ("error", "message", "Message"):
+            if isinstance(answer.get(key), str):
+                return str(answer[key])
+    return text.decode("utf-8", "replace")
+
+
+def _before(counts: Counts) -> str:
+    done = counts.imported + counts.merged
+    return f" ({done:,} records were imported before it)" if done else ""
 
 
 # ----------------------------------------------------------------------------- exporting

@@ -18,13 +18,12 @@ from .ids import Ids
 from .protocol.auth import Verifier
 from .rules import retention_cutoff, settle, token_cutoff
 from .store import Store
-from .store.base import Scope
+from .store.base import Paced, Scope
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ACCOUNT = "123456789012"
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
-EXPIRED_PER_TRANSACTION = 1_000  # contacts the sweep ends in one write
 
 
 @dataclass
@@ -144,15 +143,25 @@ class Service:
         by_scope: dict[Scope, list[tuple[str, str]]] = {}
         for scope, instance_id, contact_id in self.store.expiring(now):
             by_scope.setdefault(scope, []).append((instance_id, contact_id))
+        pace = Paced(first=500)  # writes of ~0.1 s each: other writers wait for one only
         for scope, keys in by_scope.items():
-            for start in range(0, len(keys), EXPIRED_PER_TRANSACTION):
-                with self.store.write(scope) as tx:
-                    for instance_id, contact_id in keys[start:start + EXPIRED_PER_TRANSACTION]:
-                        contact = tx.get_contact(instance_id, contact_id)
-                        if contact is not None:
-                            ended = settle(contact, now)
-                            if ended is not contact:
-                                tx.put_contact(ended)
+            done = 0
+
+            def step(rows: int, scope: Scope = scope, keys: list[tuple[str, str]] = keys) -> int:
+                nonlocal done
+                chunk = keys[done:done + rows]
+                if chunk:
+                    with self.store.write(scope) as tx:
+                        for instance_id, contact_id in chunk:
+                            contact = tx.get_contact(instance_id, contact_id)
+                            if contact is not None:
+                                ended = settle(contact, now)
+                                if ended is not contact:
+                                    tx.put_contact(ended)
+                done += len(chunk)
+                return len(chunk)
+
+            pace.run(step)
 
     def advance_clock(self, seconds: float) -> None:
         """Moves the clock by ``seconds`` (back, when negative). ClockRangeError (a

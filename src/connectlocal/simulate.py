@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from . import events
+from .handlers.updates import MAX_TRANSFERS
 from .ids import Ids
 from .models import CALLBACK, QUEUE_TRANSFER, TRANSFER, Contact, Instance
 
@@ -75,7 +76,7 @@ class _Waiting:
 
 class Simulator:
     def __init__(self, instance: Instance, queue_id: str, agent_ids: list[str],
-                 profile: Profile, seed: int) -> None:
+                 profile: Profile, seed: int, ids: Ids | None = None) -> None:
         if not agent_ids:
             raise ValueError("a simulation needs at least one agent")
         self.instance = instance
@@ -83,8 +84,9 @@ class Simulator:
         self.agents = agent_ids
         self.profile = profile
         self.random = random.Random(seed)
-        self.ids = Ids(seed)
+        self.ids = ids or Ids(seed)
         self.summary = Summary()
+        self._transfers: dict[str, int] = {}  # transfers before a contact, for those with any
 
     def _exp(self, mean: float) -> float:
         return self.random.expovariate(1 / mean) if mean > 0 else 0.0
@@ -131,11 +133,14 @@ class Simulator:
                 heapq.heappush(free, (agent_free, agent))
                 gave_up = queued + patience
                 self.summary.abandoned += 1
+                transfers = self._transfers.pop(contact.id, 0)
                 if self.random.random() < p.callback_probability:
                     # The customer leaves a number instead of waiting: the flow ends this
                     # contact and queues a CALLBACK one.
                     callback = events.follow(contact, self.instance, self.ids.uuid(), CALLBACK,
                                              gave_up, queue_id=self.queue_id)
+                    if transfers:  # the chain's count goes on (a callback is never abandoned)
+                        self._transfers[callback.id] = transfers
                     order += 1
                     heapq.heappush(waiting, _Waiting(gave_up, order, callback))
                 else:
@@ -152,10 +157,14 @@ class Simulator:
                 events.hold(contact, held)
                 talk += timedelta(seconds=held)
             ended = connected + talk
-            if self.random.random() < p.transfer_probability:
+            transfers = self._transfers.pop(contact.id, 0)
+            # A chain ends after MAX_TRANSFERS (TransferContact: "A contact cannot be
+            # transferred more than 11 times"), so a simulation ends whatever the probability.
+            if transfers < MAX_TRANSFERS and self.random.random() < p.transfer_probability:
                 method = self.random.choice((TRANSFER, QUEUE_TRANSFER))
                 moved = events.follow(contact, self.instance, self.ids.uuid(), method, ended,
                                       queue_id=self.queue_id)
+                self._transfers[moved.id] = transfers + 1
                 order += 1
                 heapq.heappush(waiting, _Waiting(ended, order, moved))
             else:

@@ -126,7 +126,7 @@ def test_timeouts_from_the_environment(tmp_path: Path) -> None:
     with ServerProcess(":memory:", env={"CONNECTLOCAL_KEEP_ALIVE_TIMEOUT": "0.3"}) as server:
         url = urlparse(server.url)
         with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
-            sock.sendall(b"GET /_connectlocal/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.sendall(b"GET /_connectlocal/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
             data = b""
             while chunk := sock.recv(65536):  # the answer, then the end after 0.3 s idle
                 data += chunk

@@ -425,3 +425,33 @@ def test_a_version_2_file_learns_which_contacts_expire(tmp_path: Path) -> None:
             assert tx.get_contact("i-1", "chat") is not None
     finally:
         store.close()
+
+
+def test_a_failure_picking_winners_leaves_the_store_as_it_was(store: Store) -> None:
+    import sqlite3
+
+    from connectlocal.store.sqlite import SqliteStore
+
+    with store.write(HERE) as tx:
+        tx.put_contact(_contact("stored"))
+    failure: type[Exception] = sqlite3.OperationalError
+    if not isinstance(store, SqliteStore):
+        import psycopg
+        failure = psycopg.errors.DuplicateTable
+    with pytest.raises(failure), store.bulk_load() as load:
+        load.add(HERE, [_staged("new", T0), _staged("stored", T0 + timedelta(minutes=1))])
+        # The table the winners are picked into exists already: picking them fails.
+        if isinstance(store, SqliteStore):
+            name = getattr(load, "_name")  # noqa: B009 - the SQLite load's temporary tables
+            store._db.execute(f"CREATE TEMP TABLE {name}_winners (seq INTEGER)")
+        else:  # the PostgreSQL load's connection and temporary tables
+            getattr(load, "_db").execute("CREATE TEMP TABLE winners (seq int)")  # noqa: B009
+        load.merge()
+    with store.read(HERE) as tx:
+        assert tx.get_contact("i-1", "new") is None
+        assert tx.get_contact("i-1", "stored") == _contact("stored")
+    with store.write(HERE) as tx:  # no transaction was left open
+        tx.put_contact(_contact("after"))
+    with store.bulk_load() as load:  # and the next load merges
+        load.add(HERE, [_staged("new", T0)])
+        assert load.merge() == (1, 0)

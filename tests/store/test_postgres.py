@@ -152,4 +152,6 @@ def test_one_sweep_at_a_time(two: tuple[Store, Store]) -> None:
                        (postgres.LOCK_CLASS, postgres.SWEEP_LOCK))
         assert second.delete_contacts_initiated_before(T0) == 0
         assert second.count_contacts() == 1
+        holder.execute("SELECT pg_advisory_unlock(%s, %s)",
+                       (postgres.LOCK_CLASS, postgres.SWEEP_LOCK))
     assert second.delete_contacts_initiated_before(T0) == 1

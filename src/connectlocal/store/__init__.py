@@ -10,7 +10,8 @@ __all__ = ["Store", "StoreError", "StoreUnavailable", "open_store"]
 def open_store(url: str) -> Store:
     """A store from a location: a SQLite file path, ``:memory:``, ``sqlite:///path``, or
     ``postgresql://user@host:port/db`` (with ``?schema=name`` to keep it in a schema of its
-    own; needs the ``connectlocal[postgresql]`` extra)."""
+    own; needs the ``connectlocal[postgresql]`` extra). Raises ``StoreError`` for a location
+    that is no connectlocal store, ``StoreUnavailable`` for a database that cannot be reached."""
     if url.startswith(("postgresql://", "postgres://")):
         try:
             from .postgres import PostgresStore

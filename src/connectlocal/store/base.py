@@ -7,6 +7,7 @@ without an exception. Nothing above ``store/`` knows SQL or which backend is in 
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -20,13 +21,46 @@ from .codec import encode
 
 
 class StoreError(Exception):
-    """A store that cannot be opened as asked (a refused schema, a missing driver); its
-    message is one line for the user."""
+    """A location that cannot be opened as a connectlocal store: missing and not creatable,
+    unreadable, a directory, not a database, another application's database, or a store of a
+    newer schema version. Its message is one line for the user (the CLI prints it)."""
 
 
 class StoreUnavailable(StoreError):
     """The store's server cannot be reached (refused, down, or lost while serving); requests
     are answered InternalServiceException "store unavailable" until it is back."""
+
+
+STEP_SECONDS = 0.1  # a transaction of long store work lasts about this long
+STEP_REST = 0.005  # seconds between two of them: another writer's turn
+
+
+class Paced:
+    """Long store work (a sweep, a bulk load's merge) cut into transactions of about
+    ``STEP_SECONDS`` each, sized from the last one's time, with a rest between them: another
+    writer (a thread of this process, or another process on the same file) waits for one
+    step, never for the whole work."""
+
+    def __init__(self, first: int = 1_000, least: int = 50, most: int = 50_000) -> None:
+        self.size, self._least, self._most = first, least, most
+
+    def run(self, step: Callable[[int], int]) -> int:
+        """Calls ``step(n)`` (at most ``n`` rows in one transaction; returns how many it did)
+        until one does fewer than asked; returns the total."""
+        total = 0
+        while True:
+            asked = self.size
+            started = time.perf_counter()
+            done = step(asked)
+            took = time.perf_counter() - started
+            total += done
+            if done < asked:
+                return total
+            # Halfway towards the size that would have taken STEP_SECONDS (a step's time
+            # varies with what it touches; this keeps sizes from swinging).
+            wanted = asked * STEP_SECONDS / max(took, 1e-4)
+            self.size = int(min(self._most, max(self._least, (asked + wanted) / 2)))
+            time.sleep(STEP_REST)
 
 
 class Scope(NamedTuple):

@@ -34,6 +34,7 @@ from ..models import Contact, Instance
 from .base import (
     BulkLoad,
     Claim,
+    Paced,
     Scope,
     Staged,
     Store,
@@ -514,8 +515,9 @@ class PostgresStore(Store):
 
     def delete_contacts_initiated_before(self, cutoff: datetime) -> int:
         """One process at a time (a session advisory lock; another process's sweep already
-        running makes this one remove nothing), instance by instance, each instance's
-        deletes under its write lock in a transaction of their own."""
+        running makes this one remove nothing), instance by instance, in steps of about 0.1 s
+        (``Paced``), each a transaction under the instance's write lock: a writer to the
+        instance waits for one step, not for the whole sweep."""
         with self._connection() as db:
             got = db.execute("SELECT pg_try_advisory_lock(%s, %s)",
                              (LOCK_CLASS, SWEEP_LOCK)).fetchone()
@@ -526,14 +528,21 @@ class PostgresStore(Store):
                 owners = db.execute("SELECT account, region, instance_id FROM instances "
                                     "ORDER BY 1, 2, 3").fetchall()
                 for account, region, instance_id in owners:
-                    with db.transaction():
-                        db.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                                   (f"{account}/{region}/{instance_id}",))
-                        removed += db.execute(
-                            "DELETE FROM contacts WHERE account=%s AND region=%s AND "
-                            "instance_id=%s AND initiated < %s",
-                            (account, region, instance_id, cutoff.timestamp())).rowcount
-                db.execute("DELETE FROM attributes WHERE touched < %s", (cutoff.timestamp(),))
+                    def contacts(n: int, owner: tuple[str, str, str] = (
+                            account, region, instance_id)) -> int:
+                        with db.transaction():
+                            db.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                                       ("/".join(owner),))
+                            return db.execute(
+                                "DELETE FROM contacts WHERE ctid = ANY(ARRAY(SELECT ctid FROM "
+                                "contacts WHERE account=%s AND region=%s AND instance_id=%s AND "
+                                "initiated < %s LIMIT %s))",
+                                (*owner, cutoff.timestamp(), n)).rowcount
+
+                    removed += Paced().run(contacts)
+                Paced().run(lambda n: db.execute(
+                    "DELETE FROM attributes WHERE ctid = ANY(ARRAY(SELECT ctid FROM attributes "
+                    "WHERE touched < %s LIMIT %s))", (cutoff.timestamp(), n)).rowcount)
             finally:
                 if not db.broken:
                     db.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS, SWEEP_LOCK))
@@ -547,8 +556,10 @@ class PostgresStore(Store):
                 for account, region, instance_id, contact_id in rows]
 
     def delete_claims_before(self, cutoff: datetime) -> int:
-        return self._autocommit(lambda db: db.execute(
-            "DELETE FROM client_tokens WHERE created < %s", (cutoff.timestamp(),)).rowcount)
+        with self._connection() as db:
+            return Paced().run(lambda n: db.execute(
+                "DELETE FROM client_tokens WHERE ctid = ANY(ARRAY(SELECT ctid FROM client_tokens "
+                "WHERE created < %s LIMIT %s))", (cutoff.timestamp(), n)).rowcount)
 
     def count_contacts(self) -> int:
         row = self._autocommit(lambda db: db.execute("SELECT count(*) FROM contacts").fetchone())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -18,7 +19,7 @@ import orjson
 
 from ..clock import ClockSetting
 from ..models import Contact, Instance
-from .base import BulkLoad, Claim, Scope, Staged, Store, Tx, contact_row
+from .base import BulkLoad, Claim, Paced, Scope, Staged, Store, StoreError, Tx, contact_row
 from .codec import decode, encode
 
 R = TypeVar("R")
@@ -27,7 +28,10 @@ SCHEMA_VERSION = "4"
 WRITER_CACHE_KIB = 64 * 1024
 READER_CACHE_KIB = 32 * 1024
 PAGE_SIZE = 8192
-MERGE_ROWS = 100_000  # contacts a transaction when a bulk load is merged
+MERGE_FIRST_STEP = 5_000  # contacts in a bulk load's first merge transaction (then Paced)
+# A writer waits this long for another connection's transaction (a step of a sweep or a merge,
+# in this process or another) before its request fails: steps last ~0.1 s (store.base.Paced).
+BUSY_SECONDS = 30.0
 CLOCK_RECHECK = 0.25  # seconds a clock setting read from a file is trusted
 _PUT_CONTACT = (
     "INSERT OR REPLACE INTO contacts (account, region, instance_id, contact_id, initiated, "
@@ -39,6 +43,7 @@ CONTACT_AND_ATTRIBUTES = (
     "a.region=c.region AND a.instance_id=c.instance_id AND a.initial_id=c.chain "
     "WHERE c.account=? AND c.region=? AND c.instance_id=? AND c.contact_id=?")
 DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens")
+OWN_TABLES = frozenset({"meta", *DATA_TABLES})
 
 
 class SqliteTx(Tx):
@@ -192,8 +197,8 @@ class SqliteTx(Tx):
 class SqliteBulkLoad(BulkLoad):
     """Added contacts wait in temporary tables of the writer connection (appended, never
     synced): their keys in one, their documents in another, so that picking each contact's
-    winner sorts keys only. The winners are then written in key order, ``MERGE_ROWS`` to a
-    transaction."""
+    winner sorts keys only. The winners are then written in key order, in transactions of
+    about 0.1 s each (``Paced``)."""
 
     def __init__(self, store: SqliteStore, name: str) -> None:
         self._store, self._name = store, name
@@ -284,20 +289,24 @@ class SqliteBulkLoad(BulkLoad):
         return contacts - existing, records - contacts + existing
 
     def _write_in_chunks(self, table: str, statement: str) -> None:
-        """``statement`` over ``table``'s rows, ``MERGE_ROWS`` to a transaction: another
-        writer (a server on the same file) waits for one chunk, not for the whole load."""
+        """``statement`` over ``table``'s rows (a range of rowids a transaction, sized by
+        ``Paced``): another writer (a server on the same file) waits for one step, not for
+        the whole load."""
         with self._store._lock:
             (last,) = self._store._db.execute(f"SELECT max(rowid) FROM {table}").fetchone()
-        for first in range(1, (last or 0) + 1, MERGE_ROWS):
-            with self._store._lock:
-                db = self._store._db
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    db.execute(statement, (first, first + MERGE_ROWS - 1))
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
+        last = last or 0
+        first = 1
+
+        def step(rows: int) -> int:
+            nonlocal first
+            if first > last:
+                return 0
+            self._store._step(statement, (first, first + rows - 1))
+            done = min(rows, last - first + 1)
+            first += rows
+            return done
+
+        Paced(first=MERGE_FIRST_STEP, most=100_000).run(step)
 
     def drop(self) -> None:
         with self._store._lock:
@@ -313,19 +322,29 @@ class SqliteStore(Store):
         self.watchers = []
         self._loads = itertools.count(1)
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _check_path(path)
         # A writer connection and, for a file, a reader connection, each behind its own lock:
         # in WAL mode readers see every committed write and never wait for a writer's fsync.
         # The server reads on its event loop and writes from worker threads.
-        self._db = self._connect(path, WRITER_CACHE_KIB)
+        try:
+            self._db = self._connect(path, WRITER_CACHE_KIB, check=True)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the store {path}: {exc}") from None
         self._lock = threading.RLock()
         schema = resources.files("connectlocal.store").joinpath("schema/sqlite.sql").read_text()
-        with self._lock:
-            _migrate(self._db)
-            self._db.executescript(schema)
-            self._db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
-            )
+        try:
+            with self._lock:
+                _migrate(self._db)
+                # One transaction (executescript commits any open one first): a store is
+                # made whole or not at all.
+                self._db.executescript(
+                    f"BEGIN IMMEDIATE;\n{schema}\nINSERT OR REPLACE INTO meta VALUES "
+                    f"('schema_version', '{int(SCHEMA_VERSION)}');\nCOMMIT;")
+                # From here on a write waits for the write lock in _begin, polling it.
+                self._db.execute(f"PRAGMA busy_timeout={BUSY_POLL_MS}")
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise StoreError(f"cannot open the store {path}: {exc}") from None
         # Only this process can see a :memory: database, so its clock setting can live in
         # memory too (read on every request); a file may be shared by several processes.
         self._clock: ClockSetting | None = None
@@ -334,12 +353,25 @@ class SqliteStore(Store):
             self._reader, self._read_lock = self._db, self._lock
             self._clock = self.get_clock()
         else:
-            self._reader, self._read_lock = (self._connect(path, READER_CACHE_KIB),
-                                             threading.RLock())
+            try:
+                self._reader = self._connect(path, READER_CACHE_KIB)
+            except sqlite3.Error as exc:
+                self._db.close()
+                raise StoreError(f"cannot open the store {path}: {exc}") from None
+            self._read_lock = threading.RLock()
 
     @staticmethod
-    def _connect(path: str, cache_kib: int) -> sqlite3.Connection:
+    def _connect(path: str, cache_kib: int, check: bool = False) -> sqlite3.Connection:
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # Another process may be writing (a worker opening beside another, a server beside an
+        # import): wait for its transaction.
+        db.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
+        if check:  # before anything below changes the file (WAL mode is written to it)
+            try:
+                _check_contents(db, path)
+            except BaseException:
+                db.close()
+                raise
         # 8 KiB pages for a new file (an existing file keeps its own): a WITHOUT ROWID row
         # larger than about a quarter of a page spills into an overflow page of its own, and
         # an imported CTR's document (agent, queue, endpoints, ~1 KB) is just over a 4 KiB
@@ -352,7 +384,6 @@ class SqliteStore(Store):
         db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on disk before the client is answered (survives power loss too).
         db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA busy_timeout=5000")
         return db
 
     @contextmanager
@@ -380,7 +411,7 @@ class SqliteStore(Store):
     @contextmanager
     def write(self, scope: Scope) -> Iterator[Tx]:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            _begin(self._db)
             tx = SqliteTx(self._db, scope)
             try:
                 yield tx
@@ -426,7 +457,7 @@ class SqliteStore(Store):
 
     def set_clock(self, setting: ClockSetting) -> None:
         value = orjson.dumps({"instant": setting.instant, "set_at": setting.set_at})
-        with self._lock:
+        with self._lock, _transaction(self._db):
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('clock', ?)", (value.decode(),))
             if self._clock is not None:
                 self._clock = setting
@@ -434,38 +465,43 @@ class SqliteStore(Store):
 
     def reset(self) -> None:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with _transaction(self._db):
                 for table in DATA_TABLES:
                     self._db.execute(f"DELETE FROM {table}")
                 self._db.execute("DELETE FROM meta WHERE key='clock'")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
             if self._clock is not None:
                 self._clock = ClockSetting()
             self._clock_seen = None
 
+    def _step(self, statement: str, parameters: tuple[Any, ...]) -> int:
+        """One step of long work (``Paced``): ``statement`` in a write transaction of its
+        own; returns the rows it changed."""
+        with self._lock, _transaction(self._db):
+            return int(self._db.execute(statement, parameters).rowcount)
+
     def delete_contacts_initiated_before(self, cutoff: datetime) -> int:
+        # Per instance, along the (account, region, instance, initiated) index, a step at a
+        # time: after a clock advance this can be every contact of the store.
+        before = cutoff.timestamp()
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                # Per instance, along the (account, region, instance, initiated) index.
-                removed = 0
-                owners = self._db.execute(
-                    "SELECT account, region, instance_id FROM instances").fetchall()
-                for owner in owners:
-                    removed += self._db.execute(
-                        "DELETE FROM contacts WHERE account=? AND region=? AND instance_id=? "
-                        "AND initiated < ?", (*owner, cutoff.timestamp())).rowcount
-                self._db.execute("DELETE FROM attributes WHERE touched < ?",
-                                 (cutoff.timestamp(),))
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-            return removed
+            owners = self._db.execute(
+                "SELECT account, region, instance_id FROM instances").fetchall()
+        pace, removed = Paced(), 0
+        for owner in owners:
+
+            def step(rows: int, owner: tuple[str, str, str] = owner) -> int:
+                return self._step(
+                    "DELETE FROM contacts WHERE account=? AND region=? AND instance_id=? AND "
+                    "contact_id IN (SELECT contact_id FROM contacts WHERE account=? AND "
+                    "region=? AND instance_id=? AND initiated < ? LIMIT ?)",
+                    (*owner, *owner, before, rows))
+
+            removed += pace.run(step)
+        Paced().run(lambda rows: self._step(
+            "DELETE FROM attributes WHERE (account, region, instance_id, initial_id) IN "
+            "(SELECT account, region, instance_id, initial_id FROM attributes WHERE touched < ? "
+            "LIMIT ?)", (before, rows)))
+        return removed
 
     def expiring(self, until: datetime) -> list[tuple[Scope, str, str]]:
         with self._read_lock:
@@ -476,9 +512,10 @@ class SqliteStore(Store):
                 for account, region, instance_id, contact_id in rows]
 
     def delete_claims_before(self, cutoff: datetime) -> int:
-        with self._lock:
-            return self._db.execute("DELETE FROM client_tokens WHERE created < ?",
-                                    (cutoff.timestamp(),)).rowcount
+        return Paced().run(lambda rows: self._step(
+            "DELETE FROM client_tokens WHERE (account, region, instance_id, operation, token) IN "
+            "(SELECT account, region, instance_id, operation, token FROM client_tokens "
+            "WHERE created < ? LIMIT ?)", (cutoff.timestamp(), rows)))
 
     def count_contacts(self) -> int:
         with self._lock:
@@ -490,6 +527,94 @@ class SqliteStore(Store):
             if self._reader is not self._db:
                 self._reader.close()
             self._db.close()
+
+
+BUSY_POLL_MS = 1  # the writer connection's own busy wait, before _begin polls again
+
+
+def _begin(db: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE: takes the write lock, waiting up to ``BUSY_SECONDS`` while another
+    connection holds it. Polled every millisecond: SQLite's own busy handler sleeps up to
+    100 ms between tries and can keep missing the rest between two steps of long work."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        return
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            raise
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        time.sleep(0.001)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    _begin(db)
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _check_path(path: str) -> None:
+    """A file path a store can live at, or a StoreError that says why not."""
+    target = Path(path)
+    try:
+        if target.is_dir():
+            raise StoreError(f"cannot open the store {path}: it is a directory (a store is a "
+                             f"file, such as {target / 'connect.db'})")
+        exists = target.exists()
+    except OSError as exc:  # a parent directory this user may not enter
+        raise StoreError(f"cannot open the store {path}: {exc.strerror or exc}") from None
+    if exists:
+        if not os.access(target, os.R_OK):
+            raise StoreError(f"cannot open the store {path}: permission denied (not readable)")
+        if not os.access(target, os.W_OK):
+            raise StoreError(f"cannot open the store {path}: permission denied (not writable)")
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the store {path}: {exc.strerror or exc}") from None
+
+
+def _check_contents(db: sqlite3.Connection, path: str) -> None:
+    """Refuses a database that is not a connectlocal store (its tables are another
+    application's: nothing is added to them), and a store of a newer schema version than
+    this code knows (it would be misread, and its version written down). An empty database
+    is a new store."""
+    tables = {name for (name,) in db.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite\\_%' "
+        "ESCAPE '\\'")}
+    version = None
+    if "meta" in tables:
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.Error:  # a table named meta, not ours
+            row = None
+        version = str(row[0]) if row else None
+    if version is None:
+        if tables <= OWN_TABLES:  # new, or made by a run stopped before its first commit
+            return
+        others = sorted(tables - OWN_TABLES)
+        raise StoreError(
+            f"cannot open the store {path}: it is another application's SQLite database "
+            f"(tables {', '.join(others[:5])}{', ...' if len(others) > 5 else ''}), "
+            "not a connectlocal store")
+    if not version.isdigit():
+        raise StoreError(f"cannot open the store {path}: unknown schema version {version!r}")
+    if int(version) > int(SCHEMA_VERSION):
+        raise StoreError(
+            f"cannot open the store {path}: its schema version is {version}, newer than "
+            f"this connectlocal's ({SCHEMA_VERSION}); open it with a newer connectlocal")
 
 
 def _migrate(db: sqlite3.Connection) -> None:

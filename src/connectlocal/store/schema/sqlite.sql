@@ -72,3 +72,5 @@ CREATE TABLE IF NOT EXISTS client_tokens (
   created     REAL NOT NULL,
   PRIMARY KEY (account, region, instance_id, operation, token)
 ) WITHOUT ROWID;
+-- The sweep deletes expired claims by creation, a step at a time (store.base.Paced).
+CREATE INDEX IF NOT EXISTS client_tokens_created ON client_tokens (created);
