@@ -16,7 +16,7 @@ import pytest
 from connectlocal.clock import ClockSetting
 from connectlocal.models import Instance
 from connectlocal.store import Store, StoreError, open_store
-from connectlocal.store.base import Scope
+from connectlocal.store.base import Scope, Staged, contact_row
 
 psycopg = pytest.importorskip("psycopg", reason="the postgresql extra is not installed")
 from connectlocal.store import postgres  # noqa: E402 - needs psycopg
@@ -184,3 +184,18 @@ def test_the_main_queries_have_their_index(url: str, statement: str, params: tup
         db.execute("ANALYZE")
         plan = "\n".join(row[0] for row in db.execute(f"EXPLAIN {statement}", params))
     assert f"using {index}" in plan.lower(), plan
+
+
+def test_after_a_bulk_load_describe_contact_goes_by_the_primary_key(url: str) -> None:
+    store = open_store(url)
+    try:
+        with store.bulk_load() as load:
+            load.add(HERE, [Staged(contact_row(_contact(f"c-{n}")), None) for n in range(3000)])
+            load.merge()
+    finally:
+        store.close()
+    conninfo, _, _ = postgres.parse_url(url)
+    with psycopg.connect(conninfo, autocommit=True) as db:
+        plan = "\n".join(row[0] for row in db.execute(
+            f"EXPLAIN {postgres.CONTACT_AND_ATTRIBUTES}", (*HERE, "i-1", "c-7")))
+    assert "using contacts_pkey" in plan.lower(), plan
