@@ -172,10 +172,16 @@ def _accounts(text: str) -> str:
 
 
 def _appendable(text: str) -> str:
-    """A file this process can append to (made if missing, as the stream would make it)."""
+    """A file this process can append to (made if missing, with its directories, as the
+    stream would make them): checked while the options are read, before any ready line."""
+    from pathlib import Path
+
     try:
-        with open(text, "ab"):
-            pass
+        try:
+            open(text, "ab").close()
+        except FileNotFoundError:
+            Path(text).parent.mkdir(parents=True, exist_ok=True)
+            open(text, "ab").close()
     except OSError as exc:
         raise ValueError(f"cannot append to {text}: {exc.strerror or exc}") from None
     return text
@@ -413,10 +419,6 @@ def serve(args: argparse.Namespace) -> int:
     except (ValueError, FaultError) as exc:
         print(f"connectlocal: {exc}", file=sys.stderr)
         return 2
-    if not 0 <= args.port <= 65535:
-        print(f"connectlocal: --port must be 0 to 65535 (0 picks a free one), not {args.port}",
-              file=sys.stderr)
-        return 2
     if args.auth == "strict" and not accounts.secrets:
         print("connectlocal: --auth strict needs keys with secrets: --accounts "
               "KEY:SECRET=ACCOUNT,...", file=sys.stderr)
@@ -427,10 +429,6 @@ def serve(args: argparse.Namespace) -> int:
     if args.workers < 1 or (args.workers > 1 and args.data == ":memory:"):
         print("connectlocal: --workers must be 1 or more, and more than 1 needs a file store "
               "(each process opens it; :memory: belongs to one process)", file=sys.stderr)
-        return 2
-    if args.ctr_file and (problem := _cannot_append(args.ctr_file)):
-        print(f"connectlocal: cannot write --ctr-file {args.ctr_file}: {problem}",
-              file=sys.stderr)
         return 2
     store = open_store(args.data)
     # "The system clock unless set": a restart without --clock runs on the system clock.
@@ -494,21 +492,6 @@ def serve(args: argparse.Namespace) -> int:
         _, code = os.waitpid(child, 0)
         status = status or os.waitstatus_to_exitcode(code)
     return 0 if status in (0, -signal.SIGTERM, -signal.SIGINT) else 1
-
-
-def _cannot_append(path: str) -> str | None:
-    """Why ``path`` cannot be appended to (None if it can), found before the server starts."""
-    from pathlib import Path
-
-    try:
-        try:
-            open(path, "ab").close()
-        except FileNotFoundError:  # the stream makes the directories it needs
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            open(path, "ab").close()
-    except OSError as exc:
-        return exc.strerror or str(exc)
-    return None
 
 
 def _fault_rules(path: str) -> list[object]:

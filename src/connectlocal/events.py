@@ -230,6 +230,8 @@ def apply(service: Service, scope: Scope, body: dict[str, Any]) -> dict[str, Any
         return value
 
     step = body.get("event")
+    from .engine import routing  # routing offers contacts through these very steps
+
     if step not in STEPS:
         raise EventError(f"event must be one of {', '.join(STEPS)}, not {step!r}")
     at = parse_iso(text("at") or "") if body.get("at") else service.now()
@@ -243,6 +245,7 @@ def apply(service: Service, scope: Scope, body: dict[str, Any]) -> dict[str, Any
                              text("customer", "+15555550100"), text("system"),
                              queue_id, number("queued_after", 0), web=body.get("web") is True)
             tx.put_contact(arrived)
+            routing.route(tx, instance.id, at, [arrived])
             return {"ContactId": arrived.id}
         if step == "dial_out":
             agent = text("agent_id", "") or ""
@@ -256,6 +259,7 @@ def apply(service: Service, scope: Scope, body: dict[str, Any]) -> dict[str, Any
                                    profile.default_outbound_queue_id if profile else None),
                                number("answered_after", 0))
             tx.put_contact(dialled)
+            routing.route(tx, instance.id, at, [dialled])
             return {"ContactId": dialled.id}
         found = tx.get_contact(instance.id, text("contact_id", "") or "")
         if found is None:
@@ -281,6 +285,7 @@ def apply(service: Service, scope: Scope, body: dict[str, Any]) -> dict[str, Any
             tx.put_contact(made)
         contact.last_update_timestamp = max(contact.last_update_timestamp, at)
         tx.put_contact(contact)
+        routing.route(tx, instance.id, at, [contact, *([made] if made else [])])
     return {"ContactId": contact.id, **({"NewContactId": made.id} if made else {})}
 
 

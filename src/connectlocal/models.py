@@ -131,6 +131,18 @@ class MediaConcurrency:
 
 
 @dataclass(slots=True)
+class RoutingProfileQueue:
+    """A queue a routing profile serves on one channel (RoutingProfileQueueConfig): lower
+    priority numbers are served first; a contact waits ``delay`` seconds in the queue before
+    it is offered to the profile's agents."""
+
+    queue_id: str
+    channel: str
+    priority: int
+    delay: int
+
+
+@dataclass(slots=True)
 class RoutingProfile:
     id: str
     arn: str
@@ -139,9 +151,60 @@ class RoutingProfile:
     default_outbound_queue_id: str
     media_concurrencies: list[MediaConcurrency]
     queue_ids: list[str] = field(default_factory=list)
+    # Per queue and channel; a profile stored before these existed serves its queue_ids on
+    # every channel of its concurrencies (engine.routing.queue_configs).
+    queue_configs: list[RoutingProfileQueue] = field(default_factory=list)
     last_modified_time: datetime | None = None
     last_modified_region: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class AgentStatus:
+    """An agent status of the instance (Available, Offline, or a custom one like Break)."""
+
+    id: str
+    arn: str
+    name: str
+    type: str  # ROUTABLE, CUSTOM or OFFLINE
+    state: str = "ENABLED"
+    description: str | None = None
+    display_order: int | None = None
+    last_modified_time: datetime | None = None
+    last_modified_region: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class AgentContact:
+    """A contact an agent has: offered (CONNECTING), CONNECTED, in after-contact work
+    (ENDED), or MISSED; ``since`` is when it entered that state."""
+
+    contact_id: str
+    channel: str
+    initiation_method: str
+    queue_id: str | None
+    state: str
+    since: datetime
+    connected: datetime | None = None
+
+
+@dataclass(slots=True)
+class AgentState:
+    """What routing knows of one agent (a user), kept in the store: the status set with
+    PutUserStatus and since when, the contacts the agent has, and when the agent was last
+    left without contacts (the longest idle agent is offered a contact first)."""
+
+    user_id: str
+    status_id: str
+    status_start: datetime
+    idle_since: datetime
+    contacts: list[AgentContact] = field(default_factory=list)
+    # The status set while the agent had contacts, applied when the last one is cleared
+    # (GetCurrentUserData's NextStatus).
+    next_status_id: str | None = None
+    # Set when the agent missed a contact: not routable until a status is set again.
+    missed_at: datetime | None = None
 
 
 @dataclass(slots=True)

@@ -133,6 +133,7 @@ class Service:
         ClientToken claims; returns how many contacts were deleted."""
         now = self.now()
         self._end_expired(now)
+        self.route_due(now)
         self.store.delete_claims_before(token_cutoff(now))
         removed = self.store.delete_contacts_initiated_before(retention_cutoff(now))
         if removed:
@@ -140,6 +141,8 @@ class Service:
         return removed
 
     def _end_expired(self, now: datetime) -> None:
+        from .engine import routing  # the engine builds on this module
+
         by_scope: dict[Scope, list[tuple[str, str]]] = {}
         for scope, instance_id, contact_id in self.store.expiring(now):
             by_scope.setdefault(scope, []).append((instance_id, contact_id))
@@ -152,16 +155,29 @@ class Service:
                 chunk = keys[done:done + rows]
                 if chunk:
                     with self.store.write(scope) as tx:
+                        instances = set()
                         for instance_id, contact_id in chunk:
                             contact = tx.get_contact(instance_id, contact_id)
                             if contact is not None:
                                 ended = settle(contact, now)
                                 if ended is not contact:
                                     tx.put_contact(ended)
+                                    instances.add(instance_id)
+                        for instance_id in instances:  # their agents start wrapping up
+                            routing.route(tx, instance_id, now)
                 done += len(chunk)
                 return len(chunk)
 
             pace.run(step)
+
+    def route_due(self, now: datetime) -> None:
+        """Routing at ``now`` where it has something to do: rings that timed out, after-contact
+        work at its limit, contacts waiting in queues (a routing profile's delay ends)."""
+        from .engine import routing  # the engine builds on this module
+
+        for scope, instance_id in self.store.routing_due(now):
+            with self.store.write(scope) as tx:
+                routing.route(tx, instance_id, now)
 
     def advance_clock(self, seconds: float) -> None:
         """Moves the clock by ``seconds`` (back, when negative). ClockRangeError (a

@@ -9,6 +9,7 @@ from typing import Any
 
 from .models import (
     AgentInfo,
+    AgentStatus,
     Contact,
     ContactFlow,
     Endpoint,
@@ -385,4 +386,30 @@ def phone_number_summary(n: PhoneNumber) -> Shape:
         "PhoneNumber": n.number,
         "PhoneNumberType": n.type,
         "PhoneNumberCountryCode": n.country_code,
+    }
+
+
+def agent_status_summary(s: AgentStatus) -> Shape:
+    return {
+        "Id": s.id,
+        "Arn": s.arn,
+        "Name": s.name,
+        "Type": s.type,
+        "LastModifiedTime": s.last_modified_time,
+        "LastModifiedRegion": s.last_modified_region,
+    }
+
+
+def agent_status(s: AgentStatus) -> Shape:
+    return {
+        "AgentStatusARN": s.arn,
+        "AgentStatusId": s.id,
+        "Name": s.name,
+        "Description": s.description,
+        "Type": s.type,
+        "DisplayOrder": s.display_order,
+        "State": s.state,
+        "Tags": s.tags,
+        "LastModifiedTime": s.last_modified_time,
+        "LastModifiedRegion": s.last_modified_region,
     }

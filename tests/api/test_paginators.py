@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore import xform_name
@@ -34,6 +34,8 @@ def test_every_paginated_operation_pages_with_the_sdk(connect: Any, instance: An
             InstanceId=instance["id"], PhoneNumberCountryCode="US", PhoneNumberType="DID",
             MaxResults=2)["AvailableNumbersList"]:
         connect.claim_phone_number(InstanceId=instance["id"], PhoneNumber=number["PhoneNumber"])
+    now = datetime.now(UTC)
+    five_minutes = now.replace(second=0, microsecond=0, minute=now.minute // 5 * 5)
     # Operation → its parameters and the fewest items it must page through.
     cases: dict[str, tuple[dict[str, Any], int]] = {
         "ListInstances": ({}, 1),
@@ -48,6 +50,15 @@ def test_every_paginated_operation_pages_with_the_sdk(connect: Any, instance: An
                                          "PhoneNumberCountryCode": "AU",
                                          "PhoneNumberType": "TOLL_FREE"}, 6),
         "ListUsers": ({"InstanceId": instance["id"]}, 2),
+        "ListAgentStatuses": ({"InstanceId": instance["id"]}, 2),
+        "GetMetricData": ({"InstanceId": instance["id"],
+                           "StartTime": five_minutes - timedelta(minutes=5),
+                           "EndTime": five_minutes + timedelta(minutes=5),
+                           "Filters": {"Channels": ["TASK"]}, "Groupings": ["QUEUE"],
+                           "HistoricalMetrics": [{"Name": "CONTACTS_QUEUED", "Unit": "COUNT",
+                                                  "Statistic": "SUM"}]}, 1),
+        "ListRoutingProfileQueues": ({"InstanceId": instance["id"],
+                                      "RoutingProfileId": routing}, 3),
         "ListContactReferences": ({"InstanceId": instance["id"], "ContactId": task,
                                    "ReferenceTypes": ["STRING"]}, 3),
         "SearchContacts": ({"InstanceId": instance["id"], "TimeRange": {

@@ -40,8 +40,9 @@ def refused(done: subprocess.CompletedProcess[str], *words: str) -> str:
     (["serve", "--accounts", "AKIA=12"], ["--accounts", "12 digits"]),
     (["serve", "--ctr-webhook", "ftp://x"], ["--ctr-webhook", "http"]),
     (["serve", "--log-level", "loud"], ["--log-level", "loud"]),
-    (["serve", "--ctr-file", "/no/such/dir/ctrs.jsonl"], ["--ctr-file", "cannot append",
-                                                          "No such file or directory"]),
+    # Missing directories are made (as the stream makes them); under a file they cannot be.
+    (["serve", "--ctr-file", "/dev/null/ctrs.jsonl"], ["--ctr-file", "cannot append",
+                                                       "Not a directory"]),
     (["simulate", "--hold-probability", "5"], ["--hold-probability", "0 to 1"]),
     (["simulate", "--callback-probability", "-3"], ["--callback-probability", "0 to 1"]),
     (["simulate", "--transfer-probability", "nan"], ["--transfer-probability", "finite"]),

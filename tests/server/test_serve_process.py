@@ -84,8 +84,9 @@ def test_an_unwritable_ctr_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
         locked.chmod(0o700)
     assert done.returncode == 2
     assert done.stdout == ""  # no ready line
-    assert done.stderr == (f"connectlocal: cannot write --ctr-file {locked / 'ctr.jsonl'}: "
-                           "Permission denied\n")
+    assert done.stderr == (f"connectlocal serve: argument --ctr-file: cannot append to "
+                           f"{locked / 'ctr.jsonl'}: Permission denied (see connectlocal serve "
+                           "--help)\n")
 
 
 @pytest.mark.parametrize(("where", "why"), [("", "Is a directory"),
@@ -96,7 +97,8 @@ def test_a_ctr_file_that_cannot_be_a_file_is_refused(tmp_path: Path, where: str,
     path = tmp_path / where
     done = _serve("--port", "0", "--data", ":memory:", "--ctr-file", str(path))
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == f"connectlocal: cannot write --ctr-file {path}: {why}\n"
+    assert done.stderr == (f"connectlocal serve: argument --ctr-file: cannot append to {path}: "
+                           f"{why} (see connectlocal serve --help)\n")
 
 
 def test_a_ctr_file_in_a_new_directory_is_made(tmp_path: Path) -> None:
@@ -109,8 +111,8 @@ def test_a_ctr_file_in_a_new_directory_is_made(tmp_path: Path) -> None:
 def test_a_port_out_of_range_is_refused(port: str) -> None:
     done = _serve("--port", port, "--data", ":memory:")
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == (f"connectlocal: --port must be 0 to 65535 (0 picks a free one), "
-                           f"not {port}\n")
+    assert done.stderr == (f"connectlocal serve: argument --port: {port} is out of range: must "
+                           "be 0 to 65535 (see connectlocal serve --help)\n")
 
 
 @pytest.mark.parametrize("value", ["abc", "0", "-5", "inf", "nan"])

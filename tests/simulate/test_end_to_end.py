@@ -234,3 +234,35 @@ def test_events_name_what_is_wrong(server: ServerProcess) -> None:
         assert status == 400 and message in answer["error"], (body, answer)
     status, answer = server.admin("POST", "events", {"event": "arrive", "instance_id": missing})
     assert status == 400 and answer["error"] == f"Instance not found: {missing}"
+
+
+def test_a_simulated_days_metrics_agree_with_its_contacts(tmp_path: Path) -> None:
+    """GetMetricDataV2 over simulated contacts (bulk loaded) counts what SearchContacts
+    finds, channel by channel."""
+    data = str(tmp_path / "sim.db")
+    done = subprocess.run([sys.executable, "-m", "connectlocal.cli", "simulate", "--data", data,
+                           "--days", "0.25", "--agents", "8", "--rate", "90", "--seed", "5",
+                           "--end", "2026-11-20T12:00:00Z"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    instance_id = done.stdout.strip()
+    with ServerProcess(data, "--clock", "2026-11-21T00:00:00Z") as server:
+        client = client_for(server.url)
+        found = [c for page in client.get_paginator("search_contacts").paginate(
+            InstanceId=instance_id, TimeRange=WIDE) for c in page["Contacts"]]
+        arn = client.describe_instance(InstanceId=instance_id)["Instance"]["Arn"]
+        result = client.get_metric_data_v2(
+            ResourceArn=arn, StartTime=datetime(2026, 11, 19, 12, tzinfo=UTC),
+            EndTime=datetime(2026, 11, 20, 13, tzinfo=UTC),
+            Filters=[{"FilterKey": "CHANNEL", "FilterValues": ["VOICE", "CHAT", "TASK"]}],
+            Groupings=["CHANNEL"],
+            Metrics=[{"Name": "CONTACTS_QUEUED"}, {"Name": "CONTACTS_HANDLED"}])
+    counted: dict[str, list[int]] = {}
+    for contact in found:
+        totals = counted.setdefault(contact["Channel"], [0, 0])
+        totals[0] += "QueueInfo" in contact
+        totals[1] += "ConnectedToAgentTimestamp" in contact.get("AgentInfo", {})
+    reported = {r["Dimensions"]["CHANNEL"]: [int(c["Value"]) for c in r["Collections"]]
+                for r in result["MetricResults"]}
+    assert reported == {k: v for k, v in counted.items() if any(v)}
+    assert sum(v[1] for v in reported.values()) > 50

@@ -12,9 +12,9 @@ from typing import Any
 from botocore import xform_name
 from botocore.model import ServiceModel
 
-from . import contacts, directory, hours, instances, numbers, search, updates
+from . import agents, contacts, directory, hours, instances, metrics, numbers, search, updates
 
-MODULES = (instances, directory, contacts, updates, search, hours, numbers)
+MODULES = (instances, directory, contacts, updates, search, hours, numbers, agents, metrics)
 
 
 def discover(model: ServiceModel) -> dict[str, Callable[..., dict[str, Any]]]:

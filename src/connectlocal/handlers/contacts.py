@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import rules, views
 from ..clock import later
+from ..engine import routing
 from ..errors import (
     ContactNotFoundException,
     IdempotencyException,
@@ -134,6 +135,8 @@ def create_once(
         if token:
             tx.put_claim(instance.id, ctx.operation, token, Claim(contact_id, digest), ctx.now,
                          rules.token_cutoff(ctx.now))
+        if contact.queue is not None:  # it enters its queue: an agent may be offered it
+            routing.route(tx, instance.id, ctx.now, [contact])
     return contact
 
 
@@ -437,6 +440,7 @@ def stop_contact(
                 f"{contact.initiation_method}")
         rules.end(contact, ctx.now, (DisconnectReason or {}).get("Code") or "API")
         tx.put_contact(contact)
+        routing.route(tx, instance.id, ctx.now, [contact])  # its agent starts wrapping up
     return {}
 
 
@@ -449,4 +453,6 @@ def change(ctx: RequestContext, instance_ref: str, contact_id: str,
         apply(tx, contact)
         contact.last_update_timestamp = ctx.now
         tx.put_contact(contact)
+        if contact.queue is not None:  # a queue or its routing data may have changed
+            routing.route(tx, instance.id, ctx.now, [contact])
     return contact

@@ -8,12 +8,14 @@ from datetime import datetime
 import orjson
 
 from ..models import (
+    AgentStatus,
     ContactFlow,
     HoursEntry,
     HoursOfOperation,
     MediaConcurrency,
     Queue,
     RoutingProfile,
+    RoutingProfileQueue,
     SecurityProfile,
 )
 from ..service import RequestContext
@@ -27,6 +29,8 @@ SECURITY_PROFILES = (
     ("CallCenterManager", "Grants access to user management, metrics and routing"),
     ("QualityAnalyst", "Grants access to metrics and call recordings"),
 )
+DEFAULT_AGENT_STATUSES = (("Available", "ROUTABLE", "Agent is available to take contacts"),
+                          ("Offline", "OFFLINE", "Agent is offline"))
 DAYS = ("SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY")
 
 # Name, type, and whether the flow puts the contact in the instance's BasicQueue.
@@ -119,9 +123,25 @@ def create_default_directory(ctx: RequestContext, tx: Tx, instance_id: str,
         media_concurrencies=[MediaConcurrency("VOICE", 1), MediaConcurrency("CHAT", 2),
                              MediaConcurrency("TASK", 10)],
         queue_ids=[queue_id],
+        queue_configs=[RoutingProfileQueue(queue_id, channel, 1, 0)
+                       for channel in ("VOICE", "CHAT", "TASK")],
         last_modified_time=now,
         last_modified_region=ctx.region,
     ))
+    # The agent statuses every instance has: "Available" and "Offline" (Administrator Guide,
+    # "About agent status"; ListAgentStatuses types them ROUTABLE and OFFLINE).
+    for order, (name, status_type, description) in enumerate(DEFAULT_AGENT_STATUSES, 1):
+        status_id = ctx.ids.uuid()
+        tx.put_resource(instance_id, AgentStatus(
+            id=status_id,
+            arn=ctx.arn(f"{base}/agent-state/{status_id}"),
+            name=name,
+            type=status_type,
+            description=description,
+            display_order=order,
+            last_modified_time=now,
+            last_modified_region=ctx.region,
+        ))
     for name, description in SECURITY_PROFILES:
         security_id = ctx.ids.uuid()
         tx.put_resource(instance_id, SecurityProfile(

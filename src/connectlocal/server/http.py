@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 ADMIN_PREFIX = "/_connectlocal/"
 SWEEP_SECONDS = 60.0
 SHUTDOWN_GRACE = 5.0  # seconds a stopping server waits for the answers it owes
+ROUTING_SECONDS = 1.0  # how often routing's deadlines are looked for between sweeps
 MAX_BODY = 10 * 1024 * 1024  # far above any Connect request; refuses a runaway upload
 MAX_TARGET = 16 * 1024  # the request target (path and query): 414 beyond
 MAX_HEAD = 64 * 1024  # the request line and header fields together: 431 beyond
@@ -536,12 +537,18 @@ async def serve_forever(dispatcher: Dispatcher, sock: socket.socket,
         stop.set()
 
     async def sweep() -> None:
+        service = dispatcher.service
+        swept = float("-inf")
         while True:
             try:
-                await asyncio.to_thread(dispatcher.service.sweep)
+                if loop.time() - swept >= sweep_seconds:
+                    swept = loop.time()
+                    await asyncio.to_thread(service.sweep)
+                else:  # rings time out and wrap-up ends on the second (engine/routing.py)
+                    await asyncio.to_thread(service.route_due, service.now())
             except Exception:
                 log.exception("retention sweep failed")
-            await asyncio.sleep(sweep_seconds)
+            await asyncio.sleep(min(sweep_seconds, ROUTING_SECONDS))
 
     async def watch_parent() -> None:
         while os.getppid() == parent:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
 from ..clock import ClockSetting
-from ..models import Contact, Instance
+from ..models import AgentState, Contact, Instance
 from .codec import encode
 
 
@@ -90,6 +90,24 @@ def contact_row(contact: Contact) -> ContactRow:
                       expires.timestamp() if expires is not None else None, encode(contact))
 
 
+def _ms(at: datetime | None) -> float | None:
+    return None if at is None else round(at.timestamp() * 1000) / 1000
+
+
+def contact_facts(contact: Contact) -> tuple[Any, ...]:
+    """The contact's key and ``FACTS``, instants to the millisecond: what a store derives
+    from its document in bulk (the SQLite store's FACT_COLUMNS; tests/store/test_facts.py
+    holds the two to the same answers)."""
+    agent, queue = contact.agent, contact.queue
+    return (contact.instance_id, contact.id, contact.initiation_timestamp.timestamp(),
+            contact.channel, contact.initiation_method, queue.queue_id if queue else None,
+            _ms(queue.enqueue_timestamp) if queue else None, agent.agent_id if agent else None,
+            _ms(agent.connected_to_agent_timestamp) if agent else None,
+            _ms(contact.disconnect_timestamp),
+            agent.after_contact_work_seconds if agent else None,
+            agent.hold_seconds if agent else None, bool(contact.next_contacts))
+
+
 R = TypeVar("R")
 
 
@@ -105,6 +123,7 @@ class Tx(ABC):
     """One transaction within one (account, region)."""
 
     scope: Scope
+    put: list[Contact]  # the contacts this transaction has put so far, in order
 
     # Instances
     @abstractmethod
@@ -150,6 +169,33 @@ class Tx(ABC):
     def associated_contacts(self, instance_id: str, association_id: str) -> list[Contact]:
         """The contacts whose ContactAssociationId is this one (a contact is its own root)."""
 
+    @abstractmethod
+    def waiting_contacts(self, instance_id: str, until: datetime) -> list[Contact]:
+        """The active contacts in a queue that no agent is connected to, queued at or
+        before ``until``."""
+    @abstractmethod
+    def facts(self, instance_id: str, query: FactQuery) -> FactRows:
+        """``query``'s aggregates over the instance's contact facts (``FACTS``)."""
+
+    # Agents' routing state and status history
+    @abstractmethod
+    def get_agent_state(self, instance_id: str, user_id: str) -> AgentState | None: ...
+    @abstractmethod
+    def list_agent_states(self, instance_id: str) -> list[AgentState]: ...
+    @abstractmethod
+    def put_agent_state(self, instance_id: str, state: AgentState,
+                        due: datetime | None) -> None:
+        """Stores the state; ``due``: its next deadline, when the sweep must look at it."""
+    @abstractmethod
+    def log_agent_status(self, instance_id: str, user_id: str, at: datetime, status_id: str,
+                         status_type: str) -> None:
+        """Records that the agent is in this status from ``at`` on."""
+    @abstractmethod
+    def status_seconds(self, instance_id: str, start: float, end: float, now: float,
+                       status_type: str) -> dict[str, float]:
+        """Per agent, the seconds within [start, end) it spent in statuses of this type (its
+        latest status lasting until ``now``), from the status history."""
+
     # User-defined contact attributes: one map per chain, under its InitialContactId
     @abstractmethod
     def get_attributes(self, instance_id: str, initial_contact_id: str) -> dict[str, str]: ...
@@ -169,6 +215,49 @@ class Tx(ABC):
                   created: datetime, since: datetime) -> None:
         """Claims a token; an expired claim of it (made before ``since``) is replaced, a live
         one is a uniqueness violation (the backend's own error)."""
+
+
+# The facts of a contact that metrics are computed from (the ``contact_facts`` of a store),
+# each derived from the contact as it is stored. Instants are epoch seconds, durations seconds.
+FACTS = ("initiated", "channel", "method", "queue_id", "enqueued", "agent_id", "connected",
+         "disconnected", "acw_seconds", "hold_seconds", "transferred")
+# Durations derived from those facts, usable as an aggregate's value:
+#   queue_seconds        enqueued → connected to an agent, or → disconnected when never
+#   handle_seconds       connected → disconnected, plus after-contact work
+#   interaction_seconds  connected → disconnected, less the hold time
+DERIVED = ("queue_seconds", "handle_seconds", "interaction_seconds")
+
+
+class Condition(NamedTuple):
+    """``fact`` is present / absent / true, or compares (``<``, ``<=``, ``>``) with
+    ``value``."""
+
+    fact: str
+    op: str  # "present", "absent", "true", "<", "<=", ">"
+    value: float | None = None
+
+
+class Aggregate(NamedTuple):
+    """count (of the contacts meeting ``where``), or sum / avg / max of ``value`` over them
+    (contacts where ``value`` is absent are left out)."""
+
+    kind: str  # "count", "sum", "avg", "max"
+    value: str | None
+    where: tuple[Condition, ...] = ()
+
+
+class FactQuery(NamedTuple):
+    """Aggregates over the contacts of one instance initiated in [start, end) of each
+    interval, kept to ``filters`` (fact → allowed values) and grouped by ``groupings``
+    (facts). Answers, per interval index and group key, the aggregates in order."""
+
+    intervals: list[tuple[float, float]]
+    filters: dict[str, list[str]]
+    groupings: list[str]
+    aggregates: list[Aggregate]
+
+
+FactRows = list[tuple[int, tuple[str | None, ...], list[float | None]]]
 
 
 class Staged(NamedTuple):
@@ -243,6 +332,11 @@ class Store(ABC):
     def expiring(self, until: datetime) -> list[tuple[Scope, str, str]]:
         """(scope, instance id, contact id) of the active contacts, in every scope, whose
         expiry is at or before ``until``."""
+
+    @abstractmethod
+    def routing_due(self, until: datetime) -> list[tuple[Scope, str]]:
+        """(scope, instance id) of the instances where routing has something to do at
+        ``until``: a contact waiting in a queue, or an agent's deadline passed."""
 
     @abstractmethod
     def delete_claims_before(self, cutoff: datetime) -> int:

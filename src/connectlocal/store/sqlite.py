@@ -18,13 +18,26 @@ from typing import Any, TypeVar
 import orjson
 
 from ..clock import ClockSetting
-from ..models import Contact, Instance
-from .base import BulkLoad, Claim, Paced, Scope, Staged, Store, StoreError, Tx, contact_row
+from ..models import AgentState, Contact, Instance
+from .base import (
+    BulkLoad,
+    Claim,
+    FactQuery,
+    FactRows,
+    Paced,
+    Scope,
+    Staged,
+    Store,
+    StoreError,
+    Tx,
+    contact_facts,
+    contact_row,
+)
 from .codec import decode, encode
 
 R = TypeVar("R")
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 WRITER_CACHE_KIB = 64 * 1024
 READER_CACHE_KIB = 32 * 1024
 PAGE_SIZE = 8192
@@ -42,8 +55,36 @@ CONTACT_AND_ATTRIBUTES = (
     "SELECT c.doc, a.doc FROM contacts c LEFT JOIN attributes a ON a.account=c.account AND "
     "a.region=c.region AND a.instance_id=c.instance_id AND a.initial_id=c.chain "
     "WHERE c.account=? AND c.region=? AND c.instance_id=? AND c.contact_id=?")
-DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens")
+DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens",
+               "contact_facts", "agent_states", "agent_status_history")
 OWN_TABLES = frozenset({"meta", *DATA_TABLES})
+
+
+def _instant(path: str) -> str:
+    """An ISO 8601 instant of the document ``j`` as epoch seconds, to the millisecond
+    (julianday keeps milliseconds)."""
+    return f"round((julianday(json_extract(j, '$.{path}')) - 2440587.5) * 86400.0, 3)"
+
+
+# The facts of contacts (schema: contact_facts) from their documents ``j``, after the five
+# key columns the caller selects, for bulk loads and the migration.
+FACT_COLUMNS = ", ".join((
+    "json_extract(j, '$.channel')", "json_extract(j, '$.initiation_method')",
+    "json_extract(j, '$.queue.queue_id')", _instant("queue.enqueue_timestamp"),
+    "json_extract(j, '$.agent.agent_id')", _instant("agent.connected_to_agent_timestamp"),
+    _instant("disconnect_timestamp"), "json_extract(j, '$.agent.after_contact_work_seconds')",
+    "json_extract(j, '$.agent.hold_seconds')",
+    "coalesce(json_array_length(j, '$.next_contacts'), 0) > 0"))
+# One by one, the facts come from the contact itself (store.base.contact_facts): extracting
+# them from the document took as long again as storing it.
+_PUT_FACTS = "INSERT OR REPLACE INTO contact_facts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+# Facts as SQL expressions (store.base.FACTS and DERIVED).
+_FACT_SQL = {
+    "queue_seconds": "(coalesce(connected, disconnected) - enqueued)",
+    "handle_seconds": "(disconnected - connected + coalesce(acw_seconds, 0))",
+    "interaction_seconds": "(disconnected - connected - coalesce(hold_seconds, 0))",
+}
+_AGGREGATE = {"count": "count(*)", "sum": "sum({})", "avg": "avg({})", "max": "max({})"}
 
 
 class SqliteTx(Tx):
@@ -128,7 +169,101 @@ class SqliteTx(Tx):
 
     def put_contact(self, contact: Contact) -> None:
         self.db.execute(_PUT_CONTACT, (*self._key, *contact_row(contact)))
+        self.db.execute(_PUT_FACTS, (*self._key, *contact_facts(contact)))
         self.put.append(contact)
+
+    def waiting_contacts(self, instance_id: str, until: datetime) -> list[Contact]:
+        rows = self.db.execute(
+            "SELECT c.doc FROM contact_facts f JOIN contacts c ON c.account=f.account AND "
+            "c.region=f.region AND c.instance_id=f.instance_id AND c.contact_id=f.contact_id "
+            "WHERE f.account=? AND f.region=? AND f.instance_id=? AND f.queue_id IS NOT NULL "
+            "AND f.connected IS NULL AND f.disconnected IS NULL AND f.enqueued <= ? "
+            "ORDER BY f.enqueued",
+            (*self._key, instance_id, until.timestamp())).fetchall()
+        return [decode(Contact, r[0]) for r in rows]
+
+    def facts(self, instance_id: str, query: FactQuery) -> FactRows:
+        def fact(name: str) -> str:
+            return _FACT_SQL.get(name, name)
+
+        selected, params = [], []
+        for aggregate in query.aggregates:
+            conditions = []
+            for condition in aggregate.where:
+                column = fact(condition.fact)
+                if condition.op == "present":
+                    conditions.append(f"{column} IS NOT NULL")
+                elif condition.op == "absent":
+                    conditions.append(f"{column} IS NULL")
+                elif condition.op == "true":
+                    conditions.append(f"{column}")
+                else:
+                    assert condition.op in ("<", "<=", ">")
+                    conditions.append(f"{column} {condition.op} ?")
+                    params.append(condition.value)
+            if aggregate.kind == "count":
+                value = "1"
+            else:
+                assert aggregate.value is not None
+                value = fact(aggregate.value)
+            test = " AND ".join(conditions) or "1"
+            if aggregate.kind == "count":
+                selected.append(f"count(CASE WHEN {test} THEN 1 END)")
+            else:
+                selected.append(_AGGREGATE[aggregate.kind].format(
+                    f"CASE WHEN {test} THEN {value} END"))
+        where, where_params = ["account=?", "region=?", "instance_id=?", "initiated>=?",
+                               "initiated<?"], []
+        for name, values in query.filters.items():
+            where.append(f"{fact(name)} IN ({','.join('?' * len(values))})")
+            where_params.extend(values)
+        groups = [fact(g) for g in query.groupings]
+        # count(*) first: an interval without contacts answers no row, as a group does not.
+        statement = (f"SELECT {', '.join([*groups, 'count(*)', *selected])} FROM contact_facts "
+                     f"WHERE {' AND '.join(where)}"
+                     + (f" GROUP BY {', '.join(groups)}" if groups else ""))
+        out: FactRows = []
+        for index, (start, end) in enumerate(query.intervals):
+            for row in self.db.execute(statement, (*params, *self._key, instance_id, start,
+                                                   end, *where_params)).fetchall():
+                if row[len(groups)]:
+                    out.append((index, tuple(row[:len(groups)]), list(row[len(groups) + 1:])))
+        return out
+
+    def status_seconds(self, instance_id: str, start: float, end: float, now: float,
+                       status_type: str) -> dict[str, float]:
+        rows = self.db.execute(
+            "SELECT user_id, sum(max(0, min(until, ?) - max(started, ?))) FROM (SELECT "
+            "user_id, started, status_type, coalesce(lead(started) OVER (PARTITION BY user_id "
+            "ORDER BY started), ?) AS until FROM agent_status_history WHERE account=? AND "
+            "region=? AND instance_id=?) WHERE status_type=? GROUP BY user_id",
+            (end, start, now, *self._key, instance_id, status_type)).fetchall()
+        return {user_id: float(seconds) for user_id, seconds in rows if seconds}
+
+    def get_agent_state(self, instance_id: str, user_id: str) -> AgentState | None:
+        row = self.db.execute(
+            "SELECT doc FROM agent_states WHERE account=? AND region=? AND instance_id=? "
+            "AND user_id=?", (*self._key, instance_id, user_id)).fetchone()
+        return decode(AgentState, row[0]) if row else None
+
+    def list_agent_states(self, instance_id: str) -> list[AgentState]:
+        rows = self.db.execute(
+            "SELECT doc FROM agent_states WHERE account=? AND region=? AND instance_id=? "
+            "ORDER BY user_id", (*self._key, instance_id)).fetchall()
+        return [decode(AgentState, r[0]) for r in rows]
+
+    def put_agent_state(self, instance_id: str, state: AgentState,
+                        due: datetime | None) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO agent_states VALUES (?,?,?,?,?,?)",
+            (*self._key, instance_id, state.user_id,
+             due.timestamp() if due is not None else None, encode(state)))
+
+    def log_agent_status(self, instance_id: str, user_id: str, at: datetime, status_id: str,
+                         status_type: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO agent_status_history VALUES (?,?,?,?,?,?,?)",
+            (*self._key, instance_id, user_id, at.timestamp(), status_id, status_type))
 
     def get_contact_and_attributes(
         self, instance_id: str, contact_id: str
@@ -241,7 +376,8 @@ class SqliteBulkLoad(BulkLoad):
                 # LastUpdateTimestamp stored for it, in key order.
                 db.execute(
                     f"CREATE TEMP TABLE {winners} AS SELECT s.seq, s.updated, "
-                    f"s.has_attributes, c.updated AS stored FROM (SELECT *, row_number() OVER "
+                    f"s.has_attributes, c.updated AS stored, c.initiated AS stored_initiated "
+                    "FROM (SELECT *, row_number() OVER "
                     "(PARTITION BY account, region, instance_id, contact_id "
                     f"ORDER BY updated DESC, seq) AS rank FROM {staged}) s "
                     "LEFT JOIN main.contacts c ON c.account=s.account AND c.region=s.region "
@@ -279,6 +415,24 @@ class SqliteBulkLoad(BulkLoad):
             "initiated=excluded.initiated, association=excluded.association, "
             "chain=excluded.chain, updated=excluded.updated, expires=excluded.expires, "
             "doc=excluded.doc WHERE excluded.updated > contacts.updated")
+        # The facts of the stored winners, from what was stored (a newer write wins there);
+        # a winner initiated at another instant than the contact it replaces drops its row.
+        self._write_in_chunks(
+            winners,
+            "DELETE FROM main.contact_facts WHERE (account, region, instance_id, initiated, "
+            "contact_id) IN (SELECT s.account, s.region, s.instance_id, w.stored_initiated, "
+            f"s.contact_id FROM {winners} w JOIN {staged} s ON s.seq=w.seq WHERE w.rowid "
+            "BETWEEN ? AND ? AND w.stored IS NOT NULL AND w.updated > w.stored AND "
+            "w.stored_initiated != s.initiated)")
+        self._write_in_chunks(
+            winners,
+            f"INSERT OR REPLACE INTO main.contact_facts SELECT account, region, instance_id, "
+            f"contact_id, initiated, {FACT_COLUMNS} FROM (SELECT c.account, c.region, "
+            "c.instance_id, c.contact_id, c.initiated, CAST(c.doc AS TEXT) AS j "
+            f"FROM {winners} w JOIN {staged} s ON s.seq=w.seq JOIN main.contacts c ON "
+            "c.account=s.account AND c.region=s.region AND c.instance_id=s.instance_id AND "
+            "c.contact_id=s.contact_id WHERE w.rowid BETWEEN ? AND ? AND "
+            "(w.stored IS NULL OR w.updated > w.stored))")
         self._write_in_chunks(
             chains,
             "INSERT INTO main.attributes SELECT s.account, s.region, s.instance_id, s.chain, "
@@ -334,7 +488,7 @@ class SqliteStore(Store):
         schema = resources.files("connectlocal.store").joinpath("schema/sqlite.sql").read_text()
         try:
             with self._lock:
-                _migrate(self._db)
+                _migrate(self._db, schema)
                 # One transaction (executescript commits any open one first): a store is
                 # made whole or not at all.
                 self._db.executescript(
@@ -497,6 +651,15 @@ class SqliteStore(Store):
                     (*owner, *owner, before, rows))
 
             removed += pace.run(step)
+
+            def facts(rows: int, owner: tuple[str, str, str] = owner) -> int:
+                return self._step(
+                    "DELETE FROM contact_facts WHERE (account, region, instance_id, initiated, "
+                    "contact_id) IN (SELECT account, region, instance_id, initiated, contact_id "
+                    "FROM contact_facts WHERE account=? AND region=? AND instance_id=? AND "
+                    "initiated < ? LIMIT ?)", (*owner, before, rows))
+
+            Paced().run(facts)
         Paced().run(lambda rows: self._step(
             "DELETE FROM attributes WHERE (account, region, instance_id, initial_id) IN "
             "(SELECT account, region, instance_id, initial_id FROM attributes WHERE touched < ? "
@@ -510,6 +673,18 @@ class SqliteStore(Store):
                 "WHERE expires <= ?", (until.timestamp(),)).fetchall()
         return [(Scope(account, region), instance_id, contact_id)
                 for account, region, instance_id, contact_id in rows]
+
+    def routing_due(self, until: datetime) -> list[tuple[Scope, str]]:
+        # From the agents (few) to their instances' waiting contacts (an index lookup each):
+        # an instance without agents has nothing to route, however many contacts wait.
+        with self._read_lock:
+            rows = self._reader.execute(
+                "SELECT DISTINCT a.account, a.region, a.instance_id FROM agent_states a "
+                "WHERE a.due <= ? OR EXISTS (SELECT 1 FROM contact_facts f WHERE "
+                "f.account=a.account AND f.region=a.region AND f.instance_id=a.instance_id "
+                "AND f.queue_id IS NOT NULL AND f.connected IS NULL AND f.disconnected IS NULL "
+                "AND f.enqueued <= ?)", (until.timestamp(), until.timestamp())).fetchall()
+        return [(Scope(account, region), instance_id) for account, region, instance_id in rows]
 
     def delete_claims_before(self, cutoff: datetime) -> int:
         return Paced().run(lambda rows: self._step(
@@ -617,7 +792,7 @@ def _check_contents(db: sqlite3.Connection, path: str) -> None:
             f"this connectlocal's ({SCHEMA_VERSION}); open it with a newer connectlocal")
 
 
-def _migrate(db: sqlite3.Connection) -> None:
+def _migrate(db: sqlite3.Connection, schema: str) -> None:
     """Brings an older file to the current version, one version at a time."""
     has_meta = db.execute(
         "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
@@ -632,6 +807,9 @@ def _migrate(db: sqlite3.Connection) -> None:
         version = "3"
     if version == "3":
         _version_4(db)
+        version = "4"
+    if version == "4":
+        _version_5(db, schema)
 
 
 def _without_nulls(value: Any) -> Any:
@@ -648,6 +826,18 @@ _MAPS = (("contacts", ("account", "region", "instance_id", "contact_id"),
           ("segment_attributes", "tags")),
          ("instances", ("account", "region", "instance_id"), ("tags",)),
          ("resources", ("account", "region", "instance_id", "kind", "resource_id"), ("tags",)))
+
+
+def _version_5(db: sqlite3.Connection, schema: str) -> None:
+    """Version 5: agents' states and status history, and the facts of every stored contact
+    (metrics and routing read them)."""
+    db.executescript(schema)  # the new tables (every statement is IF NOT EXISTS)
+    db.execute("BEGIN IMMEDIATE")
+    db.execute(f"INSERT OR REPLACE INTO contact_facts SELECT account, region, instance_id, "
+               f"contact_id, initiated, {FACT_COLUMNS} FROM (SELECT account, region, "
+               "instance_id, contact_id, initiated, CAST(doc AS TEXT) AS j FROM contacts)")
+    db.execute("UPDATE meta SET value='5' WHERE key='schema_version'")
+    db.execute("COMMIT")
 
 
 def _version_4(db: sqlite3.Connection) -> None:

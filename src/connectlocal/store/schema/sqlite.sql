@@ -74,3 +74,58 @@ CREATE TABLE IF NOT EXISTS client_tokens (
 ) WITHOUT ROWID;
 -- The sweep deletes expired claims by creation, a step at a time (store.base.Paced).
 CREATE INDEX IF NOT EXISTS client_tokens_created ON client_tokens (created);
+
+-- Version 5 (agents, routing and metrics). contact_facts: what metrics and routing read of
+-- each contact, derived from its document whenever the contact is stored (SqliteTx.put_contact,
+-- bulk loads, the version 4 migration), so imported and simulated contacts report too.
+-- Instants are epoch seconds to the millisecond; durations are seconds.
+CREATE TABLE IF NOT EXISTS contact_facts (
+  account      TEXT NOT NULL,
+  region       TEXT NOT NULL,
+  instance_id  TEXT NOT NULL,
+  contact_id   TEXT NOT NULL,
+  initiated    REAL NOT NULL,
+  channel      TEXT,
+  method       TEXT,   -- InitiationMethod
+  queue_id     TEXT,
+  enqueued     REAL,   -- QueueInfo.EnqueueTimestamp
+  agent_id     TEXT,
+  connected    REAL,   -- AgentInfo.ConnectedToAgentTimestamp
+  disconnected REAL,
+  acw_seconds  REAL,   -- AgentInfo.AfterContactWorkDuration
+  hold_seconds REAL,   -- AgentInfo.AgentInitiatedHoldDuration
+  transferred  INTEGER NOT NULL,  -- it has a next contact (a transfer)
+  -- In initiation order: a metric reads a range of the table itself, not an index and then
+  -- each row (that took 30x as long). A contact's InitiationTimestamp does not change; a
+  -- bulk load that changes it removes the row under the old one.
+  PRIMARY KEY (account, region, instance_id, initiated, contact_id)
+) WITHOUT ROWID;
+-- The contacts waiting in a queue (routing reads them on every change).
+CREATE INDEX IF NOT EXISTS contact_facts_waiting
+  ON contact_facts (account, region, instance_id, enqueued)
+  WHERE queue_id IS NOT NULL AND connected IS NULL AND disconnected IS NULL;
+
+-- Each agent's routing state (engine/routing.py); due: its next deadline on the service clock
+-- (a ring times out, after-contact work reaches its limit), which the sweep looks for.
+CREATE TABLE IF NOT EXISTS agent_states (
+  account     TEXT NOT NULL,
+  region      TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  user_id     TEXT NOT NULL,
+  due         REAL,
+  doc         BLOB NOT NULL,
+  PRIMARY KEY (account, region, instance_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS agent_states_due ON agent_states (due) WHERE due IS NOT NULL;
+
+-- Every agent status an agent was in, from when (the status history metrics read).
+CREATE TABLE IF NOT EXISTS agent_status_history (
+  account     TEXT NOT NULL,
+  region      TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  user_id     TEXT NOT NULL,
+  started     REAL NOT NULL,
+  status_id   TEXT NOT NULL,
+  status_type TEXT NOT NULL,
+  PRIMARY KEY (account, region, instance_id, user_id, started)
+) WITHOUT ROWID;
