@@ -16,7 +16,7 @@ import pytest
 from connectlocal.clock import ClockSetting
 from connectlocal.models import Instance
 from connectlocal.store import Store, StoreError, open_store
-from connectlocal.store.base import Scope, Staged, contact_row
+from connectlocal.store.base import Aggregate, FactQuery, Scope, Staged, contact_row
 
 psycopg = pytest.importorskip("psycopg", reason="the postgresql extra is not installed")
 from connectlocal.store import postgres  # noqa: E402 - needs psycopg
@@ -199,3 +199,22 @@ def test_after_a_bulk_load_describe_contact_goes_by_the_primary_key(url: str) ->
         plan = "\n".join(row[0] for row in db.execute(
             f"EXPLAIN {postgres.CONTACT_AND_ATTRIBUTES}", (*HERE, "i-1", "c-7")))
     assert "using contacts_pkey" in plan.lower(), plan
+
+
+def test_a_version_1_store_gets_the_facts_of_its_contacts(url: str) -> None:
+    store = open_store(url)
+    with store.write(HERE) as tx:
+        tx.put_contact(_contact("c-1"))
+    store.close()
+    conninfo, _, _ = postgres.parse_url(url)
+    with psycopg.connect(conninfo, autocommit=True) as db:  # back to version 1
+        db.execute("DROP TABLE contact_facts, agent_states, agent_status_history")
+        db.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+    store = open_store(url)
+    try:
+        with store.read(HERE) as tx:
+            rows = tx.facts("i-1", FactQuery([(T0.timestamp() - 1, T0.timestamp() + 1)], {},
+                                             ["channel"], [Aggregate("count", None)]))
+        assert rows == [(0, ("TASK",), [1])]
+    finally:
+        store.close()

@@ -30,10 +30,12 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..clock import ClockSetting
-from ..models import Contact, Instance
+from ..models import AgentState, Contact, Instance
 from .base import (
     BulkLoad,
     Claim,
+    FactQuery,
+    FactRows,
     Paced,
     Scope,
     Staged,
@@ -41,6 +43,7 @@ from .base import (
     StoreError,
     StoreUnavailable,
     Tx,
+    contact_facts,
     contact_row,
 )
 from .codec import decode, encode
@@ -58,7 +61,8 @@ MERGE_ROWS = 100_000  # contacts a transaction when a bulk load is merged
 # locks use): the retention sweep and the schema migration.
 LOCK_CLASS = 0x636C  # "cl"
 SWEEP_LOCK, MIGRATE_LOCK = 1, 2
-DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens")
+DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens",
+               "contact_facts", "agent_states", "agent_status_history")
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
 _SEARCH_PATH = re.compile(r"-c\s*search_path\s*=\s*\"?([^\s,\"]+)")
 
@@ -72,6 +76,49 @@ CONTACT_AND_ATTRIBUTES = (
     "SELECT c.doc, a.doc FROM contacts c LEFT JOIN attributes a ON a.account=c.account AND "
     "a.region=c.region AND a.instance_id=c.instance_id AND a.initial_id=c.chain "
     "WHERE c.account=%s AND c.region=%s AND c.instance_id=%s AND c.contact_id=%s")
+
+
+
+def _instant(path: str) -> str:
+    """An ISO 8601 instant of the document ``j`` (jsonb) as epoch seconds, to the
+    millisecond (as ``store.base.contact_facts`` rounds)."""
+    return (f"round(extract(epoch FROM (j #>> '{{{path}}}')::timestamptz)::numeric, 3)"
+            "::double precision")
+
+
+# The facts of contacts (schema: contact_facts) from their documents ``j``, after the five
+# key columns the caller selects, for bulk loads and the version 2 backfill.
+FACT_COLUMNS = ", ".join((
+    "j ->> 'channel'", "j ->> 'initiation_method'", "j #>> '{queue,queue_id}'",
+    _instant("queue,enqueue_timestamp"), "j #>> '{agent,agent_id}'",
+    _instant("agent,connected_to_agent_timestamp"), _instant("disconnect_timestamp"),
+    "(j #>> '{agent,after_contact_work_seconds}')::double precision",
+    "(j #>> '{agent,hold_seconds}')::double precision",
+    "coalesce(jsonb_typeof(j -> 'next_contacts') = 'array' AND "
+    "jsonb_array_length(j -> 'next_contacts') > 0, false)"))
+_PUT_FACTS = (
+    "INSERT INTO contact_facts VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+    "ON CONFLICT (account, region, instance_id, initiated, contact_id) DO UPDATE SET "
+    "channel=excluded.channel, method=excluded.method, queue_id=excluded.queue_id, "
+    "enqueued=excluded.enqueued, agent_id=excluded.agent_id, connected=excluded.connected, "
+    "disconnected=excluded.disconnected, acw_seconds=excluded.acw_seconds, "
+    "hold_seconds=excluded.hold_seconds, transferred=excluded.transferred")
+# Facts as SQL expressions (store.base.FACTS and DERIVED).
+_FACT_SQL = {
+    "queue_seconds": "(coalesce(connected, disconnected) - enqueued)",
+    "handle_seconds": "(disconnected - connected + coalesce(acw_seconds, 0))",
+    "interaction_seconds": "(disconnected - connected - coalesce(hold_seconds, 0))",
+}
+_FACT_NAMES = frozenset({"initiated", "channel", "method", "queue_id", "enqueued", "agent_id",
+                         "connected", "disconnected", "acw_seconds", "hold_seconds",
+                         "transferred", *_FACT_SQL})
+_AGGREGATE = {"count": "count(*)", "sum": "sum({})", "avg": "avg({})", "max": "max({})"}
+# Run after a schema step's file, in its transaction: version 2 derives the facts of the
+# contacts already stored.
+_AFTER_STEP = {2: (
+    f"INSERT INTO contact_facts SELECT account, region, instance_id, contact_id, initiated, "
+    f"{FACT_COLUMNS} FROM (SELECT account, region, instance_id, contact_id, initiated, "
+    "convert_from(doc, 'UTF8')::jsonb AS j FROM contacts) c")}
 
 
 def unavailable(exc: BaseException) -> bool:
@@ -177,7 +224,113 @@ class PostgresTx(Tx):
     def put_contact(self, contact: Contact) -> None:
         self._lock(contact.instance_id)
         self.db.execute(_PUT_CONTACT, (*self._key, *contact_row(contact)))
+        self.db.execute(_PUT_FACTS, (*self._key, *contact_facts(contact)))
         self.put.append(contact)
+
+    def waiting_contacts(self, instance_id: str, until: datetime) -> list[Contact]:
+        self._lock(instance_id)
+        rows = self._all(
+            "SELECT c.doc FROM contact_facts f JOIN contacts c ON c.account=f.account AND "
+            "c.region=f.region AND c.instance_id=f.instance_id AND c.contact_id=f.contact_id "
+            "WHERE f.account=%s AND f.region=%s AND f.instance_id=%s AND f.queue_id IS NOT NULL "
+            "AND f.connected IS NULL AND f.disconnected IS NULL AND f.enqueued <= %s "
+            "ORDER BY f.enqueued", (*self._key, instance_id, until.timestamp()))
+        return [decode(Contact, r[0]) for r in rows]
+
+    def facts(self, instance_id: str, query: FactQuery) -> FactRows:
+        self._lock(instance_id)
+
+        def fact(name: str) -> str:
+            if name not in _FACT_NAMES:  # names become SQL: only the known ones
+                raise ValueError(f"no such contact fact: {name!r}")
+            return _FACT_SQL.get(name, name)
+
+        selected: list[str] = []
+        params: list[Any] = []
+        for aggregate in query.aggregates:
+            conditions = []
+            for condition in aggregate.where:
+                column = fact(condition.fact)
+                if condition.op == "present":
+                    conditions.append(f"{column} IS NOT NULL")
+                elif condition.op == "absent":
+                    conditions.append(f"{column} IS NULL")
+                elif condition.op == "true":
+                    conditions.append(f"{column}")
+                else:
+                    if condition.op not in ("<", "<=", ">"):
+                        raise ValueError(f"no such comparison: {condition.op!r}")
+                    conditions.append(f"{column} {condition.op} %s")
+                    params.append(condition.value)
+            test = " AND ".join(conditions) or "true"
+            if aggregate.kind == "count":
+                selected.append(f"count(CASE WHEN {test} THEN 1 END)")
+            else:
+                if aggregate.value is None or aggregate.kind not in _AGGREGATE:
+                    raise ValueError(f"an aggregate {aggregate.kind!r} needs a value")
+                selected.append(_AGGREGATE[aggregate.kind].format(
+                    f"CASE WHEN {test} THEN {fact(aggregate.value)} END"))
+        where = ["account=%s", "region=%s", "instance_id=%s", "initiated>=%s", "initiated<%s"]
+        where_params: list[Any] = []
+        for name, values in query.filters.items():
+            where.append(f"{fact(name)} = ANY(%s)")
+            where_params.append(list(values))
+        groups = [fact(g) for g in query.groupings]
+        # count(*) first: an interval without contacts answers no row, as a group does not.
+        statement = (f"SELECT {', '.join([*groups, 'count(*)', *selected])} FROM contact_facts "
+                     f"WHERE {' AND '.join(where)}"
+                     + (f" GROUP BY {', '.join(groups)}" if groups else ""))
+        out: FactRows = []
+        for index, (start, end) in enumerate(query.intervals):
+            for row in self._all(statement, (*params, *self._key, instance_id, start, end,
+                                             *where_params)):
+                if row[len(groups)]:
+                    answers: list[float | None] = [
+                        None if v is None else v if isinstance(v, int) else float(v)
+                        for v in row[len(groups) + 1:]]
+                    out.append((index, tuple(row[:len(groups)]), answers))
+        return out
+
+    def status_seconds(self, instance_id: str, start: float, end: float, now: float,
+                       status_type: str) -> dict[str, float]:
+        self._lock(instance_id)
+        rows = self._all(
+            "SELECT user_id, sum(greatest(0, least(until, %s) - greatest(started, %s))) FROM "
+            "(SELECT user_id, started, status_type, coalesce(lead(started) OVER (PARTITION BY "
+            "user_id ORDER BY started), %s) AS until FROM agent_status_history WHERE "
+            "account=%s AND region=%s AND instance_id=%s) h WHERE status_type=%s "
+            "GROUP BY user_id", (end, start, now, *self._key, instance_id, status_type))
+        return {user_id: float(seconds) for user_id, seconds in rows if seconds}
+
+    def get_agent_state(self, instance_id: str, user_id: str) -> AgentState | None:
+        self._lock(instance_id)
+        row = self._one("SELECT doc FROM agent_states WHERE account=%s AND region=%s AND "
+                        "instance_id=%s AND user_id=%s", (*self._key, instance_id, user_id))
+        return decode(AgentState, row[0]) if row else None
+
+    def list_agent_states(self, instance_id: str) -> list[AgentState]:
+        self._lock(instance_id)
+        rows = self._all("SELECT doc FROM agent_states WHERE account=%s AND region=%s AND "
+                         "instance_id=%s ORDER BY user_id", (*self._key, instance_id))
+        return [decode(AgentState, r[0]) for r in rows]
+
+    def put_agent_state(self, instance_id: str, state: AgentState,
+                        due: datetime | None) -> None:
+        self._lock(instance_id)
+        self.db.execute(
+            "INSERT INTO agent_states VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (account, region, "
+            "instance_id, user_id) DO UPDATE SET due=excluded.due, doc=excluded.doc",
+            (*self._key, instance_id, state.user_id,
+             due.timestamp() if due is not None else None, encode(state)))
+
+    def log_agent_status(self, instance_id: str, user_id: str, at: datetime, status_id: str,
+                         status_type: str) -> None:
+        self._lock(instance_id)
+        self.db.execute(
+            "INSERT INTO agent_status_history VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT "
+            "(account, region, instance_id, user_id, started) DO UPDATE SET "
+            "status_id=excluded.status_id, status_type=excluded.status_type",
+            (*self._key, instance_id, user_id, at.timestamp(), status_id, status_type))
 
     def get_contact_and_attributes(
         self, instance_id: str, contact_id: str
@@ -277,7 +430,8 @@ class PostgresBulkLoad(BulkLoad):
                 "CREATE TEMP TABLE winners AS SELECT row_number() OVER (ORDER BY s.account, "
                 "s.region, s.instance_id, s.contact_id) AS n, s.seq, s.account, s.region, "
                 "s.instance_id, s.contact_id, s.initiated, s.chain, s.updated, "
-                "s.has_attributes, c.updated AS stored FROM (SELECT DISTINCT ON (account, "
+                "s.has_attributes, c.updated AS stored, c.initiated AS stored_initiated FROM "
+                "(SELECT DISTINCT ON (account, "
                 "region, instance_id, contact_id) * FROM staged ORDER BY account, region, "
                 "instance_id, contact_id, updated DESC, seq) s LEFT JOIN contacts c ON "
                 "c.account=s.account AND c.region=s.region AND c.instance_id=s.instance_id "
@@ -309,6 +463,28 @@ class PostgresBulkLoad(BulkLoad):
             "initiated=excluded.initiated, association=excluded.association, "
             "chain=excluded.chain, updated=excluded.updated, expires=excluded.expires, "
             "doc=excluded.doc WHERE excluded.updated > contacts.updated")
+        # The facts of the stored winners, from what was stored (a newer write wins there);
+        # a winner initiated at another instant than the contact it replaces drops its row.
+        self._in_chunks(
+            "winners",
+            "DELETE FROM contact_facts f USING winners w WHERE w.n BETWEEN %s AND %s AND "
+            "w.stored IS NOT NULL AND w.updated > w.stored AND w.stored_initiated <> w.initiated "
+            "AND f.account=w.account AND f.region=w.region AND f.instance_id=w.instance_id AND "
+            "f.initiated=w.stored_initiated AND f.contact_id=w.contact_id")
+        self._in_chunks(
+            "winners",
+            "INSERT INTO contact_facts SELECT account, region, instance_id, contact_id, "
+            f"initiated, {FACT_COLUMNS} FROM (SELECT c.account, c.region, c.instance_id, "
+            "c.contact_id, c.initiated, convert_from(c.doc, 'UTF8')::jsonb AS j FROM winners w "
+            "JOIN contacts c ON c.account=w.account AND c.region=w.region AND "
+            "c.instance_id=w.instance_id AND c.contact_id=w.contact_id WHERE w.n BETWEEN %s "
+            "AND %s AND (w.stored IS NULL OR w.updated > w.stored)) c "
+            "ON CONFLICT (account, region, instance_id, initiated, contact_id) DO UPDATE SET "
+            "channel=excluded.channel, method=excluded.method, queue_id=excluded.queue_id, "
+            "enqueued=excluded.enqueued, agent_id=excluded.agent_id, "
+            "connected=excluded.connected, disconnected=excluded.disconnected, "
+            "acw_seconds=excluded.acw_seconds, hold_seconds=excluded.hold_seconds, "
+            "transferred=excluded.transferred")
         self._in_chunks(
             "chains",
             "INSERT INTO attributes SELECT c.account, c.region, c.instance_id, c.chain, "
@@ -321,7 +497,7 @@ class PostgresBulkLoad(BulkLoad):
         # are the primary key's too) and filtered the instance's rows, 12.7 ms a lookup among
         # 20,000 contacts against 0.03 ms by the primary key (docs/design/store.md).
         if contacts:
-            self._db.execute("ANALYZE contacts, attributes")
+            self._db.execute("ANALYZE contacts, attributes, contact_facts")
         return contacts - existing, records - contacts + existing
 
     def _in_chunks(self, table: str, statement: str) -> None:
@@ -419,6 +595,8 @@ class PostgresStore(Store):
             for step in sorted(steps):
                 if step > version:
                     db.execute(steps[step])
+                    if step in _AFTER_STEP:
+                        db.execute(_AFTER_STEP[step])
                     db.execute("INSERT INTO meta VALUES ('schema_version', %s) ON CONFLICT "
                                "(key) DO UPDATE SET value=excluded.value", (str(step),))
 
@@ -546,6 +724,19 @@ class PostgresStore(Store):
                                 (*owner, cutoff.timestamp(), n)).rowcount
 
                     removed += Paced().run(contacts)
+
+                    def facts(n: int, owner: tuple[str, str, str] = (
+                            account, region, instance_id)) -> int:
+                        with db.transaction():
+                            db.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                                       ("/".join(owner),))
+                            return db.execute(
+                                "DELETE FROM contact_facts WHERE ctid = ANY(ARRAY(SELECT ctid "
+                                "FROM contact_facts WHERE account=%s AND region=%s AND "
+                                "instance_id=%s AND initiated < %s LIMIT %s))",
+                                (*owner, cutoff.timestamp(), n)).rowcount
+
+                    Paced().run(facts)
                 Paced().run(lambda n: db.execute(
                     "DELETE FROM attributes WHERE ctid = ANY(ARRAY(SELECT ctid FROM attributes "
                     "WHERE touched < %s LIMIT %s))", (cutoff.timestamp(), n)).rowcount)
@@ -560,6 +751,16 @@ class PostgresStore(Store):
             (until.timestamp(),)).fetchall())
         return [(Scope(account, region), instance_id, contact_id)
                 for account, region, instance_id, contact_id in rows]
+
+    def routing_due(self, until: datetime) -> list[tuple[Scope, str]]:
+        # From the agents (few) to their instances' waiting contacts (an index lookup each).
+        rows = self._autocommit(lambda db: db.execute(
+            "SELECT DISTINCT a.account, a.region, a.instance_id FROM agent_states a "
+            "WHERE a.due <= %s OR EXISTS (SELECT 1 FROM contact_facts f WHERE "
+            "f.account=a.account AND f.region=a.region AND f.instance_id=a.instance_id "
+            "AND f.queue_id IS NOT NULL AND f.connected IS NULL AND f.disconnected IS NULL "
+            "AND f.enqueued <= %s)", (until.timestamp(), until.timestamp())).fetchall())
+        return [(Scope(account, region), instance_id) for account, region, instance_id in rows]
 
     def delete_claims_before(self, cutoff: datetime) -> int:
         with self._connection() as db:
