@@ -12,6 +12,8 @@ from typing import Any
 import orjson
 import pytest
 
+from connectlocal.store.sqlite import SCHEMA_VERSION
+
 from ..conftest import client_for, new_instance
 from ..errors import expect_error
 from ..serverproc import ServerProcess
@@ -106,5 +108,6 @@ def test_a_version_3_store_with_null_map_values_is_read_after_open(tmp_path: Pat
     finally:
         server.stop()
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("4",)
+    version = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    assert version == (SCHEMA_VERSION,)
     db.close()

@@ -41,7 +41,8 @@ def test_any_event_body(body: dict[str, Any], step: str, on_a_contact: bool) -> 
     body = {"instance_id": INSTANCE["id"], "event": step, **body}
     if on_a_contact and MADE:
         body["contact_id"] = MADE[-1]
-    response = ADMIN(HttpRequest("POST", "/_connectlocal/events", "", {}, orjson.dumps(body)))
+    response = ADMIN(HttpRequest("POST", "/_connectlocal/events", "",
+                                {"content-type": "application/json"}, orjson.dumps(body)))
     assert response.status in (200, 400), (body, response.body)
     answer = orjson.loads(response.body)
     if response.status == 200:

@@ -172,7 +172,8 @@ def test_a_big_sweep_on_one_worker_while_both_write(tmp_path: Path) -> None:
             started = time.monotonic()
             request = urllib.request.Request(
                 f"{server.url}/_connectlocal/clock", method="POST",
-                data=json.dumps({"advance_seconds": 60 * 86_400}).encode())
+                data=json.dumps({"advance_seconds": 60 * 86_400}).encode(),
+                headers={"content-type": "application/json"})
             with urllib.request.urlopen(request, timeout=120) as answer:  # sweeps, then answers
                 assert answer.status == 200
             ended = time.monotonic()
