@@ -431,8 +431,10 @@ def serve(args: argparse.Namespace) -> int:
               "(each process opens it; :memory: belongs to one process)", file=sys.stderr)
         return 2
     store = open_store(args.data)
-    # "The system clock unless set": a restart without --clock runs on the system clock.
-    Service(store, accounts=accounts).set_clock(clock)
+    # "The system clock unless set": a restart without --clock runs on the system clock. A
+    # server joining others on a shared store keeps the clock they run on, unless told.
+    if clock is not None or not store.shared:
+        Service(store, accounts=accounts).set_clock(clock)
 
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

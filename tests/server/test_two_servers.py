@@ -129,6 +129,11 @@ def test_a_clock_set_on_one_moves_the_other(
     contact = client_for(first.url).describe_contact(InstanceId=instance["id"],
                                                      ContactId=contact_id)["Contact"]
     assert contact["InitiationTimestamp"].isoformat() == "2025-01-02T03:04:05+00:00"
+    # A third server joining them without --clock keeps the clock they share.
+    with ServerProcess(first.data):
+        time.sleep(0.5)
+        status, body = first.admin("GET", "clock")
+        assert body["now"] == "2025-01-02T03:04:05.000Z", body
 
 
 def test_kill_9_of_one_loses_no_acknowledged_write(

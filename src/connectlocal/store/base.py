@@ -290,6 +290,9 @@ class Store(ABC):
     name: str
     location: str
     watchers: list[Watcher]
+    # Whether other servers may be using the store right now (a database server's): one
+    # joining them does not reset the service clock they share.
+    shared: bool = False
 
     def watch(self, watcher: Watcher) -> None:
         """Calls ``watcher(scope, contacts)`` after each committed write that put contacts one

@@ -542,6 +542,7 @@ def parse_url(url: str) -> tuple[str, str | None, str]:
 
 class PostgresStore(Store):
     name = "postgresql"
+    shared = True
 
     def __init__(self, url: str) -> None:
         self._conninfo, self._schema, self.location = parse_url(url)
