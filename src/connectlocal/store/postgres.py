@@ -446,6 +446,9 @@ class PostgresBulkLoad(BulkLoad):
                 "AS touched FROM winners WHERE has_attributes AND (stored IS NULL OR "
                 "updated > stored) ORDER BY account, region, instance_id, chain, "
                 "updated DESC, seq) newest")
+            # Temporary tables have no statistics until analyzed (autovacuum skips them):
+            # without, the joins below ran as nested loops over every pair of rows.
+            db.execute("ANALYZE staged, winners, chains")
             (records,) = db.execute("SELECT count(*) FROM staged").fetchone() or (0,)
             contacts, existing = db.execute(
                 "SELECT count(*), count(stored) FROM winners").fetchone() or (0, 0)
@@ -463,6 +466,7 @@ class PostgresBulkLoad(BulkLoad):
             "initiated=excluded.initiated, association=excluded.association, "
             "chain=excluded.chain, updated=excluded.updated, expires=excluded.expires, "
             "doc=excluded.doc WHERE excluded.updated > contacts.updated")
+        self._db.execute("ANALYZE contacts")  # just filled: its join below needs the truth
         # The facts of the stored winners, from what was stored (a newer write wins there);
         # a winner initiated at another instant than the contact it replaces drops its row.
         self._in_chunks(
