@@ -1,5 +1,5 @@
 """The ``connectlocal`` command: ``serve``, ``import`` and ``export`` (contact trace records),
-``simulate``, ``coverage``."""
+``simulate``, ``call``, ``coverage``."""
 
 from __future__ import annotations
 
@@ -279,6 +279,15 @@ def build_parser() -> argparse.ArgumentParser:
                             "(CONNECTLOCAL_THROTTLE; default: off)")
     serve.add_argument("--faults", default=_env("FAULTS"), metavar="FILE",
                        help="fault rules to start with, a JSON list (CONNECTLOCAL_FAULTS)")
+    serve.add_argument("--lambda", dest="lambdas", action="append", metavar="ARN=TARGET",
+                       default=[_env("LAMBDAS")] if _env("LAMBDAS") else [],
+                       help="where a Lambda function flows invoke runs: TARGET is "
+                            "python:package.module:function, node:PATH:EXPORT or the http(s) "
+                            "URL of a Lambda Invoke API (repeatable; CONNECTLOCAL_LAMBDAS "
+                            "holds several, comma-separated)")
+    serve.add_argument("--flow-log", default=_env("FLOW_LOG"), metavar="PATH",
+                       help="append every flow-log record to this JSON Lines file "
+                            "(CONNECTLOCAL_FLOW_LOG)")
     serve.add_argument("--log-level", type=_checked(_log_level, "level"),
                        default=_env("LOG_LEVEL", "warning"),
                        metavar="{" + ",".join(LOG_LEVELS) + "}",
@@ -339,6 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--hold-probability", type=PROBABILITY, default=0.2)
     sim.add_argument("--seed", type=SEED, default=1)
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
+    from .calls import add_parser as add_call
+
+    add_call(commands, DEFAULT_DATA)
     coverage = commands.add_parser(
         "coverage", help="print the implemented operations as a markdown table")
     coverage.add_argument("--readme", metavar="PATH",
@@ -405,6 +417,7 @@ def serve(args: argparse.Namespace) -> int:
     note_stop_signals()
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from .engine.lambdas import Lambdas
     from .frontdoor.faults import FaultError, Faults
     from .frontdoor.throttle import Quotas, Throttle
 
@@ -416,6 +429,7 @@ def serve(args: argparse.Namespace) -> int:
         faults = Faults.for_model()
         for rule in _fault_rules(args.faults) if args.faults else []:
             faults.add(rule)
+        lambdas = Lambdas.parse(args.lambdas)
     except (ValueError, FaultError) as exc:
         print(f"connectlocal: {exc}", file=sys.stderr)
         return 2
@@ -425,7 +439,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     options = {"accounts": accounts, "strict": args.auth == "strict", "throttle": throttle,
                "faults": faults, "admin_token": args.admin_token,
-               "hosts": frozenset({args.host})}
+               "hosts": frozenset({args.host}), "lambdas": lambdas, "flow_log": args.flow_log}
     if args.workers < 1 or (args.workers > 1 and args.data == ":memory:"):
         print("connectlocal: --workers must be 1 or more, and more than 1 needs a file store "
               "(each process opens it; :memory: belongs to one process)", file=sys.stderr)
@@ -868,6 +882,10 @@ def _command(args: argparse.Namespace) -> int:
         return simulate_traffic(args)
     if args.command == "coverage":
         return coverage(args)
+    if args.command == "call":
+        from .calls import run
+
+        return run(args)
     return 2  # pragma: no cover - argparse requires a command
 
 

@@ -76,13 +76,15 @@ _TOP: dict[str, type] = {
     "DisconnectReason": str, "CustomerId": str, "AnsweringMachineDetectionStatus": str,
     "Queue": dict, "Agent": dict, "CustomerEndpoint": dict, "SystemEndpoint": dict,
     "Campaign": dict, "Attributes": dict, "Tags": dict, "SegmentAttributes": dict,
-    "References": list, "Recordings": list,
+    "References": list, "Recordings": list, "AgentConnectionAttempts": int,
+    "TransferredToEndpoint": dict, "TransferCompletedTimestamp": str,
 }
 _QUEUE = {"ARN": str, "Name": str, "EnqueueTimestamp": str}
 _AGENT = {"ARN": str, "Username": str, "ConnectedToAgentTimestamp": str,
           "AcceptedByAgentTimestamp": str, "AfterContactWorkStartTimestamp": str,
           "AfterContactWorkEndTimestamp": str, "AfterContactWorkDuration": int,
-          "RoutingProfile": dict, "HierarchyGroups": dict}
+          "RoutingProfile": dict, "HierarchyGroups": dict, "CustomerHoldDuration": int,
+          "NumberOfHolds": int, "LongestHoldDuration": int}
 _NAMED = {"ARN": str, "Name": str}
 _LEVELS = dict.fromkeys(LEVELS, dict)
 _ENDPOINT = {"Type": str, "Address": str, "DisplayName": str}
@@ -253,6 +255,9 @@ def parse(record: Any) -> ImportedContact:
             after_contact_work_end=_time(a.get("AfterContactWorkEndTimestamp"),
                                          "Agent.AfterContactWorkEndTimestamp"),
             after_contact_work_seconds=a.get("AfterContactWorkDuration"),
+            hold_seconds=a.get("CustomerHoldDuration") or None,
+            hold_count=a.get("NumberOfHolds") or 0,
+            longest_hold_seconds=a.get("LongestHoldDuration") or None,
         )
 
     references = {ref["Name"]: Reference(ref["Type"], ref.get("Value"), ref.get("Status"))
@@ -306,6 +311,11 @@ def parse(record: Any) -> ImportedContact:
         campaign_id=_checked(r.get("Campaign"), _CAMPAIGN, "Campaign").get("CampaignId"),
         recordings=recordings,
         answering_machine_detection_status=r.get("AnsweringMachineDetectionStatus"),
+        agent_connection_attempts=r.get("AgentConnectionAttempts") or 0,
+        transferred_to_endpoint=_endpoint(r.get("TransferredToEndpoint"),
+                                          "TransferredToEndpoint"),
+        transfer_completed_timestamp=_time(r.get("TransferCompletedTimestamp"),
+                                           "TransferCompletedTimestamp"),
     )
     return ImportedContact(
         scope=Scope(account, region),
@@ -325,11 +335,92 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def record(contact: Contact, attributes: dict[str, str], account: str,
-           queue: Named | None = None, agent: Named | None = None) -> dict[str, Any]:
-    """The CTR Amazon Connect would stream for this contact (null where it has nothing)."""
-    instance_arn = contact.arn.rsplit("/contact/", 1)[0]
+def _seconds(start: datetime | None, end: datetime | None) -> int | None:
+    """Whole seconds from ``start`` to ``end`` (never negative), or None without both."""
+    if start is None or end is None:
+        return None
+    return max(0, int((end - start).total_seconds()))
+
+
+# The media a contact of each channel carries (the data model's MediaStreams: AUDIO, VIDEO,
+# CHAT); tasks and emails stream none.
+_MEDIA = {"VOICE": [{"Type": "AUDIO"}], "CHAT": [{"Type": "CHAT"}]}
+
+
+def _queue(contact: Contact, queue: Named | None) -> dict[str, Any] | None:
+    """The CTR's Queue: the contact leaves the queue when an agent connects, or when it
+    disconnects (abandoned, or transferred on) without one; Duration is the time between."""
+    if contact.queue is None:
+        return None
+    enqueued = contact.queue.enqueue_timestamp
     a = contact.agent
+    left = (a.connected_to_agent_timestamp if a and a.connected_to_agent_timestamp
+            else contact.disconnect_timestamp)
+    if left is not None and left < enqueued:  # an outbound call is queued as it connects
+        left = enqueued
+    return {
+        "ARN": queue.arn if queue else None,
+        "Name": queue.name if queue else None,
+        "EnqueueTimestamp": _iso(enqueued),
+        "DequeueTimestamp": _iso(left),
+        "Duration": _seconds(enqueued, left),
+    }
+
+
+def _agent(contact: Contact, instance_arn: str, agent: Named | None,
+           routing_profile: Named | None) -> dict[str, Any] | None:
+    a = contact.agent
+    if a is None:
+        return None
+    held = a.hold_seconds or 0
+    holds = a.hold_count or (1 if held else 0)  # a hold total stored before holds were counted
+    # AgentInteractionDuration: connected to the agent until the agent's part ends (after
+    # contact work starts, or the contact disconnects), less the time on hold; in the shared
+    # sample 17:20:32 → 17:28:12 less 221 s on hold is its 239.
+    talked = _seconds(a.connected_to_agent_timestamp,
+                      a.after_contact_work_start or contact.disconnect_timestamp)
+    return {
+        "ARN": agent.arn if agent else f"{instance_arn}/agent/{a.agent_id}",
+        "Username": agent.name if agent else None,
+        "RoutingProfile": ({"ARN": routing_profile.arn, "Name": routing_profile.name}
+                           if routing_profile else None),
+        "ConnectedToAgentTimestamp": _iso(a.connected_to_agent_timestamp),
+        "AcceptedByAgentTimestamp": _iso(a.accepted_by_agent_timestamp),
+        "AgentInteractionDuration": max(0, talked - held) if talked is not None else 0,
+        "CustomerHoldDuration": held,
+        "LongestHoldDuration": a.longest_hold_seconds or (held if holds == 1 else 0),
+        "NumberOfHolds": holds,
+        "AfterContactWorkStartTimestamp": _iso(a.after_contact_work_start),
+        "AfterContactWorkEndTimestamp": _iso(a.after_contact_work_end),
+        "AfterContactWorkDuration": a.after_contact_work_seconds,
+        "HierarchyGroups": {level: ({"ARN": a.hierarchy_groups[level], "GroupName": None}
+                                    if level in a.hierarchy_groups else None)
+                            for level in LEVELS} if a.hierarchy_groups else None,
+    }
+
+
+def _recording(r: Recording) -> dict[str, Any]:
+    return {
+        "Location": r.location, "StorageType": r.storage_type,
+        "MediaStreamType": r.media_stream_type, "ParticipantType": r.participant_type,
+        "Status": r.status, "DeletionReason": r.deletion_reason,
+        "FragmentStartNumber": r.fragment_start, "FragmentStopNumber": r.fragment_stop,
+        "StartTimestamp": _iso(r.start), "StopTimestamp": _iso(r.stop),
+    }
+
+
+def _endpoint_of(e: Endpoint | None) -> dict[str, Any] | None:
+    return {"Type": e.type, "Address": e.address} if e else None
+
+
+def record(contact: Contact, attributes: dict[str, str], account: str,
+           queue: Named | None = None, agent: Named | None = None,
+           routing_profile: Named | None = None) -> dict[str, Any]:
+    """The CTR Amazon Connect would stream for this contact: every field of the contact
+    records data model that a real record carries (the shared samples), null, 0 or empty
+    where the contact has nothing. ``routing_profile`` is the agent's."""
+    instance_arn = contact.arn.rsplit("/contact/", 1)[0]
+    first = contact.recordings[0] if contact.recordings else None
     return {
         "AWSAccountId": account,
         "AWSContactTraceRecordFormatVersion": FORMAT_VERSION,
@@ -351,41 +442,27 @@ def record(contact: Contact, attributes: dict[str, str], account: str,
         "Name": contact.name,
         "Description": contact.description,
         "CustomerId": contact.customer_id,
-        "CustomerEndpoint": ({"Type": contact.customer_endpoint.type,
-                              "Address": contact.customer_endpoint.address}
-                             if contact.customer_endpoint else None),
-        "SystemEndpoint": ({"Type": contact.system_endpoint.type,
-                            "Address": contact.system_endpoint.address}
-                           if contact.system_endpoint else None),
-        "Queue": {
-            "ARN": queue.arn if queue else None,
-            "Name": queue.name if queue else None,
-            "EnqueueTimestamp": _iso(contact.queue.enqueue_timestamp),
-        } if contact.queue else None,
-        "Agent": {
-            "ARN": agent.arn if agent else f"{instance_arn}/agent/{a.agent_id}",
-            "Username": agent.name if agent else None,
-            "ConnectedToAgentTimestamp": _iso(a.connected_to_agent_timestamp),
-            "AcceptedByAgentTimestamp": _iso(a.accepted_by_agent_timestamp),
-            "AfterContactWorkStartTimestamp": _iso(a.after_contact_work_start),
-            "AfterContactWorkEndTimestamp": _iso(a.after_contact_work_end),
-            "AfterContactWorkDuration": a.after_contact_work_seconds,
-            "HierarchyGroups": {level: ({"ARN": a.hierarchy_groups[level]}
-                                        if level in a.hierarchy_groups else None)
-                                for level in LEVELS} if a.hierarchy_groups else None,
-        } if a else None,
+        "CustomerEndpoint": _endpoint_of(contact.customer_endpoint),
+        "SystemEndpoint": _endpoint_of(contact.system_endpoint),
+        "TransferredToEndpoint": _endpoint_of(contact.transferred_to_endpoint),
+        "TransferCompletedTimestamp": _iso(contact.transfer_completed_timestamp),
+        "AgentConnectionAttempts": contact.agent_connection_attempts,
+        "Queue": _queue(contact, queue),
+        "Agent": _agent(contact, instance_arn, agent, routing_profile),
         "Attributes": attributes,
+        "ContactDetails": {},
+        "MediaStreams": _MEDIA.get(contact.channel, []),
         "References": [{"Name": name, "Type": r.type, "Value": r.value, "Status": r.status}
                        for name, r in contact.references.items()],
         "SegmentAttributes": contact.segment_attributes or None,
         "Tags": contact.tags or None,
         "Campaign": {"CampaignId": contact.campaign_id},
         "AnsweringMachineDetectionStatus": contact.answering_machine_detection_status,
-        "Recordings": [{
-            "Location": r.location, "StorageType": r.storage_type,
-            "MediaStreamType": r.media_stream_type, "ParticipantType": r.participant_type,
-            "Status": r.status, "DeletionReason": r.deletion_reason,
-            "FragmentStartNumber": r.fragment_start, "FragmentStopNumber": r.fragment_stop,
-            "StartTimestamp": _iso(r.start), "StopTimestamp": _iso(r.stop),
-        } for r in contact.recordings] or None,
+        # Recording is the older, single-recording form the data model keeps beside
+        # Recordings: the first recording's location and status.
+        "Recording": {"Type": first.media_stream_type, "Location": first.location,
+                      "Status": first.status, "DeletionReason": first.deletion_reason}
+                     if first else None,
+        "Recordings": [_recording(r) for r in contact.recordings] or None,
+        "VoiceIdResult": None,
     }

@@ -405,6 +405,9 @@ def record_of(tx: Tx, contact: Contact) -> dict[str, Any]:
              if contact.queue else None)
     user = (tx.get_resource(contact.instance_id, User, contact.agent.agent_id)
             if contact.agent else None)
+    profile = (tx.get_resource(contact.instance_id, RoutingProfile, user.routing_profile_id)
+               if user else None)
     return record(contact, attributes, tx.scope.account,
                   Named(queue.id, queue.arn, queue.name) if queue else None,
-                  Named(user.id, user.arn, user.username) if user else None)
+                  Named(user.id, user.arn, user.username) if user else None,
+                  Named(profile.id, profile.arn, profile.name) if profile else None)

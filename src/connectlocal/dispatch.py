@@ -2,11 +2,14 @@
 
 route → parse → validate → handler → serialize, with every failure answered as the
 modelled error Amazon Connect would send. Only this module and ``protocol/`` know HTTP.
+CORS (preflights and the headers of answers to a browser) and the access log live here, so
+that every transport shares them; the ``/_connectlocal/`` admin endpoints never come here.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs
@@ -26,6 +29,19 @@ from .spec import service_model
 from .store.base import Scope, StoreUnavailable
 
 log = logging.getLogger(__name__)
+# One line per API request at info: request id, operation, status, milliseconds.
+access_log = logging.getLogger("connectlocal.access")
+
+# CORS as AWS's JSON services answer a browser (what API Gateway-fronted services such as
+# Amazon Connect send; aws-sdk-js-v3 #1590 is Connect's preflight admitting the SDK's headers):
+# any origin, the response headers an SDK reads exposed, a preflight's requested headers
+# allowed. No credentials mode: SigV4 travels in headers, not cookies.
+CORS_EXPOSE = "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date"
+CORS_ALLOW_HEADERS = ("Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token,"
+                      "X-Amz-Content-Sha256,X-Amz-User-Agent,amz-sdk-invocation-id,"
+                      "amz-sdk-request")
+CORS_MAX_AGE = "172800"
+HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH")
 
 
 class HttpRequest(NamedTuple):
@@ -59,6 +75,7 @@ class Dispatcher:
             self._error_codes[name] = frozenset(e.name for e in op.error_shapes)
         self.handlers: dict[str, Callable[..., dict[str, Any]]] = discover(model)
         self._debug = log.isEnabledFor(logging.DEBUG)
+        self._access = access_log.isEnabledFor(logging.INFO)
         self._request_id = RequestIds()
 
     @property
@@ -66,7 +83,44 @@ class Dispatcher:
         return sorted(self.handlers)
 
     def __call__(self, request: HttpRequest) -> Response:
+        # Checked once at start-up: with the access log off, a request pays for no clock read.
+        if not self._access:
+            return self._cors(request, self._answer(request)[0])
+        started = time.perf_counter()
+        response, request_id, operation = self._answer(request)
+        response = self._cors(request, response)
+        access_log.info("%s %s %d %.1fms", request_id, operation, response.status,
+                        (time.perf_counter() - started) * 1000)
+        return response
+
+    def _cors(self, request: HttpRequest, response: Response) -> Response:
+        """The CORS headers of an answer to a browser (a request with an Origin)."""
+        if "origin" in request.headers:
+            response.headers.append(("access-control-allow-origin", "*"))
+            response.headers.append(("access-control-expose-headers", CORS_EXPOSE))
+        return response
+
+    def _preflight(self, request: HttpRequest, request_id: str) -> Response:
+        """A browser's OPTIONS before a cross-origin call: 200 with the methods that path has,
+        or the modelled error when no operation answers there."""
+        methods = [m for m in HTTP_METHODS if self.router.match(m, request.path) is not None]
+        if not methods:
+            return self.serializer.serialize_error(errors.UnknownOperationException(
+                f"No Amazon Connect operation answers {request.path}"), request_id)
+        asked = request.headers.get("access-control-request-headers")
+        return Response(200, [
+            ("x-amzn-requestid", request_id),
+            ("content-type", "application/json"),
+            ("access-control-allow-methods", ",".join(methods)),
+            ("access-control-allow-headers", asked or CORS_ALLOW_HEADERS),
+            ("access-control-max-age", CORS_MAX_AGE),
+        ], b"")
+
+    def _answer(self, request: HttpRequest) -> tuple[Response, str, str]:
+        """The response, its request id and the operation's name ("-" when none matched)."""
         request_id = self._request_id()
+        if request.method == "OPTIONS":
+            return self._preflight(request, request_id), request_id, "OPTIONS"
         op: OperationModel | None = None
         delay = 0.0
         try:
@@ -127,13 +181,14 @@ class Dispatcher:
                      error.message)
             answer = self.serializer.serialize_error(error, request_id)
             answer.delay = delay
-            return answer
+            return answer, request_id, op.name if op else "-"
         except StoreUnavailable as exc:  # the store's server is down or unreachable
             log.error("%s %s: %s", request_id, op.name if op else "-", exc)
             return self.serializer.serialize_error(
                 errors.InternalServiceException(
                     f"store unavailable: connectlocal cannot reach its store (request id "
-                    f"{request_id}); retry when it is back"), request_id)
+                    f"{request_id}); retry when it is back"), request_id), request_id, \
+                op.name if op else "-"
         except Exception:
             log.exception("%s %s failed", request_id, op.name if op else "-")
             return self.serializer.serialize_error(
@@ -142,8 +197,8 @@ class Dispatcher:
                     "this is a defect, please report it with the server log"
                 ),
                 request_id,
-            )
+            ), request_id, op.name if op else "-"
         response.delay = delay
         if self._debug:  # checked once: a disabled log call is a measurable cost per request
             log.debug("%s %s -> %d", request_id, op.name, response.status)
-        return response
+        return response, request_id, op.name

@@ -36,6 +36,7 @@ from .models import (
     VOICE,
     AgentInfo,
     Contact,
+    ContactFlow,
     Endpoint,
     Instance,
     NextContact,
@@ -117,6 +118,7 @@ def ring(contact: Contact, agent_id: str, at: datetime) -> None:
         raise EventError("An agent is offered a contact after it is queued")
     contact.ring_start_timestamp = at
     contact.agent = AgentInfo(agent_id)
+    contact.agent_connection_attempts += 1
     contact.last_update_timestamp = max(contact.last_update_timestamp, at)
 
 
@@ -141,7 +143,10 @@ def hold(contact: Contact, seconds: int) -> None:
     _active(contact, "be held")
     if contact.agent is None or contact.agent.connected_to_agent_timestamp is None:
         raise EventError(f"Contact {contact.id} is with no agent: nobody can hold it")
-    contact.agent.hold_seconds = (contact.agent.hold_seconds or 0) + int(seconds)
+    held = contact.agent
+    held.hold_seconds = (held.hold_seconds or 0) + int(seconds)
+    held.hold_count += 1
+    held.longest_hold_seconds = max(held.longest_hold_seconds or 0, int(seconds))
 
 
 def disconnect(contact: Contact, at: datetime, reason: str) -> None:
@@ -207,7 +212,32 @@ MAX_SECONDS = 366 * 86400
 
 def apply(service: Service, scope: Scope, body: dict[str, Any]) -> dict[str, Any]:
     """One event on a stored contact, at ``body["at"]`` or the service clock; answers the
-    contact ids it made or changed (the admin endpoint ``POST /_connectlocal/events``)."""
+    contact ids it made or changed (the admin endpoint ``POST /_connectlocal/events``). A
+    call that arrives at a claimed number (``to``) runs the number's flow, after the commit,
+    and answers where the flow is."""
+    from .engine import flows
+
+    answer = _apply(service, scope, body)
+    started = answer.pop("_flow", None)
+    if started is not None:
+        instance_id, at = started
+        run = flows.advance(flows.context(service, scope, at), instance_id,
+                            answer["ContactId"])
+        answer["Flow"] = flows.summary(run)
+    return answer
+
+
+def number_flow(tx: Tx, instance_id: str, number: str) -> ContactFlow | None:
+    """The flow associated with a claimed phone number of the instance, if any."""
+    from .handlers.numbers import flow_for_number
+
+    flow_id = flow_for_number(tx, instance_id, number)
+    found: ContactFlow | None = (tx.get_resource(instance_id, ContactFlow, flow_id)
+                                 if flow_id else None)
+    return found
+
+
+def _apply(service: Service, scope: Scope, body: dict[str, Any]) -> dict[str, Any]:
     def text(key: str, default: str | None = None) -> str | None:
         value = body.get(key, default)
         if value is not None and not isinstance(value, str):
@@ -240,13 +270,25 @@ def apply(service: Service, scope: Scope, body: dict[str, Any]) -> dict[str, Any
         if instance is None:
             raise EventError(f"Instance not found: {body.get('instance_id')}")
         if step == "arrive":
-            queue_id = existing(tx, instance.id, Queue, "queue_id") or _basic_queue(tx, instance.id)
-            arrived = arrive(instance, service.ids.uuid(), text("channel", VOICE) or VOICE, at,
-                             text("customer", "+15555550100"), text("system"),
+            channel = text("channel", VOICE) or VOICE
+            system = text("to") or text("system")
+            flow = number_flow(tx, instance.id, system) if channel == VOICE and system \
+                else None
+            queue_id = None if flow else (existing(tx, instance.id, Queue, "queue_id")
+                                          or _basic_queue(tx, instance.id))
+            arrived = arrive(instance, service.ids.uuid(), channel, at,
+                             text("customer", "+15555550100"), system,
                              queue_id, number("queued_after", 0), web=body.get("web") is True)
             tx.put_contact(arrived)
-            routing.route(tx, instance.id, at, [arrived])
-            return {"ContactId": arrived.id}
+            if flow is None:
+                routing.route(tx, instance.id, at, [arrived])
+                return {"ContactId": arrived.id}
+            from .engine import flows
+
+            arrived.contact_flow_id = flow.id
+            tx.put_contact(arrived)
+            flows.begin(tx, arrived, flow)
+            return {"ContactId": arrived.id, "_flow": (instance.id, at)}
         if step == "dial_out":
             agent = text("agent_id", "") or ""
             user = tx.get_resource(instance.id, User, agent)

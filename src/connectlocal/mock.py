@@ -94,6 +94,15 @@ def _sign_without_credentials(kwargs: dict[str, Any]) -> None:
         FAKE_ENVIRONMENT["AWS_ACCESS_KEY_ID"], FAKE_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"]))
 
 
+def _call_with_method(function: Callable[..., Any], test: Any, method: Any) -> None:
+    """Calls a class's setup_method/teardown_method as pytest would: with the test method
+    when it takes one."""
+    if len(inspect.signature(function).parameters) > 1:
+        function(test, method)
+    else:
+        function(test)
+
+
 def _lower_headers(headers: Any) -> dict[str, str]:
     """A request's headers as the dispatcher takes them: lower-case names, str values."""
     # botocore's HeadersDict builds a case-insensitive key object on every lookup; reading
@@ -113,17 +122,37 @@ def _instant(text: str) -> datetime:
 class mock_connect:  # named like moto's mock_aws, as users expect
     """A fresh in-memory Amazon Connect for a test.
 
-    Use it as a decorator (functions, coroutine functions, classes), a context manager, or with
-    ``start()`` / ``stop()``. Every botocore ``connect`` client, in any region, is answered by
-    it; with ``endpoint_url`` only requests to that URL's host are. ``clock`` fixes the service
-    clock (ISO 8601 or a datetime); ``ticking=True`` lets it run on from there.
+    Use it as a decorator, bare (``@mock_connect``) or called (``@mock_connect(clock=...)``), on
+    functions, coroutine functions, classes and ``unittest.TestCase``s; as a context manager
+    (reentrant: the outermost ``with`` ends it); or with ``start()`` / ``stop()`` (idempotent:
+    a started mock stays the same service until the first ``stop()``). Every botocore
+    ``connect`` client, in any region, is answered by it; with ``endpoint_url`` only requests
+    to that URL's host are. ``clock`` fixes the service clock (ISO 8601 or a datetime);
+    ``ticking=True`` lets it run on from there. ``lambdas`` maps Lambda function ARNs to
+    where they run: a Python callable ``(event, context)`` or a target as ``serve --lambda``
+    takes (engine/lambdas.py).
     """
 
-    def __init__(self, *, clock: str | datetime | None = None, ticking: bool = False,
-                 accounts: dict[str, str] | None = None, default_account: str | None = None,
-                 endpoint_url: str | None = None, auth: str = "lenient",
-                 throttle: str | None = None, data: str = ":memory:") -> None:
+    def __new__(cls, target: Any = None, /, **options: Any) -> Any:
+        # Bare ``@mock_connect`` hands the decorated function or class to the constructor, as
+        # ``@mock_aws`` does in moto: answer with it decorated by a mock of default options.
+        if target is None:
+            return super().__new__(cls)
+        if not callable(target):
+            raise TypeError("mock_connect takes keyword options only, or decorates a function "
+                            f"or class (got {type(target).__name__})")
+        return cls(**options)(target)
+
+    def __init__(self, target: None = None, /, *, clock: str | datetime | None = None,
+                 ticking: bool = False, accounts: dict[str, str | tuple[str, str]] | None = None,
+                 default_account: str | None = None, endpoint_url: str | None = None,
+                 auth: str = "lenient", throttle: str | None = None,
+                 lambdas: dict[str, str | Callable[..., Any]] | None = None,
+                 data: str = ":memory:") -> None:
         self._data = data  # a store location, as serve --data (a PostgreSQL URL to share one)
+        from .engine.lambdas import Lambdas
+
+        self._lambdas = Lambdas(lambdas)  # a bad target fails here, not when a flow runs
         if auth not in ("lenient", "strict"):
             raise ValueError(f"auth must be 'lenient' or 'strict', not {auth!r}")
         self._strict = auth == "strict"
@@ -146,6 +175,8 @@ class mock_connect:  # named like moto's mock_aws, as users expect
         self._saved_environment: dict[str, str | None] = {}
         self._service: Service | None = None
         self._dispatcher: Dispatcher | None = None
+        self._started = False  # by start(), until stop()
+        self._depth = 0  # open ``with`` blocks
 
     # The handle a test uses
 
@@ -181,10 +212,28 @@ class mock_connect:  # named like moto's mock_aws, as users expect
 
     def admin(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
         """Calls a ``/_connectlocal/`` admin endpoint in-process (as the server would)."""
+        target, _, query = path.partition("?")
         response = Admin(self.dispatcher)(HttpRequest(
-            method, "/_connectlocal/" + path.removeprefix("/_connectlocal/").lstrip("/"), "",
-            {"content-type": "application/json"} if body else {}, body))
+            method, "/_connectlocal/" + target.removeprefix("/_connectlocal/").lstrip("/"),
+            query, {"content-type": "application/json"} if body else {}, body))
         return response.status, response.body
+
+    def flow_logs(self, contact_id: str, *, region: str = "us-east-1",
+                  account: str | None = None) -> list[dict[str, Any]]:
+        """The flow-log records of a contact, oldest first (Amazon Connect's shape)."""
+        with self.service.store.read(Scope(account or self.service.accounts.default,
+                                           region)) as tx:
+            return tx.get_flow_logs(contact_id)
+
+    def customer_input(self, instance_id: str, contact_id: str, *, dtmf: str | None = None,
+                       text: str | None = None, region: str = "us-east-1",
+                       account: str | None = None) -> dict[str, Any]:
+        """The customer presses keys or sends a message to a waiting GetParticipantInput."""
+        from .engine.flows import customer_input
+
+        return customer_input(self.service, Scope(account or self.service.accounts.default,
+                                                  region), instance_id, contact_id,
+                              dtmf=dtmf, text=text)
 
     def create_instance(self, alias: str | None = None, *, region: str = "us-east-1",
                         account: str | None = None, **options: Any) -> dict[str, Any]:
@@ -196,30 +245,58 @@ class mock_connect:  # named like moto's mock_aws, as users expect
     # Life
 
     def start(self) -> mock_connect:
+        """Starts the mock; on a started one it does nothing (the same service goes on)."""
+        with _lock:
+            self._begin()
+            self._started = True
+        return self
+
+    def stop(self) -> None:
+        """Stops the mock, however often it was started or entered; stopped, it does nothing."""
+        with _lock:
+            self._started, self._depth = False, 0
+            self._end()
+
+    def __enter__(self) -> mock_connect:
+        with _lock:
+            self._begin()
+            self._depth += 1
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        with _lock:
+            self._depth = max(0, self._depth - 1)
+            if not self._depth and not self._started:
+                self._end()
+
+    def _begin(self) -> None:
+        """A fresh service answering from now on; nothing if this mock is already answering."""
         global _original_emit
+        if self in _active:
+            return
         service = Service(open_store(self._data), accounts=self._accounts, strict=self._strict,
-                          throttle=Throttle(self._quotas) if self._quotas else None)
+                          throttle=Throttle(self._quotas) if self._quotas else None,
+                          lambdas=self._lambdas)
         if self._clock is not None:
             service.set_clock(self._clock, ticking=self._ticking)
         self._service, self._dispatcher = service, Dispatcher(service)
-        with _lock:
-            if not _active:
-                _original_emit = HierarchicalEmitter._emit
-                HierarchicalEmitter._emit = _emit
-            _active.append(self)
+        if not _active:
+            _original_emit = HierarchicalEmitter._emit
+            HierarchicalEmitter._emit = _emit
+        _active.append(self)
         for key, value in FAKE_ENVIRONMENT.items():
             if not os.environ.get(key):
                 self._saved_environment[key] = os.environ.get(key)
                 os.environ[key] = value
-        return self
 
-    def stop(self) -> None:
-        with _lock:
-            if self not in _active:
-                return
-            _active.remove(self)
-            if not _active and _original_emit is not None:
-                HierarchicalEmitter._emit = _original_emit
+    def _end(self) -> None:
+        """No longer answering: botocore restored with the last mock, the environment put back."""
+        if self not in _active:
+            return
+        _active.remove(self)
+        if not _active and _original_emit is not None:
+            HierarchicalEmitter._emit = _original_emit
         for key, previous in self._saved_environment.items():
             if previous is None:
                 os.environ.pop(key, None)
@@ -229,13 +306,6 @@ class mock_connect:  # named like moto's mock_aws, as users expect
         if self._service is not None:
             self._service.store.close()
         self._service = self._dispatcher = None
-
-    def __enter__(self) -> mock_connect:
-        return self.start()
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        self.stop()
 
     def __call__(self, target: F) -> F:
         """Decorates a test function, coroutine function or class (each test, fresh)."""
@@ -256,28 +326,50 @@ class mock_connect:  # named like moto's mock_aws, as users expect
 
     def _copy(self) -> mock_connect:
         """A new mock with the same options: each decorated call gets a fresh service."""
-        twin = mock_connect.__new__(mock_connect)
+        twin: mock_connect = mock_connect.__new__(mock_connect)
         twin.__dict__.update(self.__dict__, _saved_environment={}, _service=None,
-                             _dispatcher=None)
+                             _dispatcher=None, _started=False, _depth=0)
         return twin
 
     def _decorate_class(self, cls: type) -> type:
         if issubclass(cls, unittest.TestCase):
-            # A fresh service from setUp to tearDown, so setUp can seed it.
-            original_setup, original_teardown = cls.setUp, cls.tearDown
+            # A fresh service from setUp to the last cleanup, so setUp can seed it and
+            # tearDown still reach it; a cleanup runs even when setUp fails (unittest's rule).
+            original_setup = cls.setUp
 
             def setUp(test: Any) -> None:  # unittest's name
-                test._connectlocal_mock = self._copy().start()
+                mock = self._copy().start()
+                test.addCleanup(mock.stop)
+                test._connectlocal_mock = mock
                 original_setup(test)
 
-            def tearDown(test: Any) -> None:  # unittest's name
+            setattr(cls, "setUp", setUp)  # noqa: B010 - replacing a method on purpose
+            return cls
+        if callable(getattr(cls, "setup_method", None)):
+            # pytest's xunit-style class: a fresh service from setup_method to
+            # teardown_method (which pytest skips when setup_method fails: stop it then).
+            original_setup = cls.setup_method  # type: ignore[attr-defined]
+            original_teardown = getattr(cls, "teardown_method", None)
+
+            # pytest passes the test method only to a setup_method that takes it.
+            def setup_method(test: Any, method: Any = None) -> None:  # pytest's name
+                mock = self._copy().start()
+                test._connectlocal_mock = mock
                 try:
-                    original_teardown(test)
+                    _call_with_method(original_setup, test, method)
+                except BaseException:
+                    mock.stop()
+                    raise
+
+            def teardown_method(test: Any, method: Any = None) -> None:  # pytest's name
+                try:
+                    if original_teardown is not None:
+                        _call_with_method(original_teardown, test, method)
                 finally:
                     test._connectlocal_mock.stop()
 
-            setattr(cls, "setUp", setUp)  # noqa: B010 - replacing a method on purpose
-            setattr(cls, "tearDown", tearDown)  # noqa: B010
+            setattr(cls, "setup_method", setup_method)  # noqa: B010
+            setattr(cls, "teardown_method", teardown_method)  # noqa: B010
             return cls
         for name, member in list(vars(cls).items()):
             if name.startswith("test") and callable(member):

@@ -128,6 +128,9 @@ class User:
 class MediaConcurrency:
     channel: str
     concurrency: int
+    # CrossChannelBehavior.BehaviorType: ROUTE_CURRENT_CHANNEL_ONLY (the default) or
+    # ROUTE_ANY_CHANNEL
+    cross_channel_behavior: str = "ROUTE_CURRENT_CHANNEL_ONLY"
 
 
 @dataclass(slots=True)
@@ -157,6 +160,8 @@ class RoutingProfile:
     last_modified_time: datetime | None = None
     last_modified_region: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    is_default: bool = False  # the instance's own Basic Routing Profile
+    agent_availability_timer: str = "TIME_SINCE_LAST_ACTIVITY"
 
 
 @dataclass(slots=True)
@@ -231,6 +236,8 @@ class AgentInfo:
     after_contact_work_end: datetime | None = None
     after_contact_work_seconds: int | None = None
     hold_seconds: int | None = None  # AgentInitiatedHoldDuration
+    hold_count: int = 0  # the CTR's Agent.NumberOfHolds
+    longest_hold_seconds: int | None = None  # the CTR's Agent.LongestHoldDuration
 
 
 @dataclass(slots=True)
@@ -315,6 +322,12 @@ class Contact:
     # What only imported contact records carry (this service records no media).
     recordings: list[Recording] = field(default_factory=list)
     answering_machine_detection_status: str | None = None
+    # The CTR's AgentConnectionAttempts: how many times an agent was offered the contact.
+    agent_connection_attempts: int = 0
+    # A transfer out of Amazon Connect (the CTR's TransferredToEndpoint and
+    # TransferCompletedTimestamp); only imported records carry one.
+    transferred_to_endpoint: Endpoint | None = None
+    transfer_completed_timestamp: datetime | None = None
 
     @property
     def active(self) -> bool:
@@ -344,3 +357,12 @@ class PhoneNumber:
     description: str | None = None
     contact_flow_id: str | None = None  # the inbound flow a call to it runs
     tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class LambdaFunction:
+    """A Lambda function associated with an instance (AssociateLambdaFunction): flows of the
+    instance may invoke it. Its id is its ARN."""
+
+    id: str
+    associated: datetime | None = None

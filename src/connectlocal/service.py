@@ -8,7 +8,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .clock import ClockSetting, check_instant, system_time
 from .errors import ServiceError, invalid_input
@@ -19,6 +19,9 @@ from .protocol.auth import Verifier
 from .rules import retention_cutoff, settle, token_cutoff
 from .store import Store
 from .store.base import Paced, Scope
+
+if TYPE_CHECKING:
+    from .engine.lambdas import Lambdas
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +98,8 @@ class Service:
     def __init__(self, store: Store, ids: Ids | None = None,
                  accounts: Accounts | None = None, strict: bool = False,
                  throttle: Throttle | None = None, faults: Faults | None = None,
-                 admin_token: str | None = None, hosts: frozenset[str] = frozenset()) -> None:
+                 admin_token: str | None = None, hosts: frozenset[str] = frozenset(),
+                 lambdas: Lambdas | None = None, flow_log: str | None = None) -> None:
         self.store = store
         self.ids = ids or Ids()
         self.accounts = accounts or Accounts()
@@ -108,6 +112,10 @@ class Service:
         # server listens on besides IP addresses and localhost.
         self.admin_token = admin_token
         self.hosts = hosts
+        # Where the Lambda functions flows invoke run (engine/lambdas.py), and a JSON Lines
+        # file every flow-log record is appended to (serve --flow-log).
+        self.lambdas = lambdas
+        self.flow_log = flow_log
 
     def now(self) -> datetime:
         return self.store.get_clock().now(system_time())
@@ -131,8 +139,11 @@ class Service:
         """Ends the contacts whose expiry has passed (stored as ended, so that the CTR stream
         sees them end), deletes the contacts past retention at the service clock and expired
         ClientToken claims; returns how many contacts were deleted."""
+        from .engine.flows import resume_due
+
         now = self.now()
         self._end_expired(now)
+        resume_due(self, now)  # customer input and Wait timeouts (a flow may queue a contact)
         self.route_due(now)
         self.store.delete_claims_before(token_cutoff(now))
         removed = self.store.delete_contacts_initiated_before(retention_cutoff(now))

@@ -21,9 +21,11 @@ from datetime import datetime, timedelta
 from . import events
 from .handlers.updates import MAX_TRANSFERS
 from .ids import Ids
-from .models import CALLBACK, QUEUE_TRANSFER, TRANSFER, Contact, Instance
+from .models import CALLBACK, QUEUE_TRANSFER, TASK, TRANSFER, VOICE, Contact, Instance
 
 CHANNEL_MIX = {"VOICE": 0.6, "CHAT": 0.25, "TASK": 0.15}
+TASK_NAMES = ("Follow up on order", "Review refund request", "Call back about invoice",
+              "Update customer address", "Check delivery status")
 SERVICE_LEVEL_SECONDS = 20  # answered within this many seconds counts as in service level
 
 
@@ -103,9 +105,14 @@ class Simulator:
             channel = self.random.choices(channels, weights)[0]
             customer = (f"+1555{self.random.randrange(10**7):07d}" if channel == "VOICE"
                         else f"customer{self.random.randrange(10**6)}@example.com")
-            yield events.arrive(self.instance, self.ids.uuid(), channel, at, customer,
-                                "+18005550100" if channel == "VOICE" else None,
-                                self.queue_id, round(self._exp(p.flow_seconds), 3))
+            contact = events.arrive(self.instance, self.ids.uuid(), channel, at, customer,
+                                    "+18005550100" if channel == "VOICE" else None,
+                                    self.queue_id, round(self._exp(p.flow_seconds), 3))
+            if channel == TASK:
+                # StartTaskContact requires a Name: "The name of a task that is shown to an
+                # agent in the Contact Control Panel (CCP)."
+                contact.name = self.random.choice(TASK_NAMES)
+            yield contact
 
     def run(self, start: datetime, end: datetime,
             progress: Callable[[int], None] | None = None) -> Iterator[Contact]:
@@ -129,12 +136,17 @@ class Simulator:
             agent_free, agent = heapq.heappop(free)
             offered = max(queued, agent_free)
             patience = timedelta(seconds=self._exp(p.patience_seconds))
-            if offered - queued > patience and contact.initiation_method != CALLBACK:
+            # A task has no customer waiting on the line: it stays queued until an agent
+            # takes it (it would expire only after 7 days).
+            impatient = contact.channel != TASK and contact.initiation_method != CALLBACK
+            if offered - queued > patience and impatient:
                 heapq.heappush(free, (agent_free, agent))
                 gave_up = queued + patience
                 self.summary.abandoned += 1
                 transfers = self._transfers.pop(contact.id, 0)
-                if self.random.random() < p.callback_probability:
+                # Queued callbacks are voice calls: Amazon Connect calls the customer back
+                # (the CALLBACK initiation method); a chat customer who gives up just leaves.
+                if contact.channel == VOICE and self.random.random() < p.callback_probability:
                     # The customer leaves a number instead of waiting: the flow ends this
                     # contact and queues a CALLBACK one.
                     callback = events.follow(contact, self.instance, self.ids.uuid(), CALLBACK,
@@ -165,6 +177,7 @@ class Simulator:
                 moved = events.follow(contact, self.instance, self.ids.uuid(), method, ended,
                                       queue_id=self.queue_id)
                 self._transfers[moved.id] = transfers + 1
+                moved.name = contact.name  # a transferred task keeps its name (TransferContact)
                 order += 1
                 heapq.heappush(waiting, _Waiting(ended, order, moved))
             else:

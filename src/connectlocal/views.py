@@ -129,13 +129,18 @@ def routing_profile(r: RoutingProfile, instance_id: str) -> Shape:
         "RoutingProfileId": r.id,
         "Description": r.description,
         "MediaConcurrencies": [
-            {"Channel": m.channel, "Concurrency": m.concurrency} for m in r.media_concurrencies
+            {"Channel": m.channel, "Concurrency": m.concurrency,
+             "CrossChannelBehavior": {"BehaviorType": m.cross_channel_behavior}}
+            for m in r.media_concurrencies
         ],
         "DefaultOutboundQueueId": r.default_outbound_queue_id,
         "Tags": r.tags,
         "NumberOfAssociatedQueues": len(r.queue_ids),
         "NumberOfAssociatedUsers": 0,
-        "AssociatedQueueIds": r.queue_ids,
+        # AssociatedQueueIds is left out: Amazon Connect's DescribeRoutingProfile does not
+        # send it (ListRoutingProfileQueues lists the queues).
+        "AgentAvailabilityTimer": r.agent_availability_timer,
+        "IsDefault": r.is_default,
         "LastModifiedTime": r.last_modified_time,
         "LastModifiedRegion": r.last_modified_region,
     }
@@ -213,6 +218,15 @@ def _recording(r: Recording) -> Shape:
     }
 
 
+def _email_recipients(given: dict[str, Any] | None) -> Shape | None:
+    """UpdateContact's AdditionalRecipients (EmailAddressInfo: EmailAddress, DisplayName) as
+    DescribeContact's AdditionalEmailRecipients (EmailRecipient: Address, DisplayName)."""
+    if not given:
+        return None
+    return {"CcList": [{"Address": e["EmailAddress"], "DisplayName": e.get("DisplayName")}
+                       for e in given.get("CcEmailAddresses") or ()]}
+
+
 def contact(c: Contact, attributes: dict[str, str]) -> Shape:
     """The Contact shape as DescribeContact returns it: every member the contact has;
     ``attributes`` are its chain's."""
@@ -252,6 +266,7 @@ def contact(c: Contact, attributes: dict[str, str]) -> Shape:
         "Campaign": {"CampaignId": c.campaign_id} if c.campaign_id else None,
         "AnsweringMachineDetectionStatus": c.answering_machine_detection_status,
         "Recordings": [_recording(r) for r in c.recordings] or None,
+        "AdditionalEmailRecipients": _email_recipients(c.additional_email_recipients),
         # NextContactType has one value, QUICK_CONNECT: a transfer to a queue or an agent is
         # listed as one, its QuickConnectType telling which.
         "NextContacts": [

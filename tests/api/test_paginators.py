@@ -30,6 +30,10 @@ def test_every_paginated_operation_pages_with_the_sdk(connect: Any, instance: An
     hours = connect.list_hours_of_operations(
         InstanceId=instance["id"])["HoursOfOperationSummaryList"][0]["Id"]
     connect.create_queue(InstanceId=instance["id"], Name="Second", HoursOfOperationId=hours)
+    for function in ("one", "two"):
+        connect.associate_lambda_function(
+            InstanceId=instance["id"],
+            FunctionArn=f"arn:aws:lambda:us-east-1:123456789012:function:{function}")
     for number in connect.search_available_phone_numbers(
             InstanceId=instance["id"], PhoneNumberCountryCode="US", PhoneNumberType="DID",
             MaxResults=2)["AvailableNumbersList"]:
@@ -59,6 +63,7 @@ def test_every_paginated_operation_pages_with_the_sdk(connect: Any, instance: An
                                                   "Statistic": "SUM"}]}, 1),
         "ListRoutingProfileQueues": ({"InstanceId": instance["id"],
                                       "RoutingProfileId": routing}, 3),
+        "ListLambdaFunctions": ({"InstanceId": instance["id"]}, 2),
         "ListContactReferences": ({"InstanceId": instance["id"], "ContactId": task,
                                    "ReferenceTypes": ["STRING"]}, 3),
         "SearchContacts": ({"InstanceId": instance["id"], "TimeRange": {

@@ -1,5 +1,6 @@
-"""Every real client against a running server: the JavaScript SDK v3 and aiobotocore, each in
-its own environment (pinned in this folder, installed on first use), run as a user runs them.
+"""Every real client against a running server: the JavaScript SDK v3 (pinned in this folder,
+installed on first use) and aiobotocore (installed with the built wheel of connectlocal in one
+fresh environment, serving from there), run as a user runs them.
 boto3 is the client of tests/api, the AWS CLI of tests/cli. Each scenario reports what its SDK
 gave back; these tests check it, and check it against what boto3 sees of the same contacts."""
 
@@ -9,7 +10,7 @@ import hashlib
 import json
 import shutil
 import subprocess
-import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,11 @@ import pytest
 
 from ..conftest import client_for
 from ..serverproc import ServerProcess
+from .venvs import VenvServer, make_venv
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
 JS = HERE / "js"
-AIO = ROOT / ".venv-clients" / "aio"
 AIO_REQUIREMENTS = HERE / "aio-requirements.txt"
 MISSING = "11111111-1111-4111-8111-111111111111"
 
@@ -55,20 +56,19 @@ def node() -> str:
 
 
 @pytest.fixture(scope="session")
-def aio_python() -> str:
-    """A virtualenv with the pinned aiobotocore (it needs an older botocore than ours)."""
-    python = AIO / "bin" / "python"
-    stamp = AIO / f".installed-{_digest(AIO_REQUIREMENTS)}"
-    if not stamp.exists():
-        _run([sys.executable, "-m", "venv", "--clear", str(AIO)])
-        _run([str(python), "-m", "pip", "install", "--quiet", "-r", str(AIO_REQUIREMENTS)])
-        stamp.touch()
-    return str(python)
+def aio(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Iterator[tuple[str, str]]:
+    """aiobotocore (pinned here, with the older botocore it pins) and the built wheel of
+    connectlocal in one fresh environment, as a user of both has them; a `connectlocal serve`
+    run from it. Its python and the server's URL."""
+    venv = tmp_path_factory.mktemp("aio") / "venv"
+    python = make_venv(venv, str(wheel), "-r", str(AIO_REQUIREMENTS))
+    with VenvServer(venv) as served:
+        yield str(python), served.url
 
 
-def _as_boto3_sees_it(server: ServerProcess, region: str, instance_id: str,
+def _as_boto3_sees_it(url: str, region: str, instance_id: str,
                       contact_id: str) -> dict[str, Any]:
-    contact: dict[str, Any] = client_for(server.url, region=region).describe_contact(
+    contact: dict[str, Any] = client_for(url, region=region).describe_contact(
         InstanceId=instance_id, ContactId=contact_id)["Contact"]
     return contact
 
@@ -92,7 +92,7 @@ def test_javascript_sdk_v3(server: ServerProcess, node: str) -> None:
     contact = described["contact"]
     assert contact["Name"] == "From JavaScript"
     assert contact["Attributes"] == {"customer": "42", "seen": "yes"}
-    boto3_view = _as_boto3_sees_it(server, "eu-west-2", out["instance"]["Id"],
+    boto3_view = _as_boto3_sees_it(server.url, "eu-west-2", out["instance"]["Id"],
                                    out["started"]["task"])
     # The same instant to the millisecond, whichever SDK parsed it.
     assert contact["InitiationTimestamp"] == _iso(boto3_view["InitiationTimestamp"])
@@ -125,14 +125,16 @@ def test_javascript_sdk_v3_against_strict_sigv4(tmp_path: Path, node: str) -> No
     assert out["expired"]["message"].startswith("Signature expired: ")
 
 
-def test_aiobotocore(server: ServerProcess, aio_python: str) -> None:
-    out = json.loads(_run([aio_python, str(HERE / "aio_scenario.py"), server.url]))
+@pytest.mark.timeout(900)  # its fixture makes an environment: pip, minutes on a loaded machine
+def test_aiobotocore(aio: tuple[str, str]) -> None:
+    python, url = aio
+    out = json.loads(_run([python, str(HERE / "aio_scenario.py"), url]))
     assert out["instance"]["Arn"].startswith("arn:aws:connect:ap-southeast-2:123456789012:")
     types = out["describe"]["types"]
     assert types["InitiationTimestamp"] == types["LastUpdateTimestamp"] == "datetime"
     assert types["QueueInfo"] == {"Id": "str", "EnqueueTimestamp": "datetime"}
     assert out["describe"]["values"]["Attributes"] == {"customer": "42"}
-    boto3_view = _as_boto3_sees_it(server, "ap-southeast-2", out["instance"]["Id"],
+    boto3_view = _as_boto3_sees_it(url, "ap-southeast-2", out["instance"]["Id"],
                                    out["started"][0])
     assert out["describe"]["values"]["InitiationTimestamp"] == str(
         boto3_view["InitiationTimestamp"])

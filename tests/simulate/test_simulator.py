@@ -121,3 +121,21 @@ def test_a_busy_day_abandons_and_calls_back() -> None:
     given_up = [c for c in contacts if c.disconnect_reason == "CUSTOMER_DISCONNECT"
                 and c.agent is None]
     assert given_up
+
+
+def test_callbacks_are_voice_calls_and_tasks_have_names() -> None:
+    """Amazon Connect's queued callbacks call the customer back, so only a caller who gives up
+    is called back (a chat customer who gives up just leaves); every task has the Name
+    StartTaskContact requires; a task, with nobody waiting on the line, is never abandoned."""
+    _, contacts = _day(profile=Profile(rate_per_hour=900.0, patience_seconds=60,
+                                       callback_probability=1.0))
+    by_kind = Counter((c.channel, c.initiation_method) for c in contacts)
+    assert by_kind[("VOICE", "CALLBACK")] > 0
+    assert {channel for channel, method in by_kind if method == "CALLBACK"} == {"VOICE"}
+    tasks = [c for c in contacts if c.channel == "TASK"]
+    assert tasks and all(isinstance(c.name, str) and c.name for c in tasks)
+    assert all(c.agent is not None and c.agent.connected_to_agent_timestamp is not None
+               for c in tasks)
+    chats_given_up = [c for c in contacts if c.channel == "CHAT" and c.agent is None]
+    assert chats_given_up and all(c.disconnect_reason == "CUSTOMER_DISCONNECT" and
+                                  not c.next_contacts for c in chats_given_up)

@@ -455,3 +455,37 @@ def test_a_failure_picking_winners_leaves_the_store_as_it_was(store: Store) -> N
     with store.bulk_load() as load:  # and the next load merges
         load.add(HERE, [_staged("new", T0)])
         assert load.merge() == (1, 0)
+
+
+def test_flow_runs_are_per_contact_scoped_and_found_when_due(store: Store) -> None:
+    with store.write(HERE) as tx:
+        tx.put_instance(_instance())
+        tx.put_flow_run("i-1", "c-1", {"action": "a", "steps": 1}, T0)
+        tx.put_flow_run("i-1", "c-2", {"action": "b"}, None)
+    with store.write(OTHER_REGION) as tx:
+        tx.put_flow_run("i-1", "c-3", {"action": "c"}, T0 + timedelta(seconds=10))
+    with store.read(HERE) as tx:
+        assert tx.get_flow_run("i-1", "c-1") == {"action": "a", "steps": 1}
+        assert tx.get_flow_run("i-1", "c-3") is None
+    assert store.due_flow_runs(T0) == [(HERE, "i-1", "c-1")]
+    assert sorted(store.due_flow_runs(T0 + timedelta(seconds=10))) == sorted(
+        [(HERE, "i-1", "c-1"), (OTHER_REGION, "i-1", "c-3")])
+    with store.write(HERE) as tx:  # no longer waiting: not due any more
+        tx.put_flow_run("i-1", "c-1", {"action": "a", "steps": 2}, None)
+    assert store.due_flow_runs(T0) == []
+
+
+def test_flow_logs_keep_their_order_and_go_with_the_instance(store: Store) -> None:
+    with store.write(HERE) as tx:
+        tx.put_instance(_instance())
+        tx.add_flow_logs("i-1", "c-1", [{"Identifier": "one"}, {"Identifier": "two"}])
+        tx.add_flow_logs("i-1", "c-2", [{"Identifier": "other"}])
+        tx.add_flow_logs("i-1", "c-1", [{"Identifier": "three"}])
+    with store.read(HERE) as tx:
+        assert [r["Identifier"] for r in tx.get_flow_logs("c-1")] == ["one", "two", "three"]
+    with store.read(OTHER_ACCOUNT) as tx:
+        assert tx.get_flow_logs("c-1") == []
+    with store.write(HERE) as tx:
+        tx.delete_instance("i-1")
+    with store.read(HERE) as tx:
+        assert tx.get_flow_logs("c-1") == [] and tx.get_flow_run("i-1", "c-1") is None

@@ -12,9 +12,21 @@ from typing import Any
 from botocore import xform_name
 from botocore.model import ServiceModel
 
-from . import agents, contacts, directory, hours, instances, metrics, numbers, search, updates
+from . import (
+    agents,
+    contacts,
+    directory,
+    hours,
+    instances,
+    integrations,
+    metrics,
+    numbers,
+    search,
+    updates,
+)
 
-MODULES = (instances, directory, contacts, updates, search, hours, numbers, agents, metrics)
+MODULES = (instances, directory, contacts, updates, search, hours, numbers, integrations, agents,
+           metrics)
 
 
 def discover(model: ServiceModel) -> dict[str, Callable[..., dict[str, Any]]]:

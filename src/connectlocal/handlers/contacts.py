@@ -4,18 +4,20 @@ StopContact and DescribeContact, and the helpers every contact operation shares.
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from .. import rules, views
-from ..clock import later
-from ..engine import routing
+from ..clock import earlier, later
+from ..engine import flows, routing
 from ..errors import (
     ContactNotFoundException,
     IdempotencyException,
     InvalidRequestException,
+    LimitExceededException,
     OutboundContactNotPermittedException,
     ResourceNotFoundException,
     ServiceQuotaExceededException,
@@ -78,6 +80,31 @@ def start_flow(ctx: RequestContext, tx: Tx, instance: Instance, flow_id: str) ->
 
 
 MAX_ATTRIBUTES_BYTES = 32 * 1024  # Feature specifications: "Contact attributes: 32 KB"
+# UpdateContactAttributes, Start*Contact: "Attribute keys can include only alphanumeric,
+# dash, and underscore characters."
+_ATTRIBUTE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+# Service quotas: "Concurrent active chats per instance", 100 by default; StartChatContact:
+# "The quota for concurrent active chats is exceeded. Active chat throttling returns a
+# LimitExceededException."
+MAX_ACTIVE_CHATS = 100
+MAX_CHAT_MINUTES = 10_080  # ChatDurationInMinutes: "The maximum configurable time is 10,080"
+# StartChatContact: "Content types must always contain text/plain."
+CHAT_CONTENT_TYPES = ("text/plain", "text/markdown", "application/json",
+                      "application/vnd.amazonaws.connect.message.interactive",
+                      "application/vnd.amazonaws.connect.message.interactive.response")
+# StartTaskContact: "Tasks can have the following reference types at the time of creation:
+# URL | NUMBER | STRING | DATE | EMAIL. ATTACHMENT is not a supported reference type during
+# task creation."
+TASK_REFERENCE_TYPES = ("URL", "NUMBER", "STRING", "DATE", "EMAIL")
+# Feature specifications: "Task duration: 7 days"; a task still open then expires.
+MAX_TASK_LIFE = timedelta(days=7)
+
+
+def check_attribute_keys(ctx: RequestContext, given: dict[str, str] | None) -> None:
+    for key in given or ():
+        if _ATTRIBUTE_KEY.fullmatch(key) is None:
+            raise ctx.invalid(f"Attribute key {key!r} is not valid: attribute keys can include "
+                              "only alphanumeric, dash, and underscore characters")
 
 
 def share_attributes(ctx: RequestContext, tx: Tx, contact: Contact,
@@ -88,6 +115,7 @@ def share_attributes(ctx: RequestContext, tx: Tx, contact: Contact,
     chain (linked tasks, transfers) reads and updates the same map (UpdateContactAttributes,
     StartTaskContact's PreviousContactId).
     """
+    check_attribute_keys(ctx, given)
     current = tx.get_attributes(contact.instance_id, contact.chain_root)
     merged = {**current, **(given or {})}
     size = sum(len(k.encode()) + len(v.encode()) for k, v in merged.items())
@@ -108,11 +136,13 @@ def create_once(
     build: Callable[[Tx, Instance, str], Contact],
     strict_token: bool = False,
     attributes: dict[str, str] | None = None,
+    after: Callable[[Tx, Contact], None] | None = None,
 ) -> Contact:
     """Creates a contact once per ClientToken: a retry with the same token gets the same one.
 
     ``strict_token``: the operation models IdempotencyException, raised when the token comes
     back with a different request. ``attributes`` join the new contact's chain's attributes.
+    ``after`` runs in the same transaction once the contact is stored (its flow starts).
     """
     digest = fingerprint(request)
     with ctx.store.write(ctx.scope) as tx:
@@ -132,6 +162,8 @@ def create_once(
         contact = build(tx, instance, contact_id)
         tx.put_contact(contact)
         share_attributes(ctx, tx, contact, attributes)
+        if after is not None:
+            after(tx, contact)
         if token:
             tx.put_claim(instance.id, ctx.operation, token, Claim(contact_id, digest), ctx.now,
                          rules.token_cutoff(ctx.now))
@@ -197,21 +229,26 @@ def start_outbound_voice_contact(
         queue = require(tx, instance.id, Queue, QueueId) if QueueId else None
         _related(ctx, tx, instance, RelatedContactId)
         caller_id = SourcePhoneNumber or (queue.outbound_caller_id_number if queue else None)
-        return new_contact(
+        contact = new_contact(
             ctx, instance, contact_id, VOICE, API,
             name=Name, description=Description,
             related_contact_id=RelatedContactId,
             customer_endpoint=Endpoint(TELEPHONE_NUMBER, DestinationPhoneNumber),
             system_endpoint=Endpoint(TELEPHONE_NUMBER, caller_id) if caller_id else None,
-            queue=rules.enqueue(queue.id if queue else flow.queue_id, ctx.now),
+            queue=rules.enqueue(queue.id, ctx.now) if queue else None,
             references=references_of(References),
             campaign_id=CampaignId,
             contact_flow_id=flow.id,
         )
+        flows.begin(tx, contact, flow)
+        return contact
 
     request = {"to": DestinationPhoneNumber, "flow": ContactFlowId, "from": SourcePhoneNumber,
                "queue": QueueId, "attributes": Attributes, "name": Name}
-    contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes)
+    starter = flows.Starter(ctx)
+    contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes,
+                          after=starter)
+    starter.finish()
     return {"ContactId": contact.id}
 
 
@@ -228,30 +265,48 @@ def start_chat_contact(
     RelatedContactId: str | None = None,
     SegmentAttributes: dict[str, Any] | None = None,
     CustomerId: str | None = None,
+    SupportedMessagingContentTypes: list[str] | None = None,
     **_unmodelled_here: Any,
 ) -> dict[str, Any]:
     source = (PersistentChat or {}).get("SourceContactId")
+    if SupportedMessagingContentTypes is not None:
+        unknown = [t for t in SupportedMessagingContentTypes if t not in CHAT_CONTENT_TYPES]
+        if unknown:
+            raise ctx.invalid(f"SupportedMessagingContentTypes: {unknown[0]} is not supported; "
+                              f"supported types are {', '.join(CHAT_CONTENT_TYPES)}")
+        if "text/plain" not in SupportedMessagingContentTypes:
+            raise ctx.invalid("SupportedMessagingContentTypes must always contain text/plain")
+    check_attribute_keys(ctx, Attributes)
 
     def build(tx: Tx, instance: Instance, contact_id: str) -> Contact:
         flow = start_flow(ctx, tx, instance, ContactFlowId)
+        active = _active_chats(ctx, tx, instance)
+        if active >= MAX_ACTIVE_CHATS:
+            raise LimitExceededException(
+                f"The quota for concurrent active chats is exceeded: instance {instance.id} "
+                f"has {active} active chats, the most it can have is {MAX_ACTIVE_CHATS}")
         _related(ctx, tx, instance, RelatedContactId)
         if source is not None:
             contact_in(ctx, tx, instance, source, "PersistentChat.SourceContactId")
         minutes = ChatDurationInMinutes or DEFAULT_CHAT_MINUTES
-        return new_contact(
+        contact = new_contact(
             ctx, instance, contact_id, CHAT, API,
             related_contact_id=RelatedContactId or source,
-            queue=rules.enqueue(flow.queue_id, ctx.now),
             segment_attributes=SegmentAttributes or {},
             customer_id=CustomerId,
             contact_flow_id=flow.id,
             participant_id=ctx.ids.uuid(),
             expires_at=later(ctx.now, timedelta(minutes=minutes)),
         )
+        flows.begin(tx, contact, flow)
+        return contact
 
     request = {"flow": ContactFlowId, "participant": ParticipantDetails,
                "attributes": Attributes, "source": source}
-    contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes)
+    starter = flows.Starter(ctx)
+    contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes,
+                          after=starter)
+    starter.finish()
     token = base64.b64encode(secrets.token_bytes(96)).decode()
     expiry = rules.settle(contact, ctx.now).expires_at
     return {
@@ -264,6 +319,14 @@ def start_chat_contact(
             "Expiry": expiry.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
         },
     }
+
+
+def _active_chats(ctx: RequestContext, tx: Tx, instance: Instance) -> int:
+    """How many chats of the instance are active at ``ctx.now`` (a chat lasts at most 7 days,
+    so none began earlier)."""
+    since = earlier(ctx.now, timedelta(minutes=MAX_CHAT_MINUTES))
+    return sum(1 for c in tx.list_contacts(instance.id, since, ctx.now)
+               if c.channel == CHAT and rules.settle(c, ctx.now).active)
 
 
 def _linked_to(tx: Tx, instance_id: str, previous: Contact) -> int:
@@ -294,6 +357,12 @@ def start_task_contact(
     if not (ContactFlowId or QuickConnectId or TaskTemplateId):
         raise InvalidRequestException(
             "One of ContactFlowId, QuickConnectId or TaskTemplateId is required")
+    for name, reference in (References or {}).items():
+        if reference["Type"] not in TASK_REFERENCE_TYPES:
+            raise ctx.invalid(
+                f"References.{name}: {reference['Type']} is not a supported reference type "
+                f"at task creation; tasks can have {' | '.join(TASK_REFERENCE_TYPES)}")
+    check_attribute_keys(ctx, Attributes)
     if ScheduledTime is not None and not (
             ctx.now <= ScheduledTime <= later(ctx.now, MAX_SCHEDULE_AHEAD)):
         raise ctx.invalid(
@@ -319,17 +388,21 @@ def start_task_contact(
                     f"{MAX_LINKED_TASKS} task contacts already share the PreviousContactId "
                     f"{previous.id}, the most a chain can have")
             chain = rules.following(previous)
-        return new_contact(
+        contact = new_contact(
             ctx, instance, contact_id, TASK, API,
             name=Name, description=Description,
             related_contact_id=RelatedContactId,
             scheduled_timestamp=ScheduledTime,
-            queue=rules.enqueue(flow.queue_id, ScheduledTime or ctx.now),
             references=references_of(References),
             segment_attributes=SegmentAttributes or {},
             contact_flow_id=flow.id,
+            expires_at=later(ctx.now, MAX_TASK_LIFE),
             **chain,
         )
+        # A scheduled task enters its queue at its ScheduledTime (DescribeContact hides the
+        # queue until then: rules.as_seen).
+        flows.begin(tx, contact, flow, ScheduledTime)
+        return contact
 
     # Filled in when the contact is built (inside the transaction); create_once reads it then.
     attributes = dict(Attributes or {})
@@ -346,8 +419,10 @@ def start_task_contact(
 
     request = {"name": Name, "flow": ContactFlowId, "previous": PreviousContactId,
                "attributes": Attributes, "scheduled": ScheduledTime}
+    starter = flows.Starter(ctx)
     contact = create_once(ctx, InstanceId, ClientToken, request, build_related,
-                          attributes=attributes)
+                          attributes=attributes, after=starter)
+    starter.finish()
     return {"ContactId": contact.id}
 
 

@@ -49,8 +49,10 @@ DEFAULT_FLOWS = (
 )
 
 
-def flow_content(ctx: RequestContext, queue_arn: str | None) -> str:
-    """Flow language (version 2019-10-30) for a flow that queues to a queue, or just ends."""
+def flow_content(ctx: RequestContext, queue_arn: str | None, set_queue: bool = True) -> str:
+    """Flow language (version 2019-10-30) for a flow that queues to a queue, or just ends.
+    Without ``set_queue`` it transfers to the working queue it is given (a queue transfer
+    flow: TransferContact names the queue)."""
     if queue_arn is None:
         end = ctx.ids.uuid()
         actions = [{"Identifier": end, "Type": "EndFlowExecution", "Parameters": {},
@@ -70,6 +72,8 @@ def flow_content(ctx: RequestContext, queue_arn: str | None) -> str:
         {"Identifier": disconnect, "Type": "DisconnectParticipant", "Parameters": {},
          "Transitions": {}},
     ]
+    if not set_queue:
+        actions, target = actions[1:], transfer
     return orjson.dumps({"Version": "2019-10-30", "StartAction": target, "Metadata": {},
                          "Actions": actions}).decode()
 
@@ -107,7 +111,8 @@ def create_default_directory(ctx: RequestContext, tx: Tx, instance_id: str,
             arn=ctx.arn(f"{base}/contact-flow/{flow_id}"),
             name=name,
             type=flow_type,
-            content=flow_content(ctx, queue_arn if queues else None),
+            content=flow_content(ctx, queue_arn if queues else None,
+                                 set_queue=flow_type != "QUEUE_TRANSFER"),
             description=f"{name} (created with the instance)",
             queue_id=queue_id if queues else None,
             last_modified_time=now,
@@ -127,6 +132,7 @@ def create_default_directory(ctx: RequestContext, tx: Tx, instance_id: str,
                        for channel in ("VOICE", "CHAT", "TASK")],
         last_modified_time=now,
         last_modified_region=ctx.region,
+        is_default=True,
     ))
     # The agent statuses every instance has: "Available" and "Offline" (Administrator Guide,
     # "About agent status"; ListAgentStatuses types them ROUTABLE and OFFLINE).

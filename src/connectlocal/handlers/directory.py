@@ -7,9 +7,8 @@ import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import orjson
-
 from .. import views
+from ..engine import flows
 from ..errors import (
     DuplicateResourceException,
     InvalidContactFlowException,
@@ -215,26 +214,16 @@ def update_queue_status(ctx: RequestContext, *, InstanceId: str, QueueId: str,
 
 def _flow_problems(content: str) -> tuple[list[str], dict[str, Any]]:
     """What is wrong with flow language content (Version 2019-10-30), and the parsed flow."""
-    try:
-        flow = orjson.loads(content)
-    except orjson.JSONDecodeError as exc:
-        return [f"Content is not valid JSON: {exc}"], {}
-    if not isinstance(flow, dict):
-        return ["Content must be a JSON object"], {}
-    problems = []
-    if flow.get("Version") != "2019-10-30":
-        problems.append("Version must be 2019-10-30")
-    actions = flow.get("Actions")
-    if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
-        problems.append("Actions must be a list of actions")
-        return problems, flow
-    identifiers = {a.get("Identifier") for a in actions}
-    if flow.get("StartAction") not in identifiers:
-        problems.append(f"StartAction {flow.get('StartAction')} is not an action of the flow")
-    for action in actions:
-        if not action.get("Identifier") or not action.get("Type"):
-            problems.append("Every action needs an Identifier and a Type")
-    return problems, flow
+    return flows.problems(content)
+
+
+def _valid_flow(content: str) -> dict[str, Any]:
+    found, parsed = _flow_problems(content)
+    if found:
+        raise InvalidContactFlowException(
+            "The flow is not valid: " + "; ".join(found),
+            problems=[{"message": p} for p in found])
+    return parsed
 
 
 def _flow_queue(tx: Tx, instance_id: str, flow: dict[str, Any]) -> str | None:
@@ -242,7 +231,7 @@ def _flow_queue(tx: Tx, instance_id: str, flow: dict[str, Any]) -> str | None:
     for action in flow.get("Actions", ()):
         if action.get("Type") == "UpdateContactTargetQueue":
             target = str((action.get("Parameters") or {}).get("QueueId") or "")
-            if target:
+            if target and not target.startswith("$"):  # a dynamic one is found at run time
                 return require(tx, instance_id, Queue, target).id
     return None
 
@@ -258,11 +247,7 @@ def create_contact_flow(
     Status: str | None = None,
     Tags: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    problems, parsed = _flow_problems(Content)
-    if problems:
-        raise InvalidContactFlowException(
-            "The flow is not valid: " + "; ".join(problems),
-            problems=[{"message": p} for p in problems])
+    parsed = _valid_flow(Content)
     with ctx.store.write(ctx.scope) as tx:
         instance = require_instance(ctx, tx, InstanceId)
         _unique_name(tx, instance.id, ContactFlow, Name)
@@ -283,6 +268,19 @@ def create_contact_flow(
         tx.put_resource(instance.id, flow)
     return {"ContactFlowId": flow.id, "ContactFlowArn": flow.arn,
             "FlowContentSha256": hashlib.sha256(Content.encode()).hexdigest()}
+
+
+def update_contact_flow_content(ctx: RequestContext, *, InstanceId: str, ContactFlowId: str,
+                                Content: str) -> dict[str, Any]:
+    parsed = _valid_flow(Content)
+    with ctx.store.write(ctx.scope) as tx:
+        instance = require_instance(ctx, tx, InstanceId)
+        flow = require(tx, instance.id, ContactFlow, ContactFlowId)
+        flow.content = Content
+        flow.queue_id = _flow_queue(tx, instance.id, parsed)
+        flow.last_modified_time, flow.last_modified_region = ctx.now, ctx.region
+        tx.put_resource(instance.id, flow)
+    return {}
 
 
 def create_user(

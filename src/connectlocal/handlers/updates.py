@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import events, rules
 from ..clock import later
+from ..engine import flows
 from ..errors import (
     ConflictException,
     InvalidRequestException,
@@ -118,10 +119,17 @@ def transfer_contact(
         current.next_contacts.append(NextContact(contact_id, ctx.now, target))
         current.last_update_timestamp = ctx.now
         tx.put_contact(current)
+        # The transfer flow runs with the queue (or agent) the call names as its working
+        # queue: its TransferContactToQueue (TransferContactToAgent) puts the contact there.
+        flows.begin(tx, transferred, flow, data={"queue": queue_id} if target == "QUEUE"
+                    else {"agent": queue_id})
         return transferred
 
     request = {"contact": ContactId, "flow": ContactFlowId, "queue": QueueId, "user": UserId}
-    contact = create_once(ctx, InstanceId, ClientToken, request, build, strict_token=True)
+    starter = flows.Starter(ctx)
+    contact = create_once(ctx, InstanceId, ClientToken, request, build, strict_token=True,
+                          after=starter)
+    starter.finish()
     return {"ContactId": contact.id, "ContactArn": contact.arn}
 
 
@@ -169,7 +177,15 @@ def update_contact(
                 setattr(contact, key, Endpoint(endpoint.get("Type") or "TELEPHONE_NUMBER",
                                                endpoint.get("Address") or ""))
         if AdditionalRecipients is not None:
-            contact.additional_email_recipients = AdditionalRecipients
+            # "The additional recipients of an outbound email ... the CC email address
+            # recipients of a contact. An empty list clears the existing CC recipients."
+            # DescribeContact shows them as AdditionalEmailRecipients.CcList.
+            if contact.channel != EMAIL:
+                raise ctx.invalid(f"AdditionalRecipients can be updated only for EMAIL "
+                                  f"contacts; contact {contact.id} is {contact.channel}")
+            cc = AdditionalRecipients.get("CcEmailAddresses")
+            if cc is not None:
+                contact.additional_email_recipients = {"CcEmailAddresses": cc} if cc else None
 
     change(ctx, InstanceId, ContactId, update)
     return {}
@@ -209,15 +225,23 @@ def update_contact_attributes(
     # contacts."
     with ctx.store.write(ctx.scope) as tx:
         instance = require_instance(ctx, tx, InstanceId)
-        named = _chain_of(ctx, tx, instance, InitialContactId)
-        share_attributes(ctx, tx, named, Attributes)
-        root = named.chain_root
-        for member in tx.associated_contacts(instance.id, named.contact_association_id
-                                             or named.id):
-            if member.chain_root == root and rules.describable(member, ctx.now):
-                member.last_update_timestamp = ctx.now
-                tx.put_contact(member)
+        set_attributes(ctx, tx, _chain_of(ctx, tx, instance, InitialContactId), Attributes)
     return {}
+
+
+def set_attributes(ctx: RequestContext, tx: Tx, named: Contact,
+                   attributes: dict[str, str]) -> dict[str, str]:
+    """Merges ``attributes`` into the chain's and moves every chain member's
+    LastUpdateTimestamp (UpdateContactAttributes, and the flow action of the same name)."""
+    merged = share_attributes(ctx, tx, named, attributes)
+    root = named.chain_root
+    for member in tx.associated_contacts(named.instance_id, named.contact_association_id
+                                         or named.id):
+        if member.chain_root == root and rules.describable(member, ctx.now):
+            member.last_update_timestamp = ctx.now
+            tx.put_contact(member)
+    named.last_update_timestamp = ctx.now
+    return merged
 
 
 def get_contact_attributes(
@@ -307,23 +331,27 @@ def update_contact_routing_data(
 
 def tag_contact(ctx: RequestContext, *, ContactId: str, InstanceId: str,
                 Tags: dict[str, str]) -> dict[str, Any]:
-    def tag(_: Tx, contact: Contact) -> None:
-        merged = {**contact.tags, **Tags}
-        if len(merged) > MAX_CONTACT_TAGS:
-            raise ctx.invalid(f"A contact can have at most {MAX_CONTACT_TAGS} tags; "
-                              f"contact {contact.id} would have {len(merged)}")
-        contact.tags = merged
-
-    change(ctx, InstanceId, ContactId, tag)
+    change(ctx, InstanceId, ContactId, lambda _, contact: add_tags(ctx, contact, Tags))
     return {}
+
+
+def add_tags(ctx: RequestContext, contact: Contact, tags: dict[str, str]) -> None:
+    """TagContact, and the flow action of the same name."""
+    merged = {**contact.tags, **tags}
+    if len(merged) > MAX_CONTACT_TAGS:
+        raise ctx.invalid(f"A contact can have at most {MAX_CONTACT_TAGS} tags; "
+                          f"contact {contact.id} would have {len(merged)}")
+    contact.tags = merged
+
+
+def remove_tags(contact: Contact, keys: list[str]) -> None:
+    """UntagContact, and the flow action UnTagContact."""
+    contact.tags = {k: v for k, v in contact.tags.items() if k not in keys}
 
 
 def untag_contact(ctx: RequestContext, *, ContactId: str, InstanceId: str,
                   TagKeys: list[str]) -> dict[str, Any]:
-    def untag(_: Tx, contact: Contact) -> None:
-        contact.tags = {k: v for k, v in contact.tags.items() if k not in TagKeys}
-
-    change(ctx, InstanceId, ContactId, untag)
+    change(ctx, InstanceId, ContactId, lambda _, contact: remove_tags(contact, TagKeys))
     return {}
 
 

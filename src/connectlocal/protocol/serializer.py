@@ -2,7 +2,9 @@
 
 Body timestamps are epoch seconds (numbers), header timestamps RFC 822 unless the member says
 otherwise; error statuses come from the model's error shapes. A result key that the output
-shape does not have is a defect in a handler and is raised, never sent.
+shape does not have is a defect in a handler and is raised, never sent. ``null`` is never
+sent: AWS leaves a member with no value out, at any depth, so every structure is compiled
+into code that skips None members (decided per shape once, not by walking each response).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class _OutputPlan:
             elif location is None:
                 self.body[name] = (
                     wire_name(name, member),
-                    _converter(member) if needs_conversion(member) else None,
+                    _converter(member) if _needs_work(member) else None,
                 )
             elif location != "statusCode":
                 raise ValueError(f"{op.name}.{name}: output location {location}")
@@ -100,6 +102,26 @@ class ResponseSerializer:
         ]
         status = error.status if isinstance(error, FrontDoorError) else self.status_of(error.code)
         return Response(status, headers, orjson.dumps(document))
+
+
+def _needs_work(shape: Shape) -> bool:
+    """Whether a value of this shape must go through a converter on the way out: it differs
+    in JSON (``needs_conversion``) or it can hold a structure, whose None members are left
+    out (a handler's views keep None for "no value", models.py)."""
+    return needs_conversion(shape) or _holds_structure(shape, frozenset())
+
+
+def _holds_structure(shape: Shape, seen: frozenset[str]) -> bool:
+    if shape.name in seen:
+        return False
+    kind = shape.type_name
+    if kind == "structure":
+        return True
+    if kind == "list":
+        return _holds_structure(shape.member, seen | {shape.name})
+    if kind == "map":
+        return _holds_structure(shape.value, seen | {shape.name})
+    return False
 
 
 def _header_value(shape: Shape, value: Any) -> str:
@@ -168,7 +190,7 @@ def _compile_structure(shape: Shape) -> Convert:
     for index, (name, member) in enumerate(shape.members.items()):
         lines.append(f"    v = get({name!r})")
         lines.append("    if v is not None:")
-        if needs_conversion(member):
+        if _needs_work(member):
             scope[f"convert{index}"] = _converter(member)
             lines.append(f"        out[{wire_name(name, member)!r}] = convert{index}(v)")
         else:

@@ -6,6 +6,10 @@
     POST /_connectlocal/reset   → {"status": "reset"}: every account's data gone, system clock
     POST /_connectlocal/events  ← {"event": "arrive" | "ring" | "accept" | "hold" | "disconnect" |
                                    "after_contact_work" | "follow", "instance_id", ...}
+                                 | {"event": "customer_input", "instance_id", "contact_id",
+                                    "dtmf": "1#" | "text": "..."}: for a waiting
+                                   GetParticipantInput (engine/flows.py)
+    GET  /_connectlocal/flow-logs?contact_id=ID → {"records": [flow-log records, oldest first]}
     POST /_connectlocal/ctr     ← {"records": [[source, position, record], ...],
                                    "keep_past_retention": bool} → the import's counts
     GET  /_connectlocal/faults  → {"faults": [rule, ...]}
@@ -91,6 +95,7 @@ class Admin:
             ("GET", "faults"): self.list_faults,
             ("POST", "faults"): self.add_fault,
             ("DELETE", "faults"): self.clear_faults,
+            ("GET", "flow-logs"): self.flow_logs,
         }
 
     def __call__(self, request: HttpRequest) -> Response:
@@ -302,6 +307,41 @@ class Admin:
         scope = Scope(signer or account or self.service.accounts.for_key(who.access_key),
                       region or who.region)
         try:
+            if body.get("event") == "customer_input":
+                return self._customer_input(scope, body)
             return apply(self.service, scope, body)
         except (EventError, ValueError, KeyError) as exc:
             raise AdminError(400, str(exc)) from None
+
+    def _customer_input(self, scope: Any, body: dict[str, Any]) -> dict[str, Any]:
+        from ..engine.flows import customer_input
+
+        dtmf, text = body.get("dtmf"), body.get("text")
+        if (dtmf is None) == (text is None) or not isinstance(dtmf or text, str):
+            raise AdminError(400, 'customer_input takes one of "dtmf": "1#" or "text": "..."')
+        instance_id, contact_id = body.get("instance_id"), body.get("contact_id")
+        if not isinstance(instance_id, str) or not isinstance(contact_id, str):
+            raise AdminError(400, "customer_input needs instance_id and contact_id")
+        if isinstance(dtmf, str) and not re.fullmatch(r"[0-9*#]{1,64}", dtmf):
+            raise AdminError(400, "dtmf is the keys pressed: 0-9, * and #")
+        return customer_input(self.service, scope, instance_id, contact_id, dtmf=dtmf,
+                              text=text)
+
+    def flow_logs(self, request: HttpRequest) -> dict[str, Any]:
+        """The flow-log records of a contact (in the caller's scope)."""
+        from urllib.parse import parse_qs
+
+        from ..protocol.auth import caller
+        from ..store.base import Scope
+
+        query = parse_qs(request.query)
+        contact_id = (query.get("contact_id") or [""])[0]
+        if not contact_id:
+            raise AdminError(400, "Send GET /_connectlocal/flow-logs?contact_id=ID")
+        who = caller(request.headers, {})
+        account = (query.get("account") or [""])[0]
+        region = (query.get("region") or [""])[0]
+        scope = Scope(account or self.service.accounts.for_key(who.access_key),
+                      region or who.region)
+        with self.service.store.read(scope) as tx:
+            return {"records": tx.get_flow_logs(contact_id)}

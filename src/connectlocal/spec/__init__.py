@@ -1,8 +1,8 @@
 """The pinned Amazon Connect service model, loaded once per process.
 
 The model is copied unchanged from botocore (``botocore/data/connect/2017-08-08/``); it is
-the contract every protocol piece derives from. ``tests/protocol/test_model_pin.py`` reports
-any difference from the installed botocore's model, so an upgrade is a decision.
+the contract every protocol piece derives from, whatever botocore is installed
+(``tests/protocol/test_model_pin.py``; docs/design/model-pin.md).
 """
 
 from __future__ import annotations

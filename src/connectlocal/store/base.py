@@ -216,6 +216,22 @@ class Tx(ABC):
         """Claims a token; an expired claim of it (made before ``since``) is replaced, a live
         one is a uniqueness violation (the backend's own error)."""
 
+    # Flow runs (engine/flows.py): where a contact is in its flow, one document per contact;
+    # ``due``: when a waiting run times out (the sweep resumes it then)
+    @abstractmethod
+    def get_flow_run(self, instance_id: str, contact_id: str) -> dict[str, Any] | None: ...
+    @abstractmethod
+    def put_flow_run(self, instance_id: str, contact_id: str, run: dict[str, Any],
+                     due: datetime | None) -> None: ...
+
+    # Flow logs: the records of the actions a contact's flows ran, in the order written
+    @abstractmethod
+    def add_flow_logs(self, instance_id: str, contact_id: str,
+                      records: list[dict[str, Any]]) -> None: ...
+    @abstractmethod
+    def get_flow_logs(self, contact_id: str) -> list[dict[str, Any]]:
+        """The records of a contact (of any instance of the scope), oldest first."""
+
 
 # The facts of a contact that metrics are computed from (the ``contact_facts`` of a store),
 # each derived from the contact as it is stored. Instants are epoch seconds, durations seconds.
@@ -340,6 +356,11 @@ class Store(ABC):
     def routing_due(self, until: datetime) -> list[tuple[Scope, str]]:
         """(scope, instance id) of the instances where routing has something to do at
         ``until``: a contact waiting in a queue, or an agent's deadline passed."""
+
+    @abstractmethod
+    def due_flow_runs(self, until: datetime) -> list[tuple[Scope, str, str]]:
+        """(scope, instance id, contact id) of the waiting flow runs, in every scope, whose
+        timeout is at or before ``until``."""
 
     @abstractmethod
     def delete_claims_before(self, cutoff: datetime) -> int:

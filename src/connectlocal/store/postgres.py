@@ -62,7 +62,8 @@ MERGE_ROWS = 100_000  # contacts a transaction when a bulk load is merged
 LOCK_CLASS = 0x636C  # "cl"
 SWEEP_LOCK, MIGRATE_LOCK = 1, 2
 DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens",
-               "contact_facts", "agent_states", "agent_status_history")
+               "contact_facts", "agent_states", "agent_status_history", "flow_runs",
+               "flow_logs")
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
 _SEARCH_PATH = re.compile(r"-c\s*search_path\s*=\s*\"?([^\s,\"]+)")
 
@@ -331,6 +332,36 @@ class PostgresTx(Tx):
             "(account, region, instance_id, user_id, started) DO UPDATE SET "
             "status_id=excluded.status_id, status_type=excluded.status_type",
             (*self._key, instance_id, user_id, at.timestamp(), status_id, status_type))
+
+    def get_flow_run(self, instance_id: str, contact_id: str) -> dict[str, Any] | None:
+        self._lock(instance_id)
+        row = self._one("SELECT doc FROM flow_runs WHERE account=%s AND region=%s AND "
+                        "instance_id=%s AND contact_id=%s", (*self._key, instance_id, contact_id))
+        found: dict[str, Any] | None = orjson.loads(row[0]) if row else None
+        return found
+
+    def put_flow_run(self, instance_id: str, contact_id: str, run: dict[str, Any],
+                     due: datetime | None) -> None:
+        self._lock(instance_id)
+        self.db.execute(
+            "INSERT INTO flow_runs VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (account, region, "
+            "instance_id, contact_id) DO UPDATE SET due=excluded.due, doc=excluded.doc",
+            (*self._key, instance_id, contact_id, due.timestamp() if due else None,
+             orjson.dumps(run)))
+
+    def add_flow_logs(self, instance_id: str, contact_id: str,
+                      records: list[dict[str, Any]]) -> None:
+        self._lock(instance_id)
+        with self.db.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO flow_logs (account, region, instance_id, contact_id, doc) "
+                "VALUES (%s,%s,%s,%s,%s)",
+                [(*self._key, instance_id, contact_id, orjson.dumps(r)) for r in records])
+
+    def get_flow_logs(self, contact_id: str) -> list[dict[str, Any]]:
+        rows = self._all("SELECT doc FROM flow_logs WHERE account=%s AND region=%s AND "
+                         "contact_id=%s ORDER BY seq", (*self._key, contact_id))
+        return [orjson.loads(r[0]) for r in rows]
 
     def get_contact_and_attributes(
         self, instance_id: str, contact_id: str
@@ -753,6 +784,13 @@ class PostgresStore(Store):
     def expiring(self, until: datetime) -> list[tuple[Scope, str, str]]:
         rows = self._autocommit(lambda db: db.execute(
             "SELECT account, region, instance_id, contact_id FROM contacts WHERE expires <= %s",
+            (until.timestamp(),)).fetchall())
+        return [(Scope(account, region), instance_id, contact_id)
+                for account, region, instance_id, contact_id in rows]
+
+    def due_flow_runs(self, until: datetime) -> list[tuple[Scope, str, str]]:
+        rows = self._autocommit(lambda db: db.execute(
+            "SELECT account, region, instance_id, contact_id FROM flow_runs WHERE due <= %s",
             (until.timestamp(),)).fetchall())
         return [(Scope(account, region), instance_id, contact_id)
                 for account, region, instance_id, contact_id in rows]

@@ -56,7 +56,8 @@ CONTACT_AND_ATTRIBUTES = (
     "a.region=c.region AND a.instance_id=c.instance_id AND a.initial_id=c.chain "
     "WHERE c.account=? AND c.region=? AND c.instance_id=? AND c.contact_id=?")
 DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens",
-               "contact_facts", "agent_states", "agent_status_history")
+               "contact_facts", "agent_states", "agent_status_history", "flow_runs",
+               "flow_logs")
 OWN_TABLES = frozenset({"meta", *DATA_TABLES})
 
 
@@ -327,6 +328,34 @@ class SqliteTx(Tx):
             "INSERT INTO client_tokens VALUES (?,?,?,?,?,?,?,?)",
             (*key, claim.resource_id, claim.fingerprint, created.timestamp()),
         )
+
+
+    def get_flow_run(self, instance_id: str, contact_id: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT doc FROM flow_runs WHERE account=? AND region=? AND instance_id=? "
+            "AND contact_id=?", (*self._key, instance_id, contact_id)).fetchone()
+        found: dict[str, Any] | None = orjson.loads(row[0]) if row else None
+        return found
+
+    def put_flow_run(self, instance_id: str, contact_id: str, run: dict[str, Any],
+                     due: datetime | None) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO flow_runs VALUES (?,?,?,?,?,?)",
+            (*self._key, instance_id, contact_id, due.timestamp() if due else None,
+             orjson.dumps(run)))
+
+    def add_flow_logs(self, instance_id: str, contact_id: str,
+                      records: list[dict[str, Any]]) -> None:
+        self.db.executemany(
+            "INSERT INTO flow_logs (account, region, instance_id, contact_id, doc) "
+            "VALUES (?,?,?,?,?)",
+            [(*self._key, instance_id, contact_id, orjson.dumps(r)) for r in records])
+
+    def get_flow_logs(self, contact_id: str) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT doc FROM flow_logs WHERE account=? AND region=? AND contact_id=? "
+            "ORDER BY seq", (*self._key, contact_id)).fetchall()
+        return [orjson.loads(r[0]) for r in rows]
 
 
 class SqliteBulkLoad(BulkLoad):
@@ -685,6 +714,14 @@ class SqliteStore(Store):
                 "AND f.queue_id IS NOT NULL AND f.connected IS NULL AND f.disconnected IS NULL "
                 "AND f.enqueued <= ?)", (until.timestamp(), until.timestamp())).fetchall()
         return [(Scope(account, region), instance_id) for account, region, instance_id in rows]
+
+    def due_flow_runs(self, until: datetime) -> list[tuple[Scope, str, str]]:
+        with self._read_lock:
+            rows = self._reader.execute(
+                "SELECT account, region, instance_id, contact_id FROM flow_runs "
+                "WHERE due <= ?", (until.timestamp(),)).fetchall()
+        return [(Scope(account, region), instance_id, contact_id)
+                for account, region, instance_id, contact_id in rows]
 
     def delete_claims_before(self, cutoff: datetime) -> int:
         return Paced().run(lambda rows: self._step(

@@ -129,3 +129,27 @@ CREATE TABLE IF NOT EXISTS agent_status_history (
   status_type TEXT NOT NULL,
   PRIMARY KEY (account, region, instance_id, user_id, started)
 ) WITHOUT ROWID;
+
+-- Where each contact is in its flow (engine/flows.py): one document per contact. due: when a
+-- waiting run (customer input, Wait) times out at the service clock; the sweep resumes it.
+CREATE TABLE IF NOT EXISTS flow_runs (
+  account     TEXT NOT NULL,
+  region      TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  contact_id  TEXT NOT NULL,
+  due         REAL,
+  doc         BLOB NOT NULL,
+  PRIMARY KEY (account, region, instance_id, contact_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS flow_runs_due ON flow_runs (due) WHERE due IS NOT NULL;
+
+-- Flow logs: one record per action a contact's flows ran, in Amazon Connect's flow-log shape.
+CREATE TABLE IF NOT EXISTS flow_logs (
+  seq         INTEGER PRIMARY KEY,
+  account     TEXT NOT NULL,
+  region      TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  contact_id  TEXT NOT NULL,
+  doc         BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS flow_logs_by_contact ON flow_logs (account, region, contact_id, seq);
