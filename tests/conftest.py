@@ -79,10 +79,13 @@ class InProcessServer:
 def _new_server(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory, name: str) -> Any:
     if TRANSPORT == "inprocess":
         return InProcessServer().start()
+    # A 12-digit access key id is its own account (moto's convention, which mock_connect
+    # keeps); serve allows it only when asked (tests/api/test_auth.py checks that).
     if STORE == "postgresql":  # a schema of the server's own in the run's database
         database = request.getfixturevalue("pg_database")
-        return ServerProcess(f"{database}?schema={name}{next(_servers)}").start()
-    return ServerProcess(tmp_db(tmp.mktemp(name))).start()
+        return ServerProcess(f"{database}?schema={name}{next(_servers)}", "--accounts",
+                             "*").start()
+    return ServerProcess(tmp_db(tmp.mktemp(name)), "--accounts", "*").start()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -168,7 +168,9 @@ def create_once(
             tx.put_claim(instance.id, ctx.operation, token, Claim(contact_id, digest), ctx.now,
                          rules.token_cutoff(ctx.now))
         if contact.queue is not None:  # it enters its queue: an agent may be offered it
-            routing.route(tx, instance.id, ctx.now, [contact])
+            # What the transaction stored last (a flow run by ``after`` may have moved the
+            # contact on since it was built), not the contact as built.
+            routing.route(tx, instance.id, ctx.now)
     return contact
 
 

@@ -584,6 +584,7 @@ class PostgresStore(Store):
         self.watchers = []
         self._clock_seen: tuple[float, ClockSetting] | None = None
         self._clock_lock = threading.Lock()
+        self._clock_generation = 0  # set_clock and reset of this process, counted
         params = conninfo_to_dict(self._conninfo)
         self._where = f"{params.get('host') or 'localhost'}:{params.get('port') or 5432}"
         try:
@@ -713,10 +714,15 @@ class PostgresStore(Store):
         seen = self._clock_seen
         if seen is not None and now - seen[0] < CLOCK_RECHECK:
             return seen[1]
+        # A set_clock of this process (another thread) while this reads makes what was read
+        # stale: it is answered but not kept (as the SQLite store does).
+        generation = self._clock_generation
         row = self._autocommit(
             lambda db: db.execute("SELECT value FROM meta WHERE key='clock'").fetchone())
         setting = ClockSetting(**orjson.loads(row[0])) if row else ClockSetting()
-        self._clock_seen = (now, setting)
+        with self._clock_lock:
+            if generation == self._clock_generation:
+                self._clock_seen = (now, setting)
         return setting
 
     def set_clock(self, setting: ClockSetting) -> None:
@@ -724,14 +730,18 @@ class PostgresStore(Store):
         self._autocommit(lambda db: db.execute(
             "INSERT INTO meta VALUES ('clock', %s) ON CONFLICT (key) DO UPDATE SET "
             "value=excluded.value", (value,)))
-        self._clock_seen = None
+        with self._clock_lock:  # after the commit: a read begun before it keeps nothing
+            self._clock_generation += 1
+            self._clock_seen = None
 
     def reset(self) -> None:
         with self._connection() as db, db.transaction():
             for table in DATA_TABLES:
                 db.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
             db.execute("DELETE FROM meta WHERE key='clock'")
-        self._clock_seen = None
+        with self._clock_lock:
+            self._clock_generation += 1
+            self._clock_seen = None
 
     def delete_contacts_initiated_before(self, cutoff: datetime) -> int:
         """One process at a time (a session advisory lock; another process's sweep already

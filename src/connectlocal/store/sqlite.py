@@ -532,6 +532,7 @@ class SqliteStore(Store):
         # memory too (read on every request); a file may be shared by several processes.
         self._clock: ClockSetting | None = None
         self._clock_seen: tuple[float, int, ClockSetting] | None = None
+        self._clock_generation = 0  # set_clock and reset of this process, counted
         if path == ":memory:":  # one database per connection: share the writer's
             self._reader, self._read_lock = self._db, self._lock
             self._clock = self.get_clock()
@@ -629,21 +630,31 @@ class SqliteStore(Store):
         if seen is not None and now - seen[0] < CLOCK_RECHECK:
             return seen[2]
         with self._read_lock:
+            # A set_clock of this process (another thread) while this reads makes what was
+            # read stale: it is answered but not kept (it was kept for CLOCK_RECHECK, and an
+            # advance read it as the system clock).
+            generation = self._clock_generation
             version = self._reader.execute("PRAGMA data_version").fetchone()[0]
             if seen is not None and seen[1] == version:
-                self._clock_seen = (now, version, seen[2])
+                if generation == self._clock_generation:
+                    self._clock_seen = (now, version, seen[2])
                 return seen[2]
             row = self._reader.execute("SELECT value FROM meta WHERE key='clock'").fetchone()
             setting = ClockSetting(**orjson.loads(row[0])) if row else ClockSetting()
-            self._clock_seen = (now, version, setting)
+            if generation == self._clock_generation:
+                self._clock_seen = (now, version, setting)
             return setting
 
     def set_clock(self, setting: ClockSetting) -> None:
         value = orjson.dumps({"instant": setting.instant, "set_at": setting.set_at})
-        with self._lock, _transaction(self._db):
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('clock', ?)", (value.decode(),))
+        with self._lock:
+            with _transaction(self._db):
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('clock', ?)",
+                                 (value.decode(),))
             if self._clock is not None:
                 self._clock = setting
+            # After the commit: a read that began before it keeps nothing it read.
+            self._clock_generation += 1
             self._clock_seen = None
 
     def reset(self) -> None:
@@ -654,6 +665,7 @@ class SqliteStore(Store):
                 self._db.execute("DELETE FROM meta WHERE key='clock'")
             if self._clock is not None:
                 self._clock = ClockSetting()
+            self._clock_generation += 1
             self._clock_seen = None
 
     def _step(self, statement: str, parameters: tuple[Any, ...]) -> int:
