@@ -7,6 +7,7 @@ import itertools
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 
 from connectlocal.clock import ClockSetting
 from connectlocal.models import Instance
-from connectlocal.store import Store, StoreError, open_store
+from connectlocal.store import Store, StoreError, StoreUnavailable, open_store
 from connectlocal.store.base import Aggregate, FactQuery, Scope, Staged, contact_row
 
 psycopg = pytest.importorskip("psycopg", reason="the postgresql extra is not installed")
@@ -217,5 +218,27 @@ def test_a_version_1_store_gets_the_facts_of_its_contacts(url: str) -> None:
             rows = tx.facts("i-1", FactQuery([(T0.timestamp() - 1, T0.timestamp() + 1)], {},
                                              ["channel"], [Aggregate("count", None)]))
         assert rows == [(0, ("TASK",), [1])]
+    finally:
+        store.close()
+
+
+def test_a_write_waiting_too_long_for_an_instance_is_store_unavailable(
+        url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another server's transaction holding the instance (here a raw session holding its
+    lock) makes a write wait LOCK_WAIT at most, then fail as StoreUnavailable: no hang."""
+    monkeypatch.setattr(postgres, "LOCK_WAIT", 0.5)
+    store = open_store(url)
+    conninfo, _, _ = postgres.parse_url(url)
+    try:
+        with psycopg.connect(conninfo) as holder:  # a transaction, as a writer's
+            holder.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                           (f"{HERE.account}/{HERE.region}/i-1",))
+            began = time.monotonic()
+            with pytest.raises(StoreUnavailable, match="lock timeout"), \
+                    store.write(HERE) as tx:
+                tx.get_contact("i-1", "c-1")
+            assert time.monotonic() - began < 5
+        with store.write(HERE) as tx:  # released: writes go on
+            tx.put_contact(_contact("c-1"))
     finally:
         store.close()

@@ -55,6 +55,12 @@ log = logging.getLogger(__name__)
 POOL_SIZE = 8  # connections a process keeps at most (the event loop's reads, the writers)
 POOL_WAIT = 3.0  # seconds a request waits for a connection before "store unavailable"
 CONNECT_TIMEOUT = 3  # seconds to reach the server (libpq's connect_timeout)
+# A write waits this long for another server's transaction on its instance (a step of a sweep
+# or a merge takes ~0.1 s) before its request fails, as the SQLite store's BUSY_SECONDS; and a
+# session of ours idle inside a transaction this long (a server stopped mid-write) is ended by
+# PostgreSQL, releasing its locks.
+LOCK_WAIT = 30.0
+IDLE_IN_TRANSACTION = 60.0
 CLOCK_RECHECK = 0.25  # seconds a clock setting read from the database is trusted
 MERGE_ROWS = 100_000  # contacts a transaction when a bulk load is merged
 # pg_advisory_lock's two-int4 key space (distinct from the one-bigint space the instance
@@ -125,13 +131,16 @@ _AFTER_STEP = {2: (
 def unavailable(exc: BaseException) -> bool:
     """Whether an error means the database cannot be reached (rather than a bad statement):
     a connection exception (SQLSTATE class 08), a server shutting down (57P0x), a broken
-    connection (no SQLSTATE), or no pooled connection within ``POOL_WAIT``."""
+    connection (no SQLSTATE), a lock not granted within ``LOCK_WAIT``, or no pooled
+    connection within ``POOL_WAIT``."""
     if isinstance(exc, PoolTimeout):
         return True
     if not isinstance(exc, psycopg.OperationalError):
         return False
     state = exc.sqlstate
-    return state is None or state.startswith("08") or state.startswith("57P0")
+    # 55P03: a lock not granted within LOCK_WAIT.
+    return state is None or state.startswith("08") or state.startswith("57P0") or \
+        state == "55P03"
 
 
 class PostgresTx(Tx):
@@ -596,7 +605,7 @@ class PostgresStore(Store):
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             self._conninfo, min_size=1, max_size=POOL_SIZE, timeout=POOL_WAIT,
             kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT},
-            name="connectlocal", open=True)
+            configure=_configure, name="connectlocal", open=True)
 
     def _connect(self) -> psycopg.Connection[Any]:
         return psycopg.connect(self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
@@ -827,6 +836,13 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         self._pool.close()
+
+
+def _configure(db: psycopg.Connection[Any]) -> None:
+    """Each pooled session: bounded lock waits, and no transaction left open for ever."""
+    db.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{int(LOCK_WAIT * 1000)}ms")))
+    db.execute(sql.SQL("SET idle_in_transaction_session_timeout = {}").format(
+        sql.Literal(f"{int(IDLE_IN_TRANSACTION * 1000)}ms")))
 
 
 def _migrations() -> dict[int, str]:
