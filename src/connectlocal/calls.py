@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import urllib.error
 import urllib.request
 from typing import Any
+
+from . import adminclient
 
 
 class CallError(Exception):
@@ -157,12 +158,8 @@ def _remote(args: argparse.Namespace) -> tuple[str, list[dict[str, Any]],
     base = args.endpoint.rstrip("/")
 
     def admin(method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        headers = {"content-type": "application/json"}
-        token = os.environ.get("CONNECTLOCAL_ADMIN_TOKEN")
-        if token:  # a server started with --admin-token wants it
-            headers["x-connectlocal-admin-token"] = token
         request = urllib.request.Request(
-            f"{base}/_connectlocal/{path}", method=method, headers=headers,
+            f"{base}/_connectlocal/{path}", method=method, headers=adminclient.headers(),
             data=None if body is None else json.dumps(
                 {**body, "account": args.account, "region": args.region}).encode())
         try:

@@ -511,15 +511,9 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _fault_rules(path: str) -> list[object]:
-    import json
+    from .frontdoor import json_file
 
-    try:
-        with open(path, encoding="utf-8") as handle:
-            rules = json.load(handle)
-    except OSError as exc:
-        raise ValueError(f"cannot read the faults file {path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"the faults file {path} is not JSON: {exc}") from None
+    rules = json_file(path, "faults file")
     if not isinstance(rules, list):
         raise ValueError(f"the faults file {path} must hold a JSON list of rules")
     return rules

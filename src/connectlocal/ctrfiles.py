@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import sys
 import urllib.error
 import urllib.request
@@ -18,7 +17,7 @@ from typing import IO, Any
 
 import orjson
 
-from . import rules
+from . import adminclient, rules
 from .bulk import collector_paused
 from .ctr import CtrError, ImportedContact, Named, parse, record
 from .handlers.defaults import create_default_directory
@@ -314,11 +313,8 @@ def send(endpoint: str, items: Iterable[tuple[str, str, Any]],
 
     def post(chunk: list[bytes]) -> None:
         body = head + b",".join(chunk) + b"]}"
-        headers = {"content-type": "application/json"}
-        token = os.environ.get("CONNECTLOCAL_ADMIN_TOKEN")
-        if token:  # a server started with --admin-token wants it
-            headers["x-connectlocal-admin-token"] = token
-        request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+        request = urllib.request.Request(url, data=body, method="POST",
+                                         headers=adminclient.headers())
         try:
             with urllib.request.urlopen(request, timeout=600) as response:
                 counts.add(Counts.from_dict(orjson.loads(response.read())))

@@ -12,6 +12,8 @@ import sys
 import urllib.request
 from typing import Any
 
+from . import adminclient
+
 READY = re.compile(r"listening on (http://\S+)")
 
 
@@ -55,9 +57,7 @@ class ServerProcess:
 
     def admin(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
-        headers = {"content-type": "application/json"} if data is not None else {}
-        if self.admin_token:
-            headers["x-connectlocal-admin-token"] = self.admin_token
+        headers = adminclient.headers(self.admin_token or "")
         request = urllib.request.Request(f"{self.url}/_connectlocal/{path}", data=data,
                                          method=method, headers=headers)
         try:

@@ -43,6 +43,11 @@ def refused(done: subprocess.CompletedProcess[str], *words: str) -> str:
     # Missing directories are made (as the stream makes them); under a file they cannot be.
     (["serve", "--ctr-file", "/dev/null/ctrs.jsonl"], ["--ctr-file", "cannot append",
                                                        "Not a directory"]),
+    (["serve", "--data", ":memory:", "--throttle", "no-such-quotas.json"],
+     ["throttle file", "No such file or directory"]),
+    (["serve", "--data", ":memory:", "--faults", "no-such-faults.json"],
+     ["faults file", "No such file or directory"]),
+    (["serve", "--data", ":memory:", "--auth", "strict"], ["--auth strict", "KEY:SECRET"]),
     (["simulate", "--hold-probability", "5"], ["--hold-probability", "0 to 1"]),
     (["simulate", "--callback-probability", "-3"], ["--callback-probability", "0 to 1"]),
     (["simulate", "--transfer-probability", "nan"], ["--transfer-probability", "finite"]),

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from . import json_file
 from .shared import SharedMemory
 
 log = logging.getLogger(__name__)
@@ -51,13 +52,7 @@ class Quotas:
         documented = cls._parse(json.loads(text), "the documented quotas")
         if spec == "aws":
             return documented
-        try:
-            with open(spec, encoding="utf-8") as handle:
-                document = json.load(handle)
-        except OSError as exc:
-            raise ValueError(f"cannot read the throttle file {spec}: {exc.strerror}") from None
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"the throttle file {spec} is not JSON: {exc}") from None
+        document = json_file(spec, "throttle file")
         mine = cls._parse(document, spec, documented.default)
         return cls(mine.default, {**documented.operations, **mine.operations}, spec)
 

@@ -37,6 +37,7 @@ from typing import Any
 import orjson
 
 from .. import __version__
+from ..adminclient import TOKEN_HEADER
 from ..clock import RANGE_TEXT, ClockRangeError
 from ..dispatch import Dispatcher, HttpRequest
 from ..protocol.serializer import Response
@@ -59,7 +60,6 @@ def _json(status: int, document: Any) -> Response:
                              ("x-amzn-requestid", str(uuid.uuid4()))], orjson.dumps(document))
 
 
-TOKEN_HEADER = "x-connectlocal-admin-token"
 
 
 def _host_name(host: str) -> str:
