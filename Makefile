@@ -27,12 +27,13 @@ serve: $(SERVE_STAMP)
 	$(BIN)/connectlocal serve
 
 # The whole suite over HTTP against real servers, then the end-to-end tests again in-process
-# (mock_connect), from the same test code.
+# (mock_connect), and over HTTP again against servers on PostgreSQL, from the same test code.
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
 	$(BIN)/pytest
 	CONNECTLOCAL_TEST_TRANSPORT=inprocess $(BIN)/pytest tests/api
+	CONNECTLOCAL_TEST_STORE=postgresql $(BIN)/pytest tests/api -q
 	$(MAKE) test-oldest
 
 $(OLDEST_STAMP): pyproject.toml .ci/oldest.txt

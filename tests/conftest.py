@@ -24,14 +24,21 @@ from connectlocal.mock import mock_connect
 from connectlocal.service import Service
 from connectlocal.store import open_store
 
+from . import pg
 from .serverproc import ServerProcess, tmp_db
 
 pytest_plugins = ["pytester"]
 
 _aliases = itertools.count()
+_servers = itertools.count()
 TRANSPORT = os.environ.get("CONNECTLOCAL_TEST_TRANSPORT", "http")
 if TRANSPORT not in ("http", "inprocess"):
     raise RuntimeError(f"CONNECTLOCAL_TEST_TRANSPORT must be http or inprocess: {TRANSPORT}")
+# The store the HTTP servers of the API tests keep their data in: a SQLite file each, or
+# (``postgresql``) a schema each in a PostgreSQL database of the test run's own.
+STORE = os.environ.get("CONNECTLOCAL_TEST_STORE", "sqlite")
+if STORE not in ("sqlite", "postgresql"):
+    raise RuntimeError(f"CONNECTLOCAL_TEST_STORE must be sqlite or postgresql: {STORE}")
 
 
 class InProcessServer:
@@ -69,11 +76,15 @@ class InProcessServer:
         return response.status, dict(response.headers), json.loads(response.body)
 
 
-def _new_server(tmp: pytest.TempPathFactory, name: str) -> Any:
+def _new_server(request: pytest.FixtureRequest, tmp: pytest.TempPathFactory, name: str) -> Any:
     if TRANSPORT == "inprocess":
         return InProcessServer().start()
     # A 12-digit access key id is its own account (moto's convention, which mock_connect
     # keeps); serve allows it only when asked (tests/api/test_auth.py checks that).
+    if STORE == "postgresql":  # a schema of the server's own in the run's database
+        database = request.getfixturevalue("pg_database")
+        return ServerProcess(f"{database}?schema={name}{next(_servers)}", "--accounts",
+                             "*").start()
     return ServerProcess(tmp_db(tmp.mktemp(name)), "--accounts", "*").start()
 
 
@@ -106,17 +117,26 @@ def client_for(url: str, region: str = "us-east-1", key: str = "AKIDEXAMPLE",
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database of this test run's own (tests/pg.py), dropped at its end."""
+    with pg.database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def server(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One server for the session; tests that move its clock use ``clocked_server``."""
-    proc = _new_server(tmp_path_factory, "server")
+    proc = _new_server(request, tmp_path_factory, "server")
     yield proc
     proc.stop()
 
 
 @pytest.fixture
-def clocked_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def clocked_server(request: pytest.FixtureRequest,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server of the test's own, whose clock the test may move."""
-    proc = _new_server(tmp_path_factory, "clocked")
+    proc = _new_server(request, tmp_path_factory, "clocked")
     yield proc
     proc.stop()
 

@@ -233,8 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=PORT, default=_env("PORT", str(DEFAULT_PORT)),
                        help=f"port (CONNECTLOCAL_PORT; default {DEFAULT_PORT}; 0 picks a free one)")
     serve.add_argument("--data", default=_env("DATA", DEFAULT_DATA),
-                       help="SQLite file, or :memory: for a throwaway store "
-                            f"(CONNECTLOCAL_DATA; default {DEFAULT_DATA})")
+                       help="SQLite file, :memory: for a throwaway store, or "
+                            "postgresql://user@host:port/db[?schema=name] for one shared by "
+                            f"several servers (CONNECTLOCAL_DATA; default {DEFAULT_DATA})")
     serve.add_argument("--clock", type=INSTANT_TEXT, default=_env("CLOCK"),
                        help="start the service clock frozen at this ISO 8601 instant "
                             "(CONNECTLOCAL_CLOCK; default: the system clock)")
@@ -444,8 +445,10 @@ def serve(args: argparse.Namespace) -> int:
               "(each process opens it; :memory: belongs to one process)", file=sys.stderr)
         return 2
     store = open_store(args.data)
-    # "The system clock unless set": a restart without --clock runs on the system clock.
-    Service(store, accounts=accounts).set_clock(clock)
+    # "The system clock unless set": a restart without --clock runs on the system clock. A
+    # server joining others on a shared store keeps the clock they run on, unless told.
+    if clock is not None or not store.shared:
+        Service(store, accounts=accounts).set_clock(clock)
 
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

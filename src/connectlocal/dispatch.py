@@ -26,7 +26,7 @@ from .protocol.serializer import Response, ResponseSerializer
 from .protocol.validator import Check, Validator, describe
 from .service import RequestContext, Service
 from .spec import service_model
-from .store.base import Scope
+from .store.base import Scope, StoreUnavailable
 
 log = logging.getLogger(__name__)
 # One line per API request at info: request id, operation, status, milliseconds.
@@ -182,6 +182,13 @@ class Dispatcher:
             answer = self.serializer.serialize_error(error, request_id)
             answer.delay = delay
             return answer, request_id, op.name if op else "-"
+        except StoreUnavailable as exc:  # the store's server is down or unreachable
+            log.error("%s %s: %s", request_id, op.name if op else "-", exc)
+            return self.serializer.serialize_error(
+                errors.InternalServiceException(
+                    f"store unavailable: connectlocal cannot reach its store (request id "
+                    f"{request_id}); retry when it is back"), request_id), request_id, \
+                op.name if op else "-"
         except Exception:
             log.exception("%s %s failed", request_id, op.name if op else "-")
             return self.serializer.serialize_error(

@@ -147,7 +147,9 @@ class mock_connect:  # named like moto's mock_aws, as users expect
                  ticking: bool = False, accounts: dict[str, str | tuple[str, str]] | None = None,
                  default_account: str | None = None, endpoint_url: str | None = None,
                  auth: str = "lenient", throttle: str | None = None,
-                 lambdas: dict[str, str | Callable[..., Any]] | None = None) -> None:
+                 lambdas: dict[str, str | Callable[..., Any]] | None = None,
+                 data: str = ":memory:") -> None:
+        self._data = data  # a store location, as serve --data (a PostgreSQL URL to share one)
         from .engine.lambdas import Lambdas
 
         self._lambdas = Lambdas(lambdas)  # a bad target fails here, not when a flow runs
@@ -273,7 +275,7 @@ class mock_connect:  # named like moto's mock_aws, as users expect
         global _original_emit
         if self in _active:
             return
-        service = Service(open_store(":memory:"), accounts=self._accounts, strict=self._strict,
+        service = Service(open_store(self._data), accounts=self._accounts, strict=self._strict,
                           throttle=Throttle(self._quotas) if self._quotas else None,
                           lambdas=self._lambdas)
         if self._clock is not None:

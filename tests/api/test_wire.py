@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from ..conftest import client_for, new_instance
+from ..conftest import STORE, TRANSPORT, client_for, new_instance
 from ..errors import expect_error
 from ..serverproc import ServerProcess
 
@@ -93,7 +93,8 @@ def test_percent_encoded_labels_are_decoded(server: ServerProcess, instance: Any
 def test_health(server: ServerProcess) -> None:
     status, body = server.admin("GET", "health")
     assert status == 200 and body["status"] == "ok"
-    assert body["store"]["kind"] == "sqlite"
+    assert body["store"]["kind"] == ("postgresql" if STORE == "postgresql" and
+                                     TRANSPORT == "http" else "sqlite")
     assert "DescribeContact" in body["operations"]
     assert "CreateVocabulary" not in body["operations"]
 

@@ -22,7 +22,7 @@ def _bench(script: str, results: Path, *args: str) -> dict[str, Any]:
         env={**os.environ, "CONNECTLOCAL_BENCH_RESULTS": str(results)}, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     name = {"serve.py": "serve", "ctr_import.py": "ctr_import", "simulate.py": "simulate",
-            "mock_calls.py": "mock_calls", "flows.py": "flows"}[script]
+            "mock_calls.py": "mock_calls", "flows.py": "flows", "postgres.py": "postgres"}[script]
     if "--scaling" in args:
         name = "serve_scaling"
     elif "--writes" in args:
@@ -68,3 +68,10 @@ def test_import_simulate_and_mock_harnesses_run(tmp_path: Path) -> None:
 def test_flows_harness_runs(tmp_path: Path) -> None:
     flows = _bench("flows.py", tmp_path, "--calls", "5", "--rounds", "1")
     assert set(flows["rounds"]) == {"serve_default", "serve_flow", "mock_default", "mock_flow"}
+
+
+def test_postgres_harness_runs(tmp_path: Path, pg_database: str) -> None:
+    server = pg_database.rsplit("/", 1)[0]  # the fixture's server (it makes its own database)
+    compared = _bench("postgres.py", tmp_path, "--records", "300", "--seconds", "0.2",
+                      "--server", server)
+    assert set(compared["results"]) == {"sqlite", "postgresql"}

@@ -205,3 +205,16 @@ def test_admin_in_process() -> None:
     with mock_connect(clock="2025-05-05T05:05:05Z") as mock:
         status, body = mock.admin("GET", "clock")
         assert status == 200 and json.loads(body)["now"] == "2025-05-05T05:05:05.000Z"
+
+
+def test_two_mocks_over_one_postgresql_store_share_it(pg_database: str) -> None:
+    url = f"{pg_database}?schema=mocks"
+    with mock_connect(endpoint_url="http://one.test", data=url), \
+            mock_connect(endpoint_url="http://two.test", data=url):
+        one = boto3.client("connect", region_name="us-east-1", endpoint_url="http://one.test")
+        two = boto3.client("connect", region_name="us-east-1", endpoint_url="http://two.test")
+        created = one.create_instance(IdentityManagementType="CONNECT_MANAGED",
+                                      InstanceAlias="shared-by-mocks",
+                                      InboundCallsEnabled=True, OutboundCallsEnabled=True)
+        described = two.describe_instance(InstanceId=created["Id"])["Instance"]
+        assert described["InstanceAlias"] == "shared-by-mocks"

@@ -1,8 +1,10 @@
-"""The store contract, run against every backend (SQLite file and :memory: today)."""
+"""The store contract, run against every backend (SQLite file and :memory:, PostgreSQL)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,9 +21,16 @@ OTHER_REGION = Scope("123456789012", "eu-west-2")
 OTHER_ACCOUNT = Scope("210987654321", "us-east-1")
 
 
-@pytest.fixture(params=["file", "memory"])
+_schemas = itertools.count()
+
+
+@pytest.fixture(params=["file", "memory", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(str(tmp_path / "s.db") if request.param == "file" else ":memory:")
+    if request.param == "postgresql":  # a schema of the test's own in the run's database
+        url = f"{request.getfixturevalue('pg_database')}?schema=t{next(_schemas)}"
+        opened = open_store(url)
+    else:
+        opened = open_store(str(tmp_path / "s.db") if request.param == "file" else ":memory:")
     yield opened
     opened.close()
 
@@ -234,8 +243,8 @@ def test_reset_empties_every_scope(store: Store) -> None:
         tx.put_instance(_instance())
         tx.put_contact(_contact("c-1"))
         tx.put_attributes("i-1", "c-1", {"a": "b"}, T0)
-    with store.write(OTHER_ACCOUNT) as tx:
-        tx.put_instance(_instance())
+    with store.write(OTHER_ACCOUNT) as tx:  # an alias is unique across accounts
+        tx.put_instance(replace(_instance(), alias="alias-other"))
     store.set_clock(ClockSetting(T0.timestamp(), None))
     store.reset()
     assert store.count_contacts() == 0
@@ -423,14 +432,20 @@ def test_a_failure_picking_winners_leaves_the_store_as_it_was(store: Store) -> N
 
     from connectlocal.store.sqlite import SqliteStore
 
-    assert isinstance(store, SqliteStore)
     with store.write(HERE) as tx:
         tx.put_contact(_contact("stored"))
-    with pytest.raises(sqlite3.OperationalError), store.bulk_load() as load:
+    failure: type[Exception] = sqlite3.OperationalError
+    if not isinstance(store, SqliteStore):
+        import psycopg
+        failure = psycopg.errors.DuplicateTable
+    with pytest.raises(failure), store.bulk_load() as load:
         load.add(HERE, [_staged("new", T0), _staged("stored", T0 + timedelta(minutes=1))])
         # The table the winners are picked into exists already: picking them fails.
-        name = getattr(load, "_name")  # noqa: B009 - the SQLite load's temporary tables
-        store._db.execute(f"CREATE TEMP TABLE {name}_winners (seq INTEGER)")
+        if isinstance(store, SqliteStore):
+            name = getattr(load, "_name")  # noqa: B009 - the SQLite load's temporary tables
+            store._db.execute(f"CREATE TEMP TABLE {name}_winners (seq INTEGER)")
+        else:  # the PostgreSQL load's connection and temporary tables
+            getattr(load, "_db").execute("CREATE TEMP TABLE winners (seq int)")  # noqa: B009
         load.merge()
     with store.read(HERE) as tx:
         assert tx.get_contact("i-1", "new") is None

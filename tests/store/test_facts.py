@@ -3,6 +3,7 @@ stored: one by one, in a bulk load, and in a file migrated from schema version 3
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -40,9 +41,15 @@ CONTACTS = [_contact("c-1", 5, 100, 10), _contact("c-2", 30.5, 50, 0),
 EXPECTED = [(0, ("CHAT",), [1, 10.0, 1.0, 1]), (0, ("VOICE",), [2, 80.0, 30.5, 1])]
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(str(tmp_path / "s.db"))
+_schemas = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "postgresql":  # a schema of the test's own in the run's database
+        opened = open_store(f"{request.getfixturevalue('pg_database')}?schema=f{next(_schemas)}")
+    else:
+        opened = open_store(str(tmp_path / "s.db"))
     yield opened
     opened.close()
 

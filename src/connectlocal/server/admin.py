@@ -42,15 +42,17 @@ from ..clock import RANGE_TEXT, ClockRangeError
 from ..dispatch import Dispatcher, HttpRequest
 from ..protocol.serializer import Response
 from ..protocol.timestamps import parse_iso, to_iso
+from ..store.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 
 class AdminError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.extra = extra or {}
 
 
 def _json(status: int, document: Any) -> Response:
@@ -107,7 +109,11 @@ class Admin:
                                       f"there are: {known}")
             return _json(200, route(request))
         except AdminError as error:
-            return _json(error.status, {"error": error.message})
+            return _json(error.status, {**error.extra, "error": error.message})
+        except StoreUnavailable as exc:
+            log.error("admin %s %s: %s", request.method, request.path, exc)
+            return _json(503, {"store": "unavailable",
+                               "error": "the store cannot be reached (the server log says why)"})
         except Exception:
             log.exception("admin %s %s failed", request.method, request.path)
             return _json(500, {"error": "internal error (see the server log)"})
@@ -164,6 +170,13 @@ class Admin:
 
     def health(self, request: HttpRequest) -> dict[str, Any]:
         store = self.service.store
+        try:
+            store.check()
+        except StoreUnavailable as exc:  # where the store is, only with the admin token
+            log.error("health: %s", exc)
+            raise AdminError(503, str(exc) if self._has_token(request) else
+                             "the store cannot be reached (the server log says why)",
+                             {"status": "store unavailable", "store": "unavailable"}) from None
         described: dict[str, Any] = {"kind": store.name}
         if self._has_token(request):
             described["location"] = store.location

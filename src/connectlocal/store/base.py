@@ -26,6 +26,11 @@ class StoreError(Exception):
     newer schema version. Its message is one line for the user (the CLI prints it)."""
 
 
+class StoreUnavailable(StoreError):
+    """The store's server cannot be reached (refused, down, or lost while serving); requests
+    are answered InternalServiceException "store unavailable" until it is back."""
+
+
 STEP_SECONDS = 0.1  # a transaction of long store work lasts about this long
 STEP_REST = 0.005  # seconds between two of them: another writer's turn
 
@@ -301,12 +306,20 @@ class Store(ABC):
     name: str
     location: str
     watchers: list[Watcher]
+    # Whether other servers may be using the store right now (a database server's): one
+    # joining them does not reset the service clock they share.
+    shared: bool = False
 
     def watch(self, watcher: Watcher) -> None:
         """Calls ``watcher(scope, contacts)`` after each committed write that put contacts one
         by one (the API's writes; bulk loads are not watched). It runs on the writing thread:
         it must be quick and must not raise."""
         self.watchers.append(watcher)
+
+    def check(self) -> None:
+        """Raises ``StoreUnavailable`` when the store cannot be reached (health asks); an
+        embedded store is always there."""
+        return None
 
     @abstractmethod
     def read(self, scope: Scope) -> AbstractContextManager[Tx]: ...

@@ -1,0 +1,244 @@
+"""What only the PostgreSQL store has: its URLs, its schema versions, and two processes (two
+stores, each with its own pool) writing one database without losing an update."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from connectlocal.clock import ClockSetting
+from connectlocal.models import Instance
+from connectlocal.store import Store, StoreError, StoreUnavailable, open_store
+from connectlocal.store.base import Aggregate, FactQuery, Scope, Staged, contact_row
+
+psycopg = pytest.importorskip("psycopg", reason="the postgresql extra is not installed")
+from connectlocal.store import postgres  # noqa: E402 - needs psycopg
+
+from .test_contract import _contact, _instance  # noqa: E402
+
+HERE = Scope("123456789012", "us-east-1")
+T0 = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
+_schemas = itertools.count()
+
+
+@pytest.fixture
+def url(pg_database: str) -> str:
+    return f"{pg_database}?schema=p{next(_schemas)}"
+
+
+@pytest.fixture
+def two(url: str) -> Iterator[tuple[Store, Store]]:
+    first, second = open_store(url), open_store(url)
+    yield first, second
+    first.close()
+    second.close()
+
+
+def test_schema_parameter_becomes_the_search_path() -> None:
+    conninfo, schema, shown = postgres.parse_url(
+        "postgresql://me:secret@db.example:6543/connect?schema=team_a&sslmode=disable")
+    assert schema == "team_a"
+    assert "options=-csearch_path%3Dteam_a" in conninfo and "sslmode=disable" in conninfo
+    assert shown == "postgresql://me@db.example:6543/connect?schema=team_a"  # no password
+    _, schema, _ = postgres.parse_url("postgresql://h/db?options=-csearch_path%3Dteam_b")
+    assert schema == "team_b"
+    with pytest.raises(StoreError, match="plain SQL name"):
+        postgres.parse_url("postgresql://h/db?schema=a;drop")
+
+
+def test_two_schemas_of_one_database_are_two_stores(pg_database: str) -> None:
+    a, b = open_store(f"{pg_database}?schema=sa"), open_store(f"{pg_database}?schema=sb")
+    try:
+        a.set_clock(ClockSetting(T0.timestamp(), None))
+        assert b.get_clock() == ClockSetting()
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_newer_schema_is_refused(url: str) -> None:
+    open_store(url).close()
+    conninfo, _, _ = postgres.parse_url(url)
+    with psycopg.connect(conninfo, autocommit=True) as db:
+        db.execute("UPDATE meta SET value='999' WHERE key='schema_version'")
+    with pytest.raises(StoreError, match="schema version 999, newer than this connectlocal's"):
+        open_store(url)
+
+
+def test_tables_of_something_else_are_refused(url: str) -> None:
+    conninfo, schema, _ = postgres.parse_url(url)
+    with psycopg.connect(conninfo, autocommit=True) as db:
+        db.execute(f"CREATE SCHEMA {schema}")
+        db.execute("CREATE TABLE contacts (id int)")
+    with pytest.raises(StoreError, match="not a connectlocal store"):
+        open_store(url)
+
+
+def test_without_psycopg_the_message_names_the_extra() -> None:
+    code = ("import sys; sys.modules['psycopg'] = None\n"
+            "from connectlocal.store import open_store, StoreError\n"
+            "try: open_store('postgresql://h/db')\n"
+            "except StoreError as e: print(e)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert "pip install 'connectlocal[postgresql]'" in out
+
+
+def test_an_unreachable_server_is_one_line_naming_host_and_port() -> None:
+    with pytest.raises(StoreError) as raised:
+        open_store("postgresql://postgres@127.0.0.1:1/connect")
+    message = str(raised.value)
+    assert "127.0.0.1:1" in message and "Connection refused" in message
+    assert "\n" not in message
+
+
+def test_read_modify_writes_of_two_stores_lose_nothing(two: tuple[Store, Store]) -> None:
+    """Each thread, on either store, adds one attribute to the same chain's map, read then
+    written in one write transaction: every one of them is there at the end."""
+    with two[0].write(HERE) as tx:
+        tx.put_attributes("i-1", "c-1", {}, T0)
+
+    def add(store: Store, name: str) -> None:
+        with store.write(HERE) as tx:
+            attributes = tx.get_attributes("i-1", "c-1")
+            tx.put_attributes("i-1", "c-1", {**attributes, name: "x"}, T0)
+
+    threads = [threading.Thread(target=lambda n=n: [add(two[n % 2], f"k{n}-{i}")
+                                                    for i in range(10)])
+               for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with two[1].read(HERE) as tx:
+        assert len(tx.get_attributes("i-1", "c-1")) == 60
+
+
+def test_a_clock_set_through_one_store_holds_in_the_other(two: tuple[Store, Store]) -> None:
+    first, second = two
+    assert second.get_clock() == ClockSetting()
+    first.set_clock(ClockSetting(T0.timestamp(), None))
+    import time
+    time.sleep(postgres.CLOCK_RECHECK + 0.05)
+    assert second.get_clock() == ClockSetting(T0.timestamp(), None)
+
+
+def test_an_alias_is_unique_by_constraint(two: tuple[Store, Store]) -> None:
+    instance = Instance(id="i-1", arn="arn:i-1", identity_management_type="CONNECT_MANAGED",
+                        created_time=T0, inbound_calls_enabled=True,
+                        outbound_calls_enabled=False, alias="shared", tags={})
+    with two[0].write(HERE) as tx:
+        tx.put_instance(instance)
+    with pytest.raises(psycopg.errors.UniqueViolation), \
+            two[1].write(Scope("210987654321", "us-east-1")) as tx:
+        tx.put_instance(instance)
+
+
+def test_one_sweep_at_a_time(two: tuple[Store, Store]) -> None:
+    """While one process holds the sweep's lock, another's sweep removes nothing."""
+    first, second = two
+    with first.write(HERE) as tx:
+        tx.put_instance(_instance())
+        tx.put_contact(_contact("old", T0 - timedelta(days=800)))
+    conninfo, _, _ = postgres.parse_url(first.location)
+    with psycopg.connect(conninfo, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s, %s)",
+                       (postgres.LOCK_CLASS, postgres.SWEEP_LOCK))
+        assert second.delete_contacts_initiated_before(T0) == 0
+        assert second.count_contacts() == 1
+        holder.execute("SELECT pg_advisory_unlock(%s, %s)",
+                       (postgres.LOCK_CLASS, postgres.SWEEP_LOCK))
+    assert second.delete_contacts_initiated_before(T0) == 1
+
+
+@pytest.mark.parametrize(("statement", "params", "index"), [
+    (postgres.CONTACT_AND_ATTRIBUTES, ("a", "r", "i-1", "c-1"), "contacts_pkey"),
+    ("SELECT doc FROM contacts WHERE account=%s AND region=%s AND instance_id=%s "
+     "AND initiated>=%s AND initiated<=%s", ("a", "r", "i-1", 0.0, 1.0), "contacts_by_time"),
+    ("SELECT doc FROM contacts WHERE account=%s AND region=%s AND instance_id=%s "
+     "AND association=%s", ("a", "r", "i-1", "c-1"), "contacts_by_association"),
+    ("SELECT account, region, instance_id, contact_id FROM contacts WHERE expires <= %s",
+     (1.0,), "contacts_expiring"),
+])
+def test_the_main_queries_have_their_index(url: str, statement: str, params: tuple[Any, ...],
+                                           index: str) -> None:
+    """DescribeContact's statement, SearchContacts' two (by initiation, by association) and
+    the expiry sweep's are answered through their index, among 20,000 contacts of 4
+    instances (analyzed: on an empty table's default estimates, DescribeContact's join
+    picked the association index and filtered)."""
+    open_store(url).close()
+    conninfo, _, _ = postgres.parse_url(url)
+    with psycopg.connect(conninfo, autocommit=True) as db:
+        db.execute(
+            "INSERT INTO contacts SELECT 'a', 'r', 'i-' || (n % 4), 'c-' || n, n, 'c-' || n, "
+            "'c-' || n, n, CASE WHEN n % 50 = 0 THEN n END, '{}' FROM generate_series(1, 20000) n")
+        db.execute("INSERT INTO attributes SELECT 'a', 'r', 'i-' || (n % 4), 'c-' || n, n, '{}' "
+                   "FROM generate_series(1, 20000, 7) n")
+        db.execute("ANALYZE")
+        plan = "\n".join(row[0] for row in db.execute(f"EXPLAIN {statement}", params))
+    assert f"using {index}" in plan.lower(), plan
+
+
+def test_after_a_bulk_load_describe_contact_goes_by_the_primary_key(url: str) -> None:
+    store = open_store(url)
+    try:
+        with store.bulk_load() as load:
+            load.add(HERE, [Staged(contact_row(_contact(f"c-{n}")), None) for n in range(3000)])
+            load.merge()
+    finally:
+        store.close()
+    conninfo, _, _ = postgres.parse_url(url)
+    with psycopg.connect(conninfo, autocommit=True) as db:
+        plan = "\n".join(row[0] for row in db.execute(
+            f"EXPLAIN {postgres.CONTACT_AND_ATTRIBUTES}", (*HERE, "i-1", "c-7")))
+    assert "using contacts_pkey" in plan.lower(), plan
+
+
+def test_a_version_1_store_gets_the_facts_of_its_contacts(url: str) -> None:
+    store = open_store(url)
+    with store.write(HERE) as tx:
+        tx.put_contact(_contact("c-1"))
+    store.close()
+    conninfo, _, _ = postgres.parse_url(url)
+    with psycopg.connect(conninfo, autocommit=True) as db:  # back to version 1
+        db.execute("DROP TABLE contact_facts, agent_states, agent_status_history, flow_runs, "
+                   "flow_logs")
+        db.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+    store = open_store(url)
+    try:
+        with store.read(HERE) as tx:
+            rows = tx.facts("i-1", FactQuery([(T0.timestamp() - 1, T0.timestamp() + 1)], {},
+                                             ["channel"], [Aggregate("count", None)]))
+        assert rows == [(0, ("TASK",), [1])]
+    finally:
+        store.close()
+
+
+def test_a_write_waiting_too_long_for_an_instance_is_store_unavailable(
+        url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another server's transaction holding the instance (here a raw session holding its
+    lock) makes a write wait LOCK_WAIT at most, then fail as StoreUnavailable: no hang."""
+    monkeypatch.setattr(postgres, "LOCK_WAIT", 0.5)
+    store = open_store(url)
+    conninfo, _, _ = postgres.parse_url(url)
+    try:
+        with psycopg.connect(conninfo) as holder:  # a transaction, as a writer's
+            holder.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                           (f"{HERE.account}/{HERE.region}/i-1",))
+            began = time.monotonic()
+            with pytest.raises(StoreUnavailable, match="lock timeout"), \
+                    store.write(HERE) as tx:
+                tx.get_contact("i-1", "c-1")
+            assert time.monotonic() - began < 5
+        with store.write(HERE) as tx:  # released: writes go on
+            tx.put_contact(_contact("c-1"))
+    finally:
+        store.close()
