@@ -47,6 +47,7 @@ from .base import (
     contact_row,
 )
 from .codec import decode, encode
+from .factsql import fact_statement
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -110,16 +111,6 @@ _PUT_FACTS = (
     "enqueued=excluded.enqueued, agent_id=excluded.agent_id, connected=excluded.connected, "
     "disconnected=excluded.disconnected, acw_seconds=excluded.acw_seconds, "
     "hold_seconds=excluded.hold_seconds, transferred=excluded.transferred")
-# Facts as SQL expressions (store.base.FACTS and DERIVED).
-_FACT_SQL = {
-    "queue_seconds": "(coalesce(connected, disconnected) - enqueued)",
-    "handle_seconds": "(disconnected - connected + coalesce(acw_seconds, 0))",
-    "interaction_seconds": "(disconnected - connected - coalesce(hold_seconds, 0))",
-}
-_FACT_NAMES = frozenset({"initiated", "channel", "method", "queue_id", "enqueued", "agent_id",
-                         "connected", "disconnected", "acw_seconds", "hold_seconds",
-                         "transferred", *_FACT_SQL})
-_AGGREGATE = {"count": "count(*)", "sum": "sum({})", "avg": "avg({})", "max": "max({})"}
 # Run after a schema step's file, in its transaction: version 2 derives the facts of the
 # contacts already stored.
 _AFTER_STEP = {2: (
@@ -249,56 +240,17 @@ class PostgresTx(Tx):
 
     def facts(self, instance_id: str, query: FactQuery) -> FactRows:
         self._lock(instance_id)
-
-        def fact(name: str) -> str:
-            if name not in _FACT_NAMES:  # names become SQL: only the known ones
-                raise ValueError(f"no such contact fact: {name!r}")
-            return _FACT_SQL.get(name, name)
-
-        selected: list[str] = []
-        params: list[Any] = []
-        for aggregate in query.aggregates:
-            conditions = []
-            for condition in aggregate.where:
-                column = fact(condition.fact)
-                if condition.op == "present":
-                    conditions.append(f"{column} IS NOT NULL")
-                elif condition.op == "absent":
-                    conditions.append(f"{column} IS NULL")
-                elif condition.op == "true":
-                    conditions.append(f"{column}")
-                else:
-                    if condition.op not in ("<", "<=", ">"):
-                        raise ValueError(f"no such comparison: {condition.op!r}")
-                    conditions.append(f"{column} {condition.op} %s")
-                    params.append(condition.value)
-            test = " AND ".join(conditions) or "true"
-            if aggregate.kind == "count":
-                selected.append(f"count(CASE WHEN {test} THEN 1 END)")
-            else:
-                if aggregate.value is None or aggregate.kind not in _AGGREGATE:
-                    raise ValueError(f"an aggregate {aggregate.kind!r} needs a value")
-                selected.append(_AGGREGATE[aggregate.kind].format(
-                    f"CASE WHEN {test} THEN {fact(aggregate.value)} END"))
-        where = ["account=%s", "region=%s", "instance_id=%s", "initiated>=%s", "initiated<%s"]
-        where_params: list[Any] = []
-        for name, values in query.filters.items():
-            where.append(f"{fact(name)} = ANY(%s)")
-            where_params.append(list(values))
-        groups = [fact(g) for g in query.groupings]
-        # count(*) first: an interval without contacts answers no row, as a group does not.
-        statement = (f"SELECT {', '.join([*groups, 'count(*)', *selected])} FROM contact_facts "
-                     f"WHERE {' AND '.join(where)}"
-                     + (f" GROUP BY {', '.join(groups)}" if groups else ""))
+        statement = fact_statement(query, "%s", arrays=True)
         out: FactRows = []
+        n = statement.groups
         for index, (start, end) in enumerate(query.intervals):
-            for row in self._all(statement, (*params, *self._key, instance_id, start, end,
-                                             *where_params)):
-                if row[len(groups)]:
+            for row in self._all(statement.sql, (*statement.before, *self._key, instance_id,
+                                                 start, end, *statement.after)):
+                if row[n]:
                     answers: list[float | None] = [
                         None if v is None else v if isinstance(v, int) else float(v)
-                        for v in row[len(groups) + 1:]]
-                    out.append((index, tuple(row[:len(groups)]), answers))
+                        for v in row[n + 1:]]
+                    out.append((index, tuple(row[:n]), answers))
         return out
 
     def status_seconds(self, instance_id: str, start: float, end: float, now: float,

@@ -34,6 +34,7 @@ from .base import (
     contact_row,
 )
 from .codec import decode, encode
+from .factsql import fact_statement
 
 R = TypeVar("R")
 log = logging.getLogger(__name__)
@@ -79,13 +80,6 @@ FACT_COLUMNS = ", ".join((
 # One by one, the facts come from the contact itself (store.base.contact_facts): extracting
 # them from the document took as long again as storing it.
 _PUT_FACTS = "INSERT OR REPLACE INTO contact_facts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-# Facts as SQL expressions (store.base.FACTS and DERIVED).
-_FACT_SQL = {
-    "queue_seconds": "(coalesce(connected, disconnected) - enqueued)",
-    "handle_seconds": "(disconnected - connected + coalesce(acw_seconds, 0))",
-    "interaction_seconds": "(disconnected - connected - coalesce(hold_seconds, 0))",
-}
-_AGGREGATE = {"count": "count(*)", "sum": "sum({})", "avg": "avg({})", "max": "max({})"}
 
 
 class SqliteTx(Tx):
@@ -184,51 +178,15 @@ class SqliteTx(Tx):
         return [decode(Contact, r[0]) for r in rows]
 
     def facts(self, instance_id: str, query: FactQuery) -> FactRows:
-        def fact(name: str) -> str:
-            return _FACT_SQL.get(name, name)
-
-        selected, params = [], []
-        for aggregate in query.aggregates:
-            conditions = []
-            for condition in aggregate.where:
-                column = fact(condition.fact)
-                if condition.op == "present":
-                    conditions.append(f"{column} IS NOT NULL")
-                elif condition.op == "absent":
-                    conditions.append(f"{column} IS NULL")
-                elif condition.op == "true":
-                    conditions.append(f"{column}")
-                else:
-                    assert condition.op in ("<", "<=", ">")
-                    conditions.append(f"{column} {condition.op} ?")
-                    params.append(condition.value)
-            if aggregate.kind == "count":
-                value = "1"
-            else:
-                assert aggregate.value is not None
-                value = fact(aggregate.value)
-            test = " AND ".join(conditions) or "1"
-            if aggregate.kind == "count":
-                selected.append(f"count(CASE WHEN {test} THEN 1 END)")
-            else:
-                selected.append(_AGGREGATE[aggregate.kind].format(
-                    f"CASE WHEN {test} THEN {value} END"))
-        where, where_params = ["account=?", "region=?", "instance_id=?", "initiated>=?",
-                               "initiated<?"], []
-        for name, values in query.filters.items():
-            where.append(f"{fact(name)} IN ({','.join('?' * len(values))})")
-            where_params.extend(values)
-        groups = [fact(g) for g in query.groupings]
-        # count(*) first: an interval without contacts answers no row, as a group does not.
-        statement = (f"SELECT {', '.join([*groups, 'count(*)', *selected])} FROM contact_facts "
-                     f"WHERE {' AND '.join(where)}"
-                     + (f" GROUP BY {', '.join(groups)}" if groups else ""))
+        statement = fact_statement(query, "?", arrays=False)
         out: FactRows = []
+        n = statement.groups
         for index, (start, end) in enumerate(query.intervals):
-            for row in self.db.execute(statement, (*params, *self._key, instance_id, start,
-                                                   end, *where_params)).fetchall():
-                if row[len(groups)]:
-                    out.append((index, tuple(row[:len(groups)]), list(row[len(groups) + 1:])))
+            for row in self.db.execute(statement.sql, (*statement.before, *self._key,
+                                                       instance_id, start, end,
+                                                       *statement.after)).fetchall():
+                if row[n]:
+                    out.append((index, tuple(row[:n]), list(row[n + 1:])))
         return out
 
     def status_seconds(self, instance_id: str, start: float, end: float, now: float,
