@@ -4,8 +4,11 @@ transfer), through ``connectlocal serve`` and through ``mock_connect()``, in one
 
     .venv/bin/python bench/flows.py [--calls N] [--rounds R]
 
-Rounds interleave the four; the best round of each is reported, with the ratios. One boto3
-client calls StartTaskContact back to back. Writes bench/results/flows.{json,md}.
+Rounds interleave the four. The server is pinned to core 0 and this process (the boto3
+client, and the mock) to core 1 where the machine has two. The lead figure is CPU per call:
+the server process's for serve, this process's for the mock (client included); ratios are
+taken within one round (the median round's). One boto3 client calls StartTaskContact back to
+back. Writes bench/results/flows.{json,md}.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
 from botocore.config import Config
 from flow_lambda import handler
 from report import write
+from serve import _cpu_seconds
 
 from connectlocal import __version__, mock_connect
 from connectlocal.testing import ServerProcess
@@ -77,25 +81,31 @@ def _setup(client: Any) -> tuple[str, str, str]:
     return iid, flows["Default inbound"], ten
 
 
-def _rate(call: Callable[[], Any], calls: int) -> float:
+class Rate(NamedTuple):
+    per_second: float
+    cpu_us: float  # CPU per call: the server's (serve) or this process's (the mock)
+
+
+def _rate(call: Callable[[], Any], calls: int, server: int | None) -> Rate:
     for _ in range(min(50, calls)):
         call()
-    start = time.perf_counter()
+    cpu = (lambda: _cpu_seconds([server])) if server else time.process_time
+    start, used = time.perf_counter(), cpu()
     for _ in range(calls):
         call()
-    return calls / (time.perf_counter() - start)
+    return Rate(calls / (time.perf_counter() - start), (cpu() - used) / calls * 1e6)
 
 
-def _pair(client: Any, calls: int) -> tuple[float, float]:
+def _pair(client: Any, calls: int, server: int | None = None) -> tuple[Rate, Rate]:
     iid, default, ten = _setup(client)
     check = client.start_task_contact(InstanceId=iid, Name="check", ContactFlowId=ten)
     attributes = client.get_contact_attributes(InstanceId=iid,
                                                InitialContactId=check["ContactId"])
     assert attributes["Attributes"]["tier"] == "gold", attributes
     plain = _rate(lambda: client.start_task_contact(InstanceId=iid, Name="t",
-                                                    ContactFlowId=default), calls)
+                                                    ContactFlowId=default), calls, server)
     flowed = _rate(lambda: client.start_task_contact(InstanceId=iid, Name="t",
-                                                     ContactFlowId=ten), calls)
+                                                     ContactFlowId=ten), calls, server)
     return plain, flowed
 
 
@@ -104,18 +114,23 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    rounds: dict[str, list[float]] = {"serve_default": [], "serve_flow": [],
-                                      "mock_default": [], "mock_flow": []}
+    rounds: dict[str, list[Rate]] = {"serve_default": [], "serve_flow": [],
+                                     "mock_default": [], "mock_flow": []}
     here = Path(__file__).parent
+    pinned = (os.cpu_count() or 1) >= 2
     with tempfile.TemporaryDirectory() as tmp:
         env = {"PYTHONPATH": os.pathsep.join([str(here), *sys.path])}
         with ServerProcess(str(Path(tmp) / "bench.db"), "--lambda",
                            f"{ARN}=python:flow_lambda:handler", env=env) as server:
+            assert server.proc is not None
+            if pinned:  # the server on one core, the load (and the mock) on the other
+                os.sched_setaffinity(server.proc.pid, {0})
+                os.sched_setaffinity(0, {1})
             http = boto3.client("connect", endpoint_url=server.url, region_name="us-east-1",
                                 aws_access_key_id="a", aws_secret_access_key="b",
                                 config=Config(retries={"max_attempts": 1}))
             for _ in range(args.rounds):
-                plain, flowed = _pair(http, args.calls)
+                plain, flowed = _pair(http, args.calls, server.proc.pid)
                 rounds["serve_default"].append(plain)
                 rounds["serve_flow"].append(flowed)
                 with mock_connect(lambdas={ARN: handler}):
@@ -123,25 +138,41 @@ def main() -> None:
                     plain, flowed = _pair(client, args.calls)
                 rounds["mock_default"].append(plain)
                 rounds["mock_flow"].append(flowed)
-    best = {name: max(rates) for name, rates in rounds.items()}
+
+    def median_round(door: str) -> tuple[Rate, Rate, float]:
+        """The round whose CPU ratio (flow over default) is the median, and that ratio."""
+        pairs = sorted(zip(rounds[f"{door}_default"], rounds[f"{door}_flow"], strict=True),
+                       key=lambda p: p[1].cpu_us / p[0].cpu_us)
+        plain, flowed = pairs[len(pairs) // 2]
+        return plain, flowed, flowed.cpu_us / plain.cpu_us
+
+    serve_plain, serve_flowed, serve_ratio = median_round("serve")
+    mock_plain, mock_flowed, mock_ratio = median_round("mock")
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                    "pinned": pinned},
         "versions": {"connectlocal": __version__},
-        "calls_per_round": args.calls, "rounds": rounds, "best": best,
-        "serve_ratio": best["serve_flow"] / best["serve_default"],
-        "mock_ratio": best["mock_flow"] / best["mock_default"],
+        "calls_per_round": args.calls,
+        "rounds": {name: [r._asdict() for r in rates] for name, rates in rounds.items()},
+        "serve_cpu_ratio": serve_ratio, "mock_cpu_ratio": mock_ratio,
     }
+
+    def row(door: str, plain: Rate, flowed: Rate, ratio: float) -> str:
+        return (f"| {door} | {plain.cpu_us:,.0f} µs ({plain.per_second:,.0f}/s) | "
+                f"{flowed.cpu_us:,.0f} µs ({flowed.per_second:,.0f}/s) | {ratio:.2f}x |")
+
     table = "\n".join([
-        "| StartTaskContact through | default inbound flow (2 actions) | 10-action flow + "
-        "Python Lambda | ratio |",
+        "| StartTaskContact through | default inbound flow (2 actions): CPU per call (rate) "
+        "| 10-action flow + Python Lambda | CPU ratio |",
         "|---|---|---|---|",
-        f"| connectlocal serve (1 worker, SQLite file) | {best['serve_default']:,.0f}/s | "
-        f"{best['serve_flow']:,.0f}/s | {result['serve_ratio']:.2f}x |",
-        f"| mock_connect() (in memory) | {best['mock_default']:,.0f}/s | "
-        f"{best['mock_flow']:,.0f}/s | {result['mock_ratio']:.2f}x |",
+        row("connectlocal serve (1 worker, SQLite file; server CPU)", serve_plain,
+            serve_flowed, serve_ratio),
+        row("mock_connect() (in memory; CPU of client and mock)", mock_plain, mock_flowed,
+            mock_ratio),
         "",
-        f"Best of {args.rounds} interleaved rounds of {args.calls} calls, one boto3 client "
+        f"The median of {args.rounds} interleaved rounds of {args.calls} calls, one boto3 "
+        f"client, {'server on core 0 and client on core 1' if pinned else 'unpinned'} "
         f"({result['when']}).",
     ])
     write("flows", result, table)
