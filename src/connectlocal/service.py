@@ -139,12 +139,9 @@ class Service:
         """Ends the contacts whose expiry has passed (stored as ended, so that the CTR stream
         sees them end), deletes the contacts past retention at the service clock and expired
         ClientToken claims; returns how many contacts were deleted."""
-        from .engine.flows import resume_due
-
         now = self.now()
         self._end_expired(now)
-        resume_due(self, now)  # customer input and Wait timeouts (a flow may queue a contact)
-        self.route_due(now)
+        self.deadlines(now)
         self.store.delete_claims_before(token_cutoff(now))
         removed = self.store.delete_contacts_initiated_before(retention_cutoff(now))
         if removed:
@@ -180,6 +177,16 @@ class Service:
                 return len(chunk)
 
             pace.run(step)
+
+    def deadlines(self, now: datetime) -> None:
+        """What the service clock drives between requests, up to ``now``: flows waiting for
+        customer input or a Wait time out (a flow may then queue the contact), then routing's
+        rings time out, after-contact work ends and waiting contacts are offered. The server
+        runs it every second, the sweep and a clock change at once."""
+        from .engine.flows import resume_due  # the engine builds on this module
+
+        resume_due(self, now)
+        self.route_due(now)
 
     def route_due(self, now: datetime) -> None:
         """Routing at ``now`` where it has something to do: rings that timed out, after-contact

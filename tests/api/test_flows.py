@@ -4,6 +4,7 @@ function invoked with the ContactFlowEvent, branches, queues, customer input, fl
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -269,8 +270,6 @@ def test_a_chat_waits_for_customer_input_and_branches_on_it(
 
 def test_input_that_matches_no_condition_and_a_timeout_take_their_branches(
         clocked_server: Any) -> None:
-    if TRANSPORT == "inprocess":
-        pass  # the clocked server is the in-process one there
     client = client_for(clocked_server.url)
     clocked_server.set_clock("2025-06-02T10:00:00Z")
     instance = new_instance(client)
@@ -408,6 +407,26 @@ def test_a_transfer_runs_the_transfer_flow_into_the_queue_the_call_names(
         task = moved["ContactId"]
     assert connect.get_contact_attributes(InstanceId=instance["id"], InitialContactId=task)[
         "Attributes"]["transferred"] == "yes"
+
+
+@pytest.mark.http_only
+def test_a_running_server_times_out_waiting_input_within_seconds(clocked_server: Any) -> None:
+    """No clock change, no sweep: the server looks for flows' deadlines every second."""
+    client = client_for(clocked_server.url)
+    instance = new_instance(client)
+    chat = _start_chat(client, instance, _flow(client, instance, [
+        _act("menu", "GetParticipantInput", {"Text": "Type 1", "InputTimeLimitSeconds": "1"},
+             None, {"InputTimeLimitExceeded": "timeout", "NoMatchingCondition": "timeout"},
+             [("Equals", "1", "timeout")]),
+        _act("timeout", "UpdateContactAttributes", {"Attributes": {"choice": "none"}})]))
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        attributes = client.get_contact_attributes(InstanceId=instance["id"],
+                                                   InitialContactId=chat)["Attributes"]
+        if "choice" in attributes:
+            break
+        time.sleep(0.2)
+    assert attributes.get("choice") == "none"
 
 
 def test_a_wait_ends_at_its_timeout_or_when_the_customer_returns(clocked_server: Any) -> None:

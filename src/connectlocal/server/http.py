@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 ADMIN_PREFIX = "/_connectlocal/"
 SWEEP_SECONDS = 60.0
 SHUTDOWN_GRACE = 5.0  # seconds a stopping server waits for the answers it owes
-ROUTING_SECONDS = 1.0  # how often routing's deadlines are looked for between sweeps
+DEADLINE_SECONDS = 1.0  # how often flows' and routing's deadlines are looked for
 MAX_BODY = 10 * 1024 * 1024  # far above any Connect request; refuses a runaway upload
 MAX_TARGET = 16 * 1024  # the request target (path and query): 414 beyond
 MAX_HEAD = 64 * 1024  # the request line and header fields together: 431 beyond
@@ -544,11 +544,11 @@ async def serve_forever(dispatcher: Dispatcher, sock: socket.socket,
                 if loop.time() - swept >= sweep_seconds:
                     swept = loop.time()
                     await asyncio.to_thread(service.sweep)
-                else:  # rings time out and wrap-up ends on the second (engine/routing.py)
-                    await asyncio.to_thread(service.route_due, service.now())
+                else:  # input timeouts, rings and wrap-up end on the second
+                    await asyncio.to_thread(service.deadlines, service.now())
             except Exception:
                 log.exception("retention sweep failed")
-            await asyncio.sleep(min(sweep_seconds, ROUTING_SECONDS))
+            await asyncio.sleep(min(sweep_seconds, DEADLINE_SECONDS))
 
     async def watch_parent() -> None:
         while os.getppid() == parent:
