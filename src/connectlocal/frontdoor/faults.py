@@ -15,6 +15,7 @@ import json
 import random
 import struct
 from dataclasses import asdict, dataclass
+from functools import cache
 from typing import Any
 
 from .shared import SharedMemory
@@ -102,6 +103,18 @@ def check_rule(document: Any, rule_id: int, operations: frozenset[str],
                 document.get("message"), float(probability), latency, count)
 
 
+@cache
+def _model_terms() -> tuple[frozenset[str], dict[str, int]]:
+    """The model's operation names, and its error shapes with their statuses (read once: a
+    mock makes a Service, and so rules of its own, for every test)."""
+    from ..spec import service_model
+
+    model = service_model()
+    errors = {name: int(model.shape_for(name).metadata["error"]["httpStatusCode"])
+              for name in model.shape_names if model.shape_for(name).metadata.get("exception")}
+    return frozenset(model.operation_names), errors
+
+
 class Faults:
     """The rules, in memory shared by the server's processes (made before they fork)."""
 
@@ -118,13 +131,7 @@ class Faults:
 
     @classmethod
     def for_model(cls, seed: int | None = None) -> Faults:
-        from ..spec import service_model
-
-        model = service_model()
-        errors = {name: int(model.shape_for(name).metadata["error"]["httpStatusCode"])
-                  for name in model.shape_names
-                  if model.shape_for(name).metadata.get("exception")}
-        return cls(frozenset(model.operation_names), errors, seed)
+        return cls(*_model_terms(), seed)
 
     # Reading and writing the shared document
 
