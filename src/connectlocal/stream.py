@@ -2,20 +2,22 @@
 record goes to a JSON Lines file and/or is POSTed to a webhook, the way an instance streams
 CTRs to Kinesis (at least once; a consumer dedupes by ContactId and LastUpdateTimestamp).
 
-The store tells the stream what each committed write put (``Store.watch``); the stream
-queues it and a thread of its own writes and posts, so an API call never waits for it. A
-failing webhook is retried with exponential backoff; after the last try the record is
-logged and dropped (the file, if configured, still has it).
+The write that ends or changes an ended contact queues it in the store's outbox in its own
+transaction (store.base; docs/design/outbox.md), so an acknowledged write's CTR survives a
+``kill -9``; this module's thread claims queued contacts for a lease, delivers their records
+and removes them, so that several servers on one store each deliver a share and none twice.
+An API call never waits for it. A failing webhook is retried with exponential backoff; after
+the last try the record is logged and dropped (the file, if configured, still has it).
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 import orjson
@@ -23,12 +25,16 @@ import orjson
 from .ctrfiles import record_of
 from .models import Contact
 from .service import Service
-from .store.base import Scope
+from .store.base import STREAM_HEARTBEAT, Pending, Scope
 
 log = logging.getLogger(__name__)
 
 RETRIES = 6  # tries per record: waits of 0.5, 1, 2, 4, 8 s between them
 FIRST_WAIT = 0.5
+BATCH = 100  # queued contacts claimed at a time
+LEASE = 15.0  # seconds a claim lasts, renewed while its records are delivered
+TRY_SECONDS = 10.0  # a POST's timeout
+POLL = 0.5  # seconds between looks at the outbox (another server's writes) when idle
 
 
 class CtrStream:
@@ -38,54 +44,121 @@ class CtrStream:
         self.file = Path(file) if file else None
         self.webhook = webhook
         self.first_wait = first_wait
-        self._queue: queue.Queue[tuple[Scope, Contact] | None] = queue.Queue()
+        self.consumer = uuid.uuid4().hex
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ctr-stream", daemon=True)
+        self._seen = 0.0  # when this consumer last told the store it is there (monotonic)
+        self._renewed = 0.0
 
     def start(self) -> CtrStream:
         if self.file is not None:
             self.file.parent.mkdir(parents=True, exist_ok=True)
+        # Before the first request: from here on every write's ended contacts are queued.
+        self.service.store.register_stream(self.consumer, time.time())
+        self._seen = time.monotonic()
         self.service.store.watch(self.committed)
         self._thread.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._queue.put(None)
+        """Delivers what is queued (a failing webhook is not waited for: its records stay
+        queued for the next stream), then stops."""
+        self._stopping.set()
+        self._wake.set()
         self._thread.join(timeout)
+        try:
+            self.service.store.unregister_stream(self.consumer)
+        except Exception:
+            log.warning("the CTR stream could not unregister from the store", exc_info=True)
 
     def committed(self, scope: Scope, contacts: list[Contact]) -> None:
-        """Called by the store after a commit: ended contacts go out."""
-        for contact in contacts:
-            if contact.disconnect_timestamp is not None:
-                self._queue.put((scope, contact))
+        """Called by the store after a commit: an ended contact was queued, deliver now."""
+        if any(contact.disconnect_timestamp is not None for contact in contacts):
+            self._wake.set()
 
     def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            scope, contact = item
+        store = self.service.store
+        failing = False
+        while True:
             try:
-                line = orjson.dumps(self._record(scope, contact)) + b"\n"
+                if time.monotonic() - self._seen >= STREAM_HEARTBEAT:
+                    store.register_stream(self.consumer, time.time())
+                    self._seen = time.monotonic()
+                batch = store.claim_outbox(self.consumer, BATCH, time.time(), LEASE)
+                failing = False
+            except Exception:
+                if not failing:  # once while the store is out of reach, not every poll
+                    log.warning("the CTR stream cannot read the store's outbox", exc_info=True)
+                failing = True
+                batch = []
+            if not batch:
+                if self._stopping.is_set():
+                    return
+                self._wake.wait(POLL)
+                self._wake.clear()
+                continue
+            try:
+                if not self._deliver(batch):
+                    return
+            except Exception:
+                log.exception("the CTR stream failed delivering; its claim ends with its lease")
+
+    def _deliver(self, batch: list[Pending]) -> bool:
+        """Delivers a claimed batch; False when the stream stops before it is done (what is
+        left is given back)."""
+        store = self.service.store
+        self._renewed = time.monotonic()
+        lines: list[tuple[int, str, bytes]] = []
+        for seq, scope, contact in batch:
+            try:
+                lines.append((seq, contact.id, orjson.dumps(self._record(scope, contact))
+                              + b"\n"))
             except Exception:
                 log.exception("CTR of contact %s could not be made", contact.id)
-                continue
-            if self.file is not None:
-                with self.file.open("ab") as out:
-                    out.write(line)
-            if self.webhook is not None:
-                self._post(line, contact.id)
+                lines.append((seq, contact.id, b""))
+        if self.file is not None:
+            with self.file.open("ab") as out:
+                out.write(b"".join(line for _, _, line in lines))
+        if self.webhook is None:
+            store.finish_outbox(self.consumer, [seq for seq, _, _ in lines])
+            return True
+        done: list[int] = []
+        for index, (seq, contact_id, line) in enumerate(lines):
+            left = [s for s, _, _ in lines[index:]]
+            # A try takes up to TRY_SECONDS: renewed at LEASE - TRY_SECONDS at the latest.
+            if time.monotonic() - self._renewed > LEASE - TRY_SECONDS:
+                store.finish_outbox(self.consumer, done)
+                done = []
+                self._renew(left, 0.0)
+            if line and not self._post(line, contact_id, left):
+                store.finish_outbox(self.consumer, done)
+                store.release_outbox(self.consumer, left)
+                return False
+            done.append(seq)
+        store.finish_outbox(self.consumer, done)
+        return True
+
+    def _renew(self, seqs: list[int], wait: float) -> None:
+        self.service.store.renew_outbox(self.consumer, seqs, time.time() + wait + LEASE)
+        self._renewed = time.monotonic()
 
     def _record(self, scope: Scope, contact: Contact) -> dict[str, object]:
         with self.service.store.read(scope) as tx:
             return record_of(tx, contact)
 
-    def _post(self, line: bytes, contact_id: str) -> None:
+    def _post(self, line: bytes, contact_id: str, claimed: list[int]) -> bool:
+        """POSTs one record, retrying; False when the stream stops during a wait between
+        tries (the record is not dropped: it stays queued)."""
         assert self.webhook is not None
         wait = self.first_wait
         for attempt in range(1, RETRIES + 1):
             request = urllib.request.Request(self.webhook, data=line, method="POST",
                                              headers={"content-type": "application/json"})
             try:
-                with urllib.request.urlopen(request, timeout=10) as response:
+                with urllib.request.urlopen(request, timeout=TRY_SECONDS) as response:
                     if 200 <= response.status < 300:
-                        return
+                        return True
                     problem = f"HTTP {response.status}"
             except urllib.error.HTTPError as error:
                 problem = f"HTTP {error.code}"
@@ -94,8 +167,11 @@ class CtrStream:
             if attempt == RETRIES:
                 log.error("CTR of contact %s not delivered to %s after %d tries: %s",
                           contact_id, self.webhook, RETRIES, problem)
-                return
+                return True
             log.warning("CTR of contact %s to %s failed (%s); retrying in %.1f s",
                         contact_id, self.webhook, problem, wait)
-            time.sleep(wait)
+            self._renew(claimed, wait)  # the claim outlasts the wait and the next try
+            if self._stopping.wait(wait):
+                return False
             wait *= 2
+        return True

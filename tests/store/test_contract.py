@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ import pytest
 from connectlocal.clock import ClockSetting
 from connectlocal.models import Contact, Instance, Queue, QueueInfo
 from connectlocal.store import Store, open_store
-from connectlocal.store.base import Claim, Scope, Staged, contact_row
+from connectlocal.store.base import STREAM_LAPSE, Claim, Scope, Staged, contact_row
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
 HERE = Scope("123456789012", "us-east-1")
@@ -489,3 +490,75 @@ def test_flow_logs_keep_their_order_and_go_with_the_instance(store: Store) -> No
         tx.delete_instance("i-1")
     with store.read(HERE) as tx:
         assert tx.get_flow_logs("c-1") == [] and tx.get_flow_run("i-1", "c-1") is None
+
+
+def _ended(c: str, at: datetime = T0) -> Contact:
+    return replace(_contact(c), disconnect_timestamp=at, last_update_timestamp=at)
+
+
+def test_the_outbox_queues_ended_contacts_only_while_a_stream_consumer_is_registered(
+        store: Store) -> None:
+    now = T0.timestamp()
+    with store.write(HERE) as tx:  # no consumer: nothing is queued
+        tx.put_contact(_ended("c-0"))
+    assert store.outbox_size() == 0
+    store.register_stream("a", time.time())
+    with store.write(HERE) as tx:
+        tx.put_contact(_contact("c-1"))  # active: not queued
+        tx.put_contact(_ended("c-2"))
+        tx.put_contact(_ended("c-2", T0 + timedelta(seconds=1)))  # the last put of it only
+    with pytest.raises(RuntimeError), store.write(OTHER_REGION) as tx:
+        tx.put_contact(_ended("c-3"))
+        raise RuntimeError("a write that fails queues nothing")
+    with store.write(OTHER_REGION) as tx:
+        tx.put_contact(_ended("c-4"))
+    assert store.outbox_size() == 2
+    claimed = store.claim_outbox("a", 10, now, 15.0)
+    assert [(p.scope, p.contact.id) for p in claimed] == [(HERE, "c-2"), (OTHER_REGION, "c-4")]
+    assert claimed[0].contact == _ended("c-2", T0 + timedelta(seconds=1))
+    assert claimed[0].seq < claimed[1].seq
+    assert store.claim_outbox("b", 10, now + 14, 15.0) == []  # a's lease holds
+    store.renew_outbox("a", [claimed[1].seq], now + 30)
+    store.finish_outbox("b", [p.seq for p in claimed])  # not b's: nothing removed
+    assert store.outbox_size() == 2
+    # a's lease on the first has ended: b claims it; a finishing it then removes nothing
+    again = store.claim_outbox("b", 10, now + 16, 15.0)
+    assert [p.seq for p in again] == [claimed[0].seq]
+    store.finish_outbox("a", [claimed[0].seq])
+    assert store.outbox_size() == 2
+    store.finish_outbox("a", [claimed[1].seq])
+    store.release_outbox("b", [claimed[0].seq])
+    assert [p.contact.id for p in store.claim_outbox("c", 10, now + 17, 15.0)] == ["c-2"]
+    store.finish_outbox("c", [claimed[0].seq])
+    assert store.outbox_size() == 0
+
+
+def test_the_outbox_claims_at_most_the_limit_oldest_first(store: Store) -> None:
+    store.register_stream("a", time.time())
+    for n in range(5):
+        with store.write(HERE) as tx:
+            tx.put_contact(_ended(f"c-{n}"))
+    first = store.claim_outbox("a", 2, 0.0, 15.0)
+    second = store.claim_outbox("b", 10, 0.0, 15.0)
+    assert [p.contact.id for p in first] == ["c-0", "c-1"]
+    assert [p.contact.id for p in second] == ["c-2", "c-3", "c-4"]
+
+
+def test_a_consumer_that_stopped_or_lapsed_queues_nothing_more(store: Store) -> None:
+    store.register_stream("a", time.time())
+    store.unregister_stream("a")
+    with store.write(HERE) as tx:
+        tx.put_contact(_ended("c-1"))
+    store.register_stream("b", time.time() - STREAM_LAPSE - 1)  # killed long ago
+    with store.write(HERE) as tx:
+        tx.put_contact(_ended("c-2"))
+    assert store.outbox_size() == 0
+    store.register_stream("b", time.time())  # back
+    with store.write(HERE) as tx:
+        tx.put_contact(_ended("c-3"))
+    assert store.outbox_size() == 1
+    store.reset()  # removes what is queued, keeps who streams
+    assert store.outbox_size() == 0
+    with store.write(HERE) as tx:
+        tx.put_contact(_ended("c-4"))
+    assert store.outbox_size() == 1

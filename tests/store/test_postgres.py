@@ -210,7 +210,7 @@ def test_a_version_1_store_gets_the_facts_of_its_contacts(url: str) -> None:
     conninfo, _, _ = postgres.parse_url(url)
     with psycopg.connect(conninfo, autocommit=True) as db:  # back to version 1
         db.execute("DROP TABLE contact_facts, agent_states, agent_status_history, flow_runs, "
-                   "flow_logs")
+                   "flow_logs, ctr_outbox, ctr_consumers")
         db.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
     store = open_store(url)
     try:

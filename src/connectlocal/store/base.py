@@ -301,6 +301,31 @@ class BulkLoad(ABC):
 
 Watcher = Callable[[Scope, list[Contact]], None]
 
+# The CTR stream's outbox (stream.py; docs/design/outbox.md). A stream consumer (a server
+# started with --ctr-file or --ctr-webhook) registers itself and says it is there every
+# STREAM_HEARTBEAT seconds; while one has within STREAM_LAPSE (wall-clock seconds), every write
+# that ends a contact or changes an ended one queues the contact, as stored, in the outbox, in
+# the write's own transaction. With no consumer nothing is queued, so a store nobody streams
+# from keeps no outbox, and one whose consumer was killed for good stops growing STREAM_LAPSE
+# after; what is queued waits for the next consumer.
+STREAM_HEARTBEAT = 60.0
+STREAM_LAPSE = 600.0
+
+
+class Pending(NamedTuple):
+    """A contact queued in the outbox: ``seq`` orders the queue."""
+
+    seq: int
+    scope: Scope
+    contact: Contact
+
+
+def ended(contacts: list[Contact]) -> list[Contact]:
+    """The contacts of a transaction that the outbox queues: the ended ones, each as it was
+    put last (what the transaction commits)."""
+    last = {(c.instance_id, c.id): c for c in contacts if c.disconnect_timestamp is not None}
+    return list(last.values())
+
 
 class Store(ABC):
     name: str
@@ -365,6 +390,36 @@ class Store(ABC):
     @abstractmethod
     def delete_claims_before(self, cutoff: datetime) -> int:
         """Removes ClientToken claims made before ``cutoff`` (expired), in every scope."""
+
+    # The CTR stream's outbox: claimed for a lease, delivered, then finished (deleted); a
+    # claimer that dies leaves its rows to whoever claims after the lease. ``now`` and
+    # ``until`` are epoch seconds of the wall clock (not the service clock).
+    @abstractmethod
+    def register_stream(self, consumer: str, now: float) -> None:
+        """Says that ``consumer`` delivers the outbox (at start, then every
+        ``STREAM_HEARTBEAT`` seconds)."""
+    @abstractmethod
+    def unregister_stream(self, consumer: str) -> None: ...
+    @abstractmethod
+    def claim_outbox(self, consumer: str, limit: int, now: float,
+                     lease: float) -> list[Pending]:
+        """Up to ``limit`` of the oldest queued contacts that no one holds a lease on (never
+        claimed, released, or claimed by someone whose lease ended before ``now``), now
+        ``consumer``'s until ``now + lease``; oldest first. Two claimers never get the same
+        row while its lease lasts."""
+    @abstractmethod
+    def renew_outbox(self, consumer: str, seqs: list[int], until: float) -> None:
+        """Extends ``consumer``'s lease on these rows (still its own) to ``until``."""
+    @abstractmethod
+    def finish_outbox(self, consumer: str, seqs: list[int]) -> None:
+        """Removes these rows, delivered (or given up on), where ``consumer`` still holds
+        them."""
+    @abstractmethod
+    def release_outbox(self, consumer: str, seqs: list[int]) -> None:
+        """Gives these rows of ``consumer``'s back, claimable at once (a stream stopping)."""
+    @abstractmethod
+    def outbox_size(self) -> int:
+        """Rows queued in the outbox, claimed or not."""
 
     @abstractmethod
     def count_contacts(self) -> int: ...

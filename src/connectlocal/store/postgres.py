@@ -32,11 +32,13 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from ..clock import ClockSetting
 from ..models import AgentState, Contact, Instance
 from .base import (
+    STREAM_LAPSE,
     BulkLoad,
     Claim,
     FactQuery,
     FactRows,
     Paced,
+    Pending,
     Scope,
     Staged,
     Store,
@@ -45,6 +47,7 @@ from .base import (
     Tx,
     contact_facts,
     contact_row,
+    ended,
 )
 from .codec import decode, encode
 from .factsql import fact_statement
@@ -70,7 +73,7 @@ LOCK_CLASS = 0x636C  # "cl"
 SWEEP_LOCK, MIGRATE_LOCK = 1, 2
 DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens",
                "contact_facts", "agent_states", "agent_status_history", "flow_runs",
-               "flow_logs")
+               "flow_logs", "ctr_outbox")
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
 _SEARCH_PATH = re.compile(r"-c\s*search_path\s*=\s*\"?([^\s,\"]+)")
 
@@ -640,6 +643,8 @@ class PostgresStore(Store):
             tx = PostgresTx(db, scope, writing=True)
             try:
                 yield tx
+                if tx.put:
+                    _queue_ended(db, scope, tx.put)
             except BaseException:
                 if not db.broken:
                     db.execute("ROLLBACK")
@@ -782,12 +787,69 @@ class PostgresStore(Store):
                 "DELETE FROM client_tokens WHERE ctid = ANY(ARRAY(SELECT ctid FROM client_tokens "
                 "WHERE created < %s LIMIT %s))", (cutoff.timestamp(), n)).rowcount)
 
+    def register_stream(self, consumer: str, now: float) -> None:
+        self._autocommit(lambda db: db.execute(
+            "INSERT INTO ctr_consumers VALUES (%s,%s) ON CONFLICT (consumer) DO UPDATE SET "
+            "seen=excluded.seen", (consumer, now)))
+
+    def unregister_stream(self, consumer: str) -> None:
+        self._autocommit(lambda db: db.execute(
+            "DELETE FROM ctr_consumers WHERE consumer=%s", (consumer,)))
+
+    def claim_outbox(self, consumer: str, limit: int, now: float,
+                     lease: float) -> list[Pending]:
+        # One statement, its own transaction: rows another server is claiming at the same
+        # moment are skipped (SKIP LOCKED), rows it holds a lease on are not claimable.
+        rows = self._autocommit(lambda db: db.execute(
+            "UPDATE ctr_outbox SET claimer=%s, claimed_until=%s WHERE seq IN (SELECT seq FROM "
+            "ctr_outbox WHERE claimed_until IS NULL OR claimed_until < %s ORDER BY seq LIMIT %s "
+            "FOR UPDATE SKIP LOCKED) RETURNING seq, account, region, doc",
+            (consumer, now + lease, now, limit)).fetchall())
+        return sorted(Pending(seq, Scope(account, region), decode(Contact, doc))
+                      for seq, account, region, doc in rows)
+
+    def renew_outbox(self, consumer: str, seqs: list[int], until: float) -> None:
+        self._outbox_rows("UPDATE ctr_outbox SET claimed_until=%s", (until,), consumer, seqs)
+
+    def finish_outbox(self, consumer: str, seqs: list[int]) -> None:
+        self._outbox_rows("DELETE FROM ctr_outbox", (), consumer, seqs)
+
+    def release_outbox(self, consumer: str, seqs: list[int]) -> None:
+        self._outbox_rows("UPDATE ctr_outbox SET claimer=NULL, claimed_until=NULL", (),
+                          consumer, seqs)
+
+    def _outbox_rows(self, change: str, values: tuple[Any, ...], consumer: str,
+                     seqs: list[int]) -> None:
+        if seqs:
+            self._autocommit(lambda db: db.execute(
+                f"{change} WHERE claimer=%s AND seq = ANY(%s)", (*values, consumer, seqs)))
+
+    def outbox_size(self) -> int:
+        row = self._autocommit(lambda db: db.execute("SELECT count(*) FROM ctr_outbox").fetchone())
+        return int(row[0]) if row else 0
+
     def count_contacts(self) -> int:
         row = self._autocommit(lambda db: db.execute("SELECT count(*) FROM contacts").fetchone())
         return int(row[0]) if row else 0
 
     def close(self) -> None:
         self._pool.close()
+
+
+# The CTR stream's outbox: a write's ended contacts, while a stream consumer is registered
+# (store.base.STREAM_LAPSE), in the write's transaction.
+_QUEUE_ENDED = (
+    "INSERT INTO ctr_outbox (account, region, instance_id, contact_id, doc) SELECT %s,%s,%s,%s,"
+    "%s WHERE EXISTS (SELECT 1 FROM ctr_consumers WHERE seen > %s)")
+
+
+def _queue_ended(db: psycopg.Connection[Any], scope: Scope, put: list[Contact]) -> None:
+    contacts = ended(put)
+    if contacts:
+        since = time.time() - STREAM_LAPSE
+        with db.cursor() as cursor:
+            cursor.executemany(_QUEUE_ENDED, [(*scope, c.instance_id, c.id, encode(c), since)
+                                              for c in contacts])
 
 
 def _configure(db: psycopg.Connection[Any]) -> None:

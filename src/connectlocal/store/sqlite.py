@@ -20,11 +20,13 @@ import orjson
 from ..clock import ClockSetting
 from ..models import AgentState, Contact, Instance
 from .base import (
+    STREAM_LAPSE,
     BulkLoad,
     Claim,
     FactQuery,
     FactRows,
     Paced,
+    Pending,
     Scope,
     Staged,
     Store,
@@ -32,13 +34,14 @@ from .base import (
     Tx,
     contact_facts,
     contact_row,
+    ended,
 )
 from .codec import decode, encode
 from .factsql import fact_statement
 
 R = TypeVar("R")
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 WRITER_CACHE_KIB = 64 * 1024
 READER_CACHE_KIB = 32 * 1024
 PAGE_SIZE = 8192
@@ -58,8 +61,8 @@ CONTACT_AND_ATTRIBUTES = (
     "WHERE c.account=? AND c.region=? AND c.instance_id=? AND c.contact_id=?")
 DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens",
                "contact_facts", "agent_states", "agent_status_history", "flow_runs",
-               "flow_logs")
-OWN_TABLES = frozenset({"meta", *DATA_TABLES})
+               "flow_logs", "ctr_outbox")
+OWN_TABLES = frozenset({"meta", "ctr_consumers", *DATA_TABLES})
 
 
 def _instant(path: str) -> str:
@@ -557,6 +560,8 @@ class SqliteStore(Store):
             tx = SqliteTx(self._db, scope)
             try:
                 yield tx
+                if tx.put:
+                    _queue_ended(self._db, scope, tx.put)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -699,6 +704,54 @@ class SqliteStore(Store):
             "(SELECT account, region, instance_id, operation, token FROM client_tokens "
             "WHERE created < ? LIMIT ?)", (cutoff.timestamp(), rows)))
 
+    def register_stream(self, consumer: str, now: float) -> None:
+        with self._lock, _transaction(self._db):
+            self._db.execute("INSERT OR REPLACE INTO ctr_consumers VALUES (?,?)", (consumer, now))
+
+    def unregister_stream(self, consumer: str) -> None:
+        with self._lock, _transaction(self._db):
+            self._db.execute("DELETE FROM ctr_consumers WHERE consumer=?", (consumer,))
+
+    def claim_outbox(self, consumer: str, limit: int, now: float,
+                     lease: float) -> list[Pending]:
+        # Looked for on the reader first: an empty outbox, polled, never takes the write lock.
+        with self._read_lock:
+            if self._reader.execute("SELECT 1 FROM ctr_outbox WHERE claimed_until IS NULL OR "
+                                    "claimed_until < ? LIMIT 1", (now,)).fetchone() is None:
+                return []
+        # BEGIN IMMEDIATE: one process at a time claims.
+        with self._lock, _transaction(self._db):
+            rows = self._db.execute(
+                "UPDATE ctr_outbox SET claimer=?, claimed_until=? WHERE seq IN (SELECT seq "
+                "FROM ctr_outbox WHERE claimed_until IS NULL OR claimed_until < ? ORDER BY seq "
+                "LIMIT ?) RETURNING seq, account, region, doc",
+                (consumer, now + lease, now, limit)).fetchall()
+        return sorted(Pending(seq, Scope(account, region), decode(Contact, doc))
+                      for seq, account, region, doc in rows)
+
+    def renew_outbox(self, consumer: str, seqs: list[int], until: float) -> None:
+        self._outbox_rows("UPDATE ctr_outbox SET claimed_until=?", (until,), consumer, seqs)
+
+    def finish_outbox(self, consumer: str, seqs: list[int]) -> None:
+        self._outbox_rows("DELETE FROM ctr_outbox", (), consumer, seqs)
+
+    def release_outbox(self, consumer: str, seqs: list[int]) -> None:
+        self._outbox_rows("UPDATE ctr_outbox SET claimer=NULL, claimed_until=NULL", (),
+                          consumer, seqs)
+
+    def _outbox_rows(self, change: str, values: tuple[Any, ...], consumer: str,
+                     seqs: list[int]) -> None:
+        if not seqs:
+            return
+        with self._lock, _transaction(self._db):
+            self._db.execute(
+                f"{change} WHERE claimer=? AND seq IN (SELECT value FROM json_each(?))",
+                (*values, consumer, orjson.dumps(seqs)))
+
+    def outbox_size(self) -> int:
+        with self._read_lock:
+            return int(self._reader.execute("SELECT count(*) FROM ctr_outbox").fetchone()[0])
+
     def count_contacts(self) -> int:
         with self._lock:
             row = self._db.execute("SELECT count(*) FROM contacts").fetchone()
@@ -817,6 +870,30 @@ def _migrate(db: sqlite3.Connection, schema: str) -> None:
         version = "4"
     if version == "4":
         _version_5(db, schema)
+        version = "5"
+    if version == "5":
+        _version_6(db, schema)
+
+
+# The CTR stream's outbox: a write's ended contacts, while a stream consumer is registered
+# (store.base.STREAM_LAPSE), in the write's transaction.
+_QUEUE_ENDED = (
+    "INSERT INTO ctr_outbox (account, region, instance_id, contact_id, doc) SELECT ?,?,?,?,? "
+    "WHERE EXISTS (SELECT 1 FROM ctr_consumers WHERE seen > ?)")
+
+
+def _queue_ended(db: sqlite3.Connection, scope: Scope, put: list[Contact]) -> None:
+    contacts = ended(put)
+    if contacts:
+        since = time.time() - STREAM_LAPSE
+        db.executemany(_QUEUE_ENDED, [(*scope, c.instance_id, c.id, encode(c), since)
+                                      for c in contacts])
+
+
+def _version_6(db: sqlite3.Connection, schema: str) -> None:
+    """Version 6: the CTR stream's outbox and its consumers (new tables only)."""
+    db.executescript(schema)  # the new tables (every statement is IF NOT EXISTS)
+    db.execute("UPDATE meta SET value='6' WHERE key='schema_version'")
 
 
 def _without_nulls(value: Any) -> Any:

@@ -153,3 +153,24 @@ CREATE TABLE IF NOT EXISTS flow_logs (
   doc         BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS flow_logs_by_contact ON flow_logs (account, region, contact_id, seq);
+
+-- Version 6: the CTR stream's outbox (stream.py; docs/design/outbox.md). A write that ends a
+-- contact, or changes an ended one, queues the contact as stored here in its own transaction,
+-- while a stream consumer is registered (ctr_consumers.seen within store.base.STREAM_LAPSE). A
+-- streaming server claims the oldest rows for a lease (claimer, claimed_until: epoch seconds
+-- of the wall clock), delivers them, then deletes them.
+CREATE TABLE IF NOT EXISTS ctr_outbox (
+  seq           INTEGER PRIMARY KEY,
+  account       TEXT NOT NULL,
+  region        TEXT NOT NULL,
+  instance_id   TEXT NOT NULL,
+  contact_id    TEXT NOT NULL,
+  claimer       TEXT,
+  claimed_until REAL,
+  doc           BLOB NOT NULL
+);
+-- The servers delivering the outbox, each with when it last said so (a heartbeat).
+CREATE TABLE IF NOT EXISTS ctr_consumers (
+  consumer    TEXT PRIMARY KEY,
+  seen        REAL NOT NULL
+) WITHOUT ROWID;
