@@ -55,7 +55,8 @@ test-oldest: $(OLDEST_STAMP)
 	$(OLDEST)/bin/pytest -p no:cacheprovider tests/mock/test_forms.py
 
 # Benchmarks (bench/README.md): installs the bench extra (moto's server); wrk and nginx come
-# from Debian's packages and bench/serve.py installs them if missing.
+# from Debian's packages and bench/serve.py installs them if missing. bench/postgres.py wants
+# the PostgreSQL server of the tests (127.0.0.1:5432) and its pgbench.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/mock_calls.py
@@ -65,6 +66,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/ctr_import.py
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/flows.py
+	$(BIN)/python bench/postgres.py
+	$(BIN)/python bench/postgres.py --http
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples

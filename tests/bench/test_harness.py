@@ -23,7 +23,9 @@ def _bench(script: str, results: Path, *args: str) -> dict[str, Any]:
     assert done.returncode == 0, done.stdout + done.stderr
     name = {"serve.py": "serve", "ctr_import.py": "ctr_import", "simulate.py": "simulate",
             "mock_calls.py": "mock_calls", "flows.py": "flows", "postgres.py": "postgres"}[script]
-    if "--scaling" in args:
+    if "--http" in args:
+        name = "postgres_http"
+    elif "--scaling" in args:
         name = "serve_scaling"
     elif "--writes" in args:
         name = "serve_writes"
@@ -75,3 +77,20 @@ def test_postgres_harness_runs(tmp_path: Path, pg_database: str) -> None:
     compared = _bench("postgres.py", tmp_path, "--records", "300", "--seconds", "0.2",
                       "--server", server)
     assert set(compared["results"]) == {"sqlite", "postgresql"}
+
+
+def test_postgres_http_harness_runs(tmp_path: Path, pg_database: str) -> None:
+    missing = [tool for tool in ("wrk", "pgbench") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} missing: `apt-get install wrk postgresql-client` "
+                    "(.ci/run installs wrk; pgbench comes with PostgreSQL)")
+    server = pg_database.rsplit("/", 1)[0]
+    compared = _bench("postgres.py", tmp_path, "--http", "--records", "300", "--duration", "1",
+                      "--warm-up", "0", "--connections", "2", "--threads", "1",
+                      "--server", server)
+    assert [(r["store"], r["processes"], r["operation"]) for r in compared["rows"]] == [
+        (store, n, operation) for store in ("sqlite", "postgresql") for n in (1, 2)
+        for operation in ("DescribeContact", "StartTaskContact")] + [
+        ("postgresql", 0, "pgbench SELECT")]
+    assert all(r["errors"] == 0 and r["requests"] > 0 for r in compared["rows"])
+    assert set(compared["import_records_per_second"]) == {"sqlite", "postgresql"}
