@@ -9,6 +9,7 @@ import http.server
 import itertools
 import json
 import signal
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -121,6 +122,28 @@ def test_kill_9_with_ctrs_undelivered_loses_none(tmp_path: Path, collector: Coll
     assert {r["ContactId"] for r in collector.received} == ids  # at least once each
     assert all(r["DisconnectTimestamp"] and r["LastUpdateTimestamp"]
                for r in collector.received)
+
+
+def test_a_server_stopped_with_its_webhook_down_leaves_its_ctrs_queued(
+        tmp_path: Path, collector: Collector) -> None:
+    """Stopping gives back what it had claimed (claimable at once, not after a lease), and
+    drops nothing: the next server delivers every record."""
+    data = tmp_path / "s.db"
+    collector.down = True
+    server = ServerProcess(str(data), "--ctr-webhook", collector.url).start()
+    try:
+        ids = _start_and_stop([server.url], 4)
+        time.sleep(1.0)  # the stream is retrying the first
+    finally:
+        server.stop()
+    db = sqlite3.connect(data)
+    queued = db.execute("SELECT count(*), count(claimer) FROM ctr_outbox").fetchone()
+    consumers = db.execute("SELECT count(*) FROM ctr_consumers").fetchone()
+    db.close()
+    assert queued == (4, 0) and consumers == (0,)
+    collector.down = False
+    with ServerProcess(str(data), "--ctr-webhook", collector.url):
+        _delivered_once_each(collector, ids)
 
 
 def test_two_servers_over_one_postgresql_deliver_each_ctr_once(
