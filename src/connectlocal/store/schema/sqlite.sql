@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS contacts (
   updated     REAL NOT NULL,  -- LastUpdateTimestamp: CTR imports keep the newest record
   expires     REAL,           -- when an active contact expires (the sweep ends it then)
   doc         BLOB NOT NULL,
+  wire        BLOB,           -- DescribeContact's answer as stored (connectlocal.wire)
   PRIMARY KEY (account, region, instance_id, contact_id)
 ) WITHOUT ROWID;
 -- The retention sweep walks contacts_by_time per instance: no index on initiated alone (each
