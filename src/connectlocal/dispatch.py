@@ -149,14 +149,22 @@ class Dispatcher:
             log.debug("%s DescribeContact -> 200 (stored)", request_id)
         return Response(200, [("x-amzn-requestid", request_id), ("content-type", JSON)], body)
 
+    def _unavailable(self, exc: StoreUnavailable, request_id: str, operation: str) -> Response:
+        log.error("%s %s: %s", request_id, operation, exc)
+        return self.serializer.serialize_error(
+            errors.InternalServiceException(
+                f"store unavailable: connectlocal cannot reach its store (request id "
+                f"{request_id}); retry when it is back"), request_id)
+
     def _answer(self, request: HttpRequest) -> tuple[Response, str, str]:
         """The response, its request id and the operation's name ("-" when none matched)."""
         request_id = self._request_id()
         if request.method == "GET" and request.path.startswith("/contacts/"):
             try:
                 stored = self._stored_answer(request, request_id)
-            except StoreUnavailable:
-                stored = None  # the generic path answers it, as it answers every such error
+            except StoreUnavailable as exc:  # as the generic path would answer, at once
+                return self._unavailable(exc, request_id, "DescribeContact"), request_id, \
+                    "DescribeContact"
             if stored is not None:
                 return stored, request_id, "DescribeContact"
         if request.method == "OPTIONS":
@@ -223,12 +231,8 @@ class Dispatcher:
             answer.delay = delay
             return answer, request_id, op.name if op else "-"
         except StoreUnavailable as exc:  # the store's server is down or unreachable
-            log.error("%s %s: %s", request_id, op.name if op else "-", exc)
-            return self.serializer.serialize_error(
-                errors.InternalServiceException(
-                    f"store unavailable: connectlocal cannot reach its store (request id "
-                    f"{request_id}); retry when it is back"), request_id), request_id, \
-                op.name if op else "-"
+            name = op.name if op else "-"
+            return self._unavailable(exc, request_id, name), request_id, name
         except Exception:
             log.exception("%s %s failed", request_id, op.name if op else "-")
             return self.serializer.serialize_error(
