@@ -1,9 +1,16 @@
 """DescribeContact over HTTP under wrk, beside nginx (the ceiling), moto_server (the peer) and a
-bare lookup server (bench/bare_server.py: the same store, one SELECT and nothing else, with
-connectlocal's worker count: the floor of this machine), in one run (issue 6). Also the
-scaling run and the write paths.
+bare lookup server (bench/bare_server.py: the same store, one SELECT and nothing else: the floor
+of this machine), in one run (issues 6 and 20). Also the scaling run and the write paths.
 
-    .venv/bin/python bench/serve.py                  # 1,000,000 contacts, all four servers
+Fair by construction (issue 20): every server gets the same CPU. The machine's cores are cut in
+two: the servers run pinned (``taskset``) on the first half, one worker per core each
+(connectlocal ``--workers N``, the bare floor N processes, nginx ``worker_processes N``,
+moto_server its one process), and wrk on the rest (one thread per core, 64 connections). Server
+CPU is read from /proc (utime + stime of the server's processes) over exactly the measured
+window, and the report leads with server CPU microseconds per request. A machine that cannot
+pin (one core, no taskset) is said so in the output, and no ratio is drawn as if it had been.
+
+    .venv/bin/python bench/serve.py                  # 100,000 contacts, all four servers
     .venv/bin/python bench/serve.py --scaling        # p50 and req/s at 10k and 1M (--huge: 10M)
     .venv/bin/python bench/serve.py --writes         # StartTaskContact and CreateContact req/s
 
@@ -79,6 +86,64 @@ class Run:
     errors: int
     cpu_seconds: float
     rss_mb: float
+    requests: int = 0
+    cpu_us_per_request: float = float("nan")
+
+
+@dataclass(frozen=True)
+class Cores:
+    """Where the servers and wrk run: ``server`` and ``load`` are CPU lists for taskset, or
+    None each when the machine cannot pin (then ``why`` says so)."""
+
+    server: tuple[int, ...] | None
+    load: tuple[int, ...] | None
+    why: str = ""
+
+    @property
+    def pinned(self) -> bool:
+        return self.server is not None
+
+    @property
+    def workers(self) -> int:
+        return len(self.server) if self.server else 1
+
+    @property
+    def threads(self) -> int:
+        return len(self.load) if self.load else 1
+
+    def server_cmd(self, cmd: list[str]) -> list[str]:
+        return _pin(self.server, cmd)
+
+    def load_cmd(self, cmd: list[str]) -> list[str]:
+        return _pin(self.load, cmd)
+
+    def describe(self) -> str:
+        if not self.pinned:
+            return f"not pinned ({self.why}): servers and wrk share the cores"
+        return (f"servers on CPU {_cpu_list(self.server)}, {self.workers} worker(s) each; "
+                f"wrk on CPU {_cpu_list(self.load)}, {self.threads} thread(s)")
+
+
+def _pin(cpus: tuple[int, ...] | None, cmd: list[str]) -> list[str]:
+    return ["taskset", "-c", _cpu_list(cpus), *cmd] if cpus else cmd
+
+
+def _cpu_list(cpus: tuple[int, ...] | None) -> str:
+    return ",".join(str(c) for c in cpus or ())
+
+
+def plan_cores() -> Cores:
+    """The first half of the cores this process may use for the servers, the rest for wrk."""
+    try:
+        usable = sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return Cores(None, None, "no CPU affinity on this platform")
+    if shutil.which("taskset") is None:
+        return Cores(None, None, "taskset is missing")
+    if len(usable) < 2:
+        return Cores(None, None, f"{len(usable)} core")
+    half = len(usable) // 2
+    return Cores(tuple(usable[:half]), tuple(usable[half:]))
 
 
 # ----------------------------------------------------------------------------- tools
@@ -117,12 +182,13 @@ def _wait_port(port: int, timeout: float = 30) -> None:
 
 
 def _cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of the processes, with their waited-for children's (cutime, cstime)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+            total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
         except FileNotFoundError:
             pass
     return total / ticks
@@ -149,10 +215,16 @@ def _await_workers(pid: int, workers: int) -> None:
 
 
 def _family(pid: int) -> list[int]:
-    """The process and its children (nginx's workers)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    found = [int(c) for c in children.read_text().split()] if children.exists() else []
-    return [pid, *found]
+    """The process and its descendants (nginx's and the pre-forked servers' workers)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = task / "children"
+        try:
+            for child in children.read_text().split():
+                found += _family(int(child))
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return list(dict.fromkeys(found))
 
 
 # ----------------------------------------------------------------------------- load
@@ -160,31 +232,37 @@ def _family(pid: int) -> list[int]:
 
 def wrk(url: str, script: str, env: dict[str, str], args: argparse.Namespace,
         pids: list[int], server: str, operation: str) -> Run:
+    cores: Cores = args.cores
+    threads = args.threads or cores.threads
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script)
     try:
         # Unmeasured first: every server starts measured in its steady state (caches filled,
         # lazy set-up done).
         if args.warm_up:
-            subprocess.run(["wrk", f"-t{args.threads}", f"-c{args.connections}",
-                            f"-d{args.warm_up}s", "-s", lua.name, url],
+            subprocess.run(cores.load_cmd(["wrk", f"-t{threads}", f"-c{args.connections}",
+                                           f"-d{args.warm_up}s", "-s", lua.name, url]),
                            capture_output=True, env={**os.environ, **env}, check=True)
+        # The server's CPU over exactly wrk's window: read just before wrk starts and as soon
+        # as it ends (the server is idle outside it).
         before = _cpu_seconds(pids)
         done = subprocess.run(
-            ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
-             "--latency", "-s", lua.name, url],
+            cores.load_cmd(["wrk", f"-t{threads}", f"-c{args.connections}",
+                            f"-d{args.duration}s", "--latency", "-s", lua.name, url]),
             capture_output=True, text=True, env={**os.environ, **env}, check=True)
         cpu = _cpu_seconds(pids) - before
     finally:
         os.unlink(lua.name)
     out = done.stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    count = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     socket_errors = re.search(r"Socket errors: .*", out)
     if socket_errors:
         print("  wrk:", socket_errors.group(0))
     return Run(server, operation, rate, _percentile(out, "50%"), _percentile(out, "99%"),
-               int(errors.group(1)) if errors else 0, cpu, _rss_mb(pids))
+               int(errors.group(1)) if errors else 0, cpu, _rss_mb(pids), count,
+               cpu * 1e6 / count if count and cpu else float("nan"))
 
 
 def _percentile(out: str, which: str) -> float:
@@ -257,9 +335,11 @@ def _size(path: Path) -> int:
 
 
 @contextmanager
-def _process(cmd: list[str], port: int) -> Iterator[tuple[str, int]]:
-    """A server process answering on ``port``, stopped when the block ends."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _process(cmd: list[str], port: int, cores: Cores) -> Iterator[tuple[str, int]]:
+    """A server process answering on ``port`` on the servers' cores, stopped when the block
+    ends. taskset execs the server, so the pid is the server's."""
+    proc = subprocess.Popen(cores.server_cmd(cmd), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     try:
         _wait_port(port)
         yield f"http://127.0.0.1:{port}", proc.pid
@@ -280,39 +360,44 @@ def _warm(path: Path) -> None:
 
 
 @contextmanager
-def connectlocal(data: Path | str, extra: tuple[str, ...] = ()) -> Iterator[tuple[str, int]]:
+def connectlocal(data: Path | str, cores: Cores,
+                 extra: tuple[str, ...] = ()) -> Iterator[tuple[str, int]]:
     if data != ":memory:":
         _warm(Path(data))
     port = free_port()
+    workers = _workers(extra, cores.workers)
+    if not any(a == "--workers" or a.startswith("--workers=") for a in extra):
+        extra = ("--workers", str(workers), *extra)
     with _process([sys.executable, "-m", "connectlocal.cli", "serve", "--port", str(port),
-                   "--data", str(data), *extra], port) as (url, pid):
-        _await_workers(pid, _workers(extra))
-        yield url, pid
-
-
-@contextmanager
-def bare(data: Path, workers: int) -> Iterator[tuple[str, int]]:
-    """bench/bare_server.py: one lookup per request and nothing else, on the same store."""
-    _warm(data)
-    port = free_port()
-    with _process([sys.executable, str(Path(__file__).with_name("bare_server.py")), str(data),
-                   str(port), str(workers), *SCOPE], port) as (url, pid):
+                   "--data", str(data), *extra], port, cores) as (url, pid):
         _await_workers(pid, workers)
         yield url, pid
 
 
-def _workers(serve_args: Sequence[str]) -> int:
-    """The worker processes ``connectlocal serve`` is given (1 unless --workers N)."""
+@contextmanager
+def bare(data: Path, workers: int, cores: Cores) -> Iterator[tuple[str, int]]:
+    """bench/bare_server.py: one lookup per request and nothing else, on the same store."""
+    _warm(data)
+    port = free_port()
+    with _process([sys.executable, str(Path(__file__).with_name("bare_server.py")), str(data),
+                   str(port), str(workers), *SCOPE], port, cores) as (url, pid):
+        _await_workers(pid, workers)
+        yield url, pid
+
+
+def _workers(serve_args: Sequence[str], default: int) -> int:
+    """The worker processes ``connectlocal serve`` is given (--workers N, else one per core of
+    the servers' half)."""
     for n, arg in enumerate(serve_args):
         if arg == "--workers" and n + 1 < len(serve_args):
             return int(serve_args[n + 1])
         if arg.startswith("--workers="):
             return int(arg.split("=", 1)[1])
-    return 1
+    return default
 
 
 @contextmanager
-def nginx(body: bytes) -> Iterator[tuple[str, int]]:
+def nginx(body: bytes, workers: int, cores: Cores) -> Iterator[tuple[str, int]]:
     port = free_port()
     root = Path(tempfile.mkdtemp(prefix="bench-nginx-"))
     root.chmod(0o755)  # nginx's workers run as an unprivileged user
@@ -320,7 +405,7 @@ def nginx(body: bytes) -> Iterator[tuple[str, int]]:
     (root / "contact.json").chmod(0o644)
     conf = root / "nginx.conf"
     conf.write_text(f"""
-worker_processes auto;
+worker_processes {workers};
 daemon off;
 pid {root}/nginx.pid;
 error_log {root}/error.log;
@@ -336,16 +421,16 @@ http {{
 }}
 """)
     try:
-        with _process(["nginx", "-c", str(conf), "-p", str(root)], port) as running:
+        with _process(["nginx", "-c", str(conf), "-p", str(root)], port, cores) as running:
             yield running
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
 @contextmanager
-def moto() -> Iterator[tuple[str, int]]:
+def moto(cores: Cores) -> Iterator[tuple[str, int]]:
     port = free_port()
-    with _process([_moto_server() or "moto_server", "-p", str(port)], port) as running:
+    with _process([_moto_server() or "moto_server", "-p", str(port)], port, cores) as running:
         yield running
 
 
@@ -367,25 +452,26 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
     info = build_store(store, args.contacts)
     env = {"BENCH_IDS": info["ids"], "BENCH_AUTH": AUTH,
            "BENCH_PREFIX": f"/contacts/{info['instance']}/"}
+    cores: Cores = args.cores
+    workers = _workers(args.serve_args, cores.workers)
     runs: list[Run] = []
-    with connectlocal(store, tuple(args.serve_args)) as (url, pid):
+    with connectlocal(store, cores, tuple(args.serve_args)) as (url, pid):
         body = _describe_body(url, info)
         print(f"connectlocal DescribeContact ({len(body)} bytes)")
         runs.append(wrk(url, LUA_GET, env, args, _family(pid), "connectlocal",
                         "DescribeContact"))
-    workers = _workers(args.serve_args)
-    with bare(store, workers) as (url, pid):
+    with bare(store, workers, cores) as (url, pid):
         print(f"bare lookup server ({workers} worker{'s' if workers > 1 else ''}): the floor")
         runs.append(wrk(url, LUA_GET, env, args, _family(pid), "bare lookup",
                         "one SELECT, orjson"))
-    with nginx(body) as (url, pid):
+    with nginx(body, workers, cores) as (url, pid):
         print("nginx static file of the same size")
         empty = Path(args.work) / "no-ids"
         empty.write_text("")
         runs.append(wrk(url, LUA_GET, {**env, "BENCH_IDS": str(empty), "BENCH_PREFIX": "/"},
                         args, _family(pid), "nginx", "static file"))
     if not args.no_moto:
-        with moto() as (url, pid):
+        with moto(cores) as (url, pid):
             import boto3
 
             client = boto3.client("connect", endpoint_url=url, region_name="us-east-1",
@@ -397,12 +483,15 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
             empty = Path(args.work) / "no-ids"
             runs.append(wrk(url, LUA_GET, {**env, "BENCH_IDS": str(empty),
                                            "BENCH_PREFIX": f"/instance/{instance}"},
-                            args, [pid], "moto_server", "DescribeInstance"))
+                            args, _family(pid), "moto_server", "DescribeInstance"))
     ours = runs[0]
     by = {r.server: r for r in runs}
     return {
         "contacts": info["contacts"], "bytes_per_contact": info["bytes_per_contact"],
         "response_bytes": len(body), "runs": [asdict(r) for r in runs],
+        "pinned": cores.pinned, "cores": cores.describe(), "workers": workers,
+        # CPU per request: ours over the floor's (issue 20 asks for at most 1.3x).
+        "cpu_ratio_to_bare": ours.cpu_us_per_request / by["bare lookup"].cpu_us_per_request,
         "ratio_to_nginx": ours.requests_per_second / by["nginx"].requests_per_second,
         "ratio_to_bare": ours.requests_per_second / by["bare lookup"].requests_per_second,
         "ratio_to_moto": (ours.requests_per_second / by["moto_server"].requests_per_second
@@ -418,7 +507,7 @@ def scaling_run(args: argparse.Namespace) -> dict[str, Any]:
         info = build_store(path, size)
         env = {"BENCH_IDS": info["ids"], "BENCH_AUTH": AUTH,
                "BENCH_PREFIX": f"/contacts/{info['instance']}/"}
-        with connectlocal(path, tuple(args.serve_args)) as (url, pid):
+        with connectlocal(path, args.cores, tuple(args.serve_args)) as (url, pid):
             print(f"connectlocal DescribeContact, {size:,} contacts")
             run = wrk(url, LUA_GET, env, args, _family(pid), "connectlocal", "DescribeContact")
         rows.append({"contacts": size, "bytes_per_contact": info["bytes_per_contact"],
@@ -427,7 +516,7 @@ def scaling_run(args: argparse.Namespace) -> dict[str, Any]:
     smallest = rows[0]["p50_ms"]
     # wrk reports 0.00us for a run too short to time (the smoke test's tiny sizes): no ratio.
     ratio = rows[-1]["p50_ms"] / smallest if smallest else float("nan")
-    return {"rows": rows, "p50_ratio_largest_to_smallest": ratio}
+    return {"rows": rows, "p50_ratio_largest_to_smallest": ratio, "cores": args.cores.describe()}
 
 
 def writes_run(args: argparse.Namespace) -> dict[str, Any]:
@@ -444,61 +533,72 @@ def writes_run(args: argparse.Namespace) -> dict[str, Any]:
             document = {"InstanceId": seeded["id"], **body}
             if operation == "StartTaskContact":
                 document["ContactFlowId"] = seeded["flows"]["Default inbound"]
-            with connectlocal(data, tuple(args.serve_args)) as (url, pid):
+            with connectlocal(data, args.cores, tuple(args.serve_args)) as (url, pid):
                 print(f"connectlocal {operation} (a durable write each)")
                 run = wrk(url, LUA_PUT, {"BENCH_AUTH": AUTH, "BENCH_PREFIX": path,
                                          "BENCH_BODY": json.dumps(document)},
                           args, _family(pid), "connectlocal", operation)
             rows.append(asdict(run))
-    return {"rows": rows}
+    return {"rows": rows, "cores": args.cores.describe()}
 
 
 def _table(result: dict[str, Any], kind: str) -> str:
     if kind == "serve":
-        lines = ["| server | operation | req/s | p50 ms | p99 ms | non-2xx | server CPU s | "
-                 "RSS MB |", "|---|---|---|---|---|---|---|---|"]
+        lines = ["| server | operation | server CPU µs/request | req/s | p50 ms | p99 ms | "
+                 "non-2xx | server CPU s | RSS MB |", "|---|---|---|---|---|---|---|---|---|"]
         for r in result["runs"]:
-            lines.append(f"| {r['server']} | {r['operation']} | {r['requests_per_second']:,.0f} "
+            lines.append(f"| {r['server']} | {r['operation']} | "
+                         f"{r['cpu_us_per_request']:.1f} | {r['requests_per_second']:,.0f} "
                          f"| {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | "
                          f"{r['cpu_seconds']:.1f} | {r['rss_mb']:.0f} |")
         moto_ratio = result["ratio_to_moto"]
+        cpu_ratio = result["cpu_ratio_to_bare"]
+        ratios = (f"connectlocal / bare lookup, CPU per request **{cpu_ratio:.2f}x**"
+                  f" (req/s {result['ratio_to_bare']:.2f}x); connectlocal / nginx req/s "
+                  f"**{result['ratio_to_nginx']:.2f}x**"
+                  + (f", connectlocal / moto req/s **{moto_ratio:.0f}x**" if moto_ratio else ""))
+        if not result["pinned"]:
+            ratios = ("no ratio of req/s is drawn: the servers were not pinned and shared their "
+                      "cores with wrk (CPU per request: connectlocal / bare lookup "
+                      f"{cpu_ratio:.2f}x)")
         lines += ["", f"{result['contacts']:,} contacts stored ({result['bytes_per_contact']:.0f}"
-                  f" bytes each); connectlocal / nginx **{result['ratio_to_nginx']:.2f}x**"
-                  + (f", connectlocal / moto **{moto_ratio:.0f}x**" if moto_ratio else "")
-                  + f", connectlocal / bare lookup {result['ratio_to_bare']:.2f}x"
-                  + (f", bare lookup / moto {moto_ratio / result['ratio_to_bare']:.0f}x"
-                     if moto_ratio else "")
-                  + f"; response {result['response_bytes']} bytes."]
+                  f" bytes each); response {result['response_bytes']} bytes; "
+                  f"{result['cores']}.", "", ratios + "."]
         return "\n".join(lines)
     if kind == "scaling":
-        lines = ["| contacts | req/s | p50 ms | p99 ms | bytes/contact | bulk load/s | RSS MB |",
-                 "|---|---|---|---|---|---|---|"]
+        lines = ["| contacts | server CPU µs/request | req/s | p50 ms | p99 ms | bytes/contact | "
+                 "bulk load/s | RSS MB |", "|---|---|---|---|---|---|---|---|"]
         for r in result["rows"]:
-            lines.append(f"| {r['contacts']:,} | {r['requests_per_second']:,.0f} | "
+            lines.append(f"| {r['contacts']:,} | {r['cpu_us_per_request']:.1f} | "
+                         f"{r['requests_per_second']:,.0f} | "
                          f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['bytes_per_contact']:.0f} "
                          f"| {r['load_per_second']:,.0f} | {r['rss_mb']:.0f} |")
         lines += ["", f"p50 at the largest / p50 at the smallest: "
-                  f"**{result['p50_ratio_largest_to_smallest']:.2f}x**"]
+                  f"**{result['p50_ratio_largest_to_smallest']:.2f}x**; {result['cores']}."]
         return "\n".join(lines)
-    lines = ["| operation | req/s | p50 ms | p99 ms | non-2xx |", "|---|---|---|---|---|"]
+    lines = ["| operation | server CPU µs/request | req/s | p50 ms | p99 ms | non-2xx |",
+             "|---|---|---|---|---|---|"]
     for r in result["rows"]:
-        lines.append(f"| {r['operation']} | {r['requests_per_second']:,.0f} | {r['p50_ms']:.2f} "
+        lines.append(f"| {r['operation']} | {r['cpu_us_per_request']:.0f} | "
+                     f"{r['requests_per_second']:,.0f} | {r['p50_ms']:.2f} "
                      f"| {r['p99_ms']:.2f} | {r['errors']} |")
+    lines += ["", f"{result['cores']}."]
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per run")
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="wrk threads (default: one per core of wrk's half)")
     parser.add_argument("--work", default=os.path.join(tempfile.gettempdir(),
                                                        "connectlocal-bench"))
     parser.add_argument("--warm-up", type=int, default=3,
                         help="seconds of unmeasured load before each measured run")
     parser.add_argument("--scaling", action="store_true")
-    parser.add_argument("--sizes", default="10000,1000000",
+    parser.add_argument("--sizes", default="10000,100000",
                         help="contacts stored in each --scaling run, comma-separated")
     parser.add_argument("--huge", action="store_true", help="add 10M contacts to --scaling")
     parser.add_argument("--writes", action="store_true")
@@ -507,14 +607,17 @@ def main() -> None:
                         help="extra arguments for connectlocal serve (last)")
     args = parser.parse_args()
     Path(args.work).mkdir(parents=True, exist_ok=True)
+    args.cores = plan_cores()
+    print(args.cores.describe())
     ensure_tools(need_moto=not (args.no_moto or args.scaling or args.writes))
     kind = "scaling" if args.scaling else "writes" if args.writes else "serve"
     result = (scaling_run if args.scaling else writes_run if args.writes else main_run)(args)
     result["meta"] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "connectlocal": __version__, "python": platform.python_version(),
-        "cpus": os.cpu_count(), "wrk": f"-t{args.threads} -c{args.connections} "
-                                       f"-d{args.duration}s", "serve_args": args.serve_args}
+        "cpus": os.cpu_count(), "cores": args.cores.describe(),
+        "wrk": f"-t{args.threads or args.cores.threads} -c{args.connections} "
+               f"-d{args.duration}s", "serve_args": args.serve_args}
     name = {"serve": "serve", "scaling": "serve_scaling", "writes": "serve_writes"}[kind]
     write(name, result, _table(result, kind))
 

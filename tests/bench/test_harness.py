@@ -51,6 +51,10 @@ def test_serve_harness_runs(tmp_path: Path) -> None:
     served = _bench("serve.py", tmp_path, *tiny, "--no-moto")
     assert {r["server"] for r in served["runs"]} == {"connectlocal", "bare lookup", "nginx"}
     assert all(r["errors"] == 0 for r in served["runs"])
+    # Fair by construction: the run says where each side ran, and each server's CPU per
+    # request is there to lead the table (a figure, not asserted).
+    assert "cores" in served and isinstance(served["pinned"], bool)
+    assert all("cpu_us_per_request" in r and r["requests"] > 0 for r in served["runs"])
     scaling = _bench("serve.py", tmp_path, *tiny, "--scaling", "--sizes", "100,300")
     assert [r["contacts"] for r in scaling["rows"]] == [100, 300]
     writes = _bench("serve.py", tmp_path, *tiny, "--writes")

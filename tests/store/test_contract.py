@@ -9,8 +9,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 
+from connectlocal import rules, views, wire
 from connectlocal.clock import ClockSetting
 from connectlocal.models import Contact, Instance, Queue, QueueInfo
 from connectlocal.store import Store, open_store
@@ -562,3 +564,66 @@ def test_a_consumer_that_stopped_or_lapsed_queues_nothing_more(store: Store) -> 
     with store.write(HERE) as tx:
         tx.put_contact(_ended("c-4"))
     assert store.outbox_size() == 1
+
+
+def _generic(store: Store, contact_id: str, now: datetime) -> dict[str, object] | None:
+    """DescribeContact's body as the generic path makes it at ``now`` (None: not found)."""
+    found = store.contact_and_attributes(HERE, "i-1", contact_id)
+    if found is None or not rules.describable(found[0], now):
+        return None
+    serializer, op = wire._serializer()
+    view = views.contact(rules.as_seen(rules.settle(found[0], now), now), found[1])
+    body: dict[str, object] = orjson.loads(serializer.serialize(op, {"Contact": view}, "-").body)
+    return body
+
+
+def _stored(store: Store, contact_id: str, now: datetime) -> dict[str, object] | None:
+    found = store.wire_and_attributes(HERE, "i-1", contact_id)
+    body = None if found is None else wire.answer(found[0], found[1], wire.floor_ms(now))
+    return None if body is None else dict(orjson.loads(body))
+
+
+def test_every_write_of_a_contact_keeps_its_stored_answer_true(store: Store) -> None:
+    """DescribeContact's stored answer (connectlocal.wire) is the generic path's answer
+    wherever it is used, after every kind of contact write: put, rewrite, attributes of the
+    chain changed on their own, a bulk load's winners; and it is not used where the clock
+    rules change the answer (an expiry passed, a scheduled task not yet queued, retention)."""
+    expiring = _contact("expiring")
+    expiring.expires_at = T0 + timedelta(hours=1)
+    scheduled = _contact("scheduled")
+    scheduled.scheduled_timestamp = T0 + timedelta(hours=2)
+    scheduled.queue = QueueInfo("q-1", T0 + timedelta(hours=2))
+    with store.write(HERE) as tx:
+        tx.put_contact(_contact("first"))
+        tx.put_contact(_contact("later", T0 + timedelta(minutes=1), initial_contact_id="first",
+                                contact_association_id="first"))
+        tx.put_contact(expiring)
+        tx.put_contact(scheduled)
+        tx.put_attributes("i-1", "first", {"a": "1", "é": "\u00e9\n\""}, T0)
+    renamed = replace(_contact("first"), name="renamed", last_update_timestamp=T0 + timedelta(1))
+    with store.write(HERE) as tx:
+        tx.put_contact(renamed)
+    with store.bulk_load() as load:
+        load.add(HERE, [_staged("bulk", T0 + timedelta(minutes=5), {"b": "2"}),
+                        _staged("later", T0 + timedelta(minutes=9), initial_contact_id="first",
+                                contact_association_id="first")])
+        load.merge()
+    ids = ("first", "later", "expiring", "scheduled", "bulk", "missing")
+    checked = 0
+    for now in (T0, T0 + timedelta(minutes=30), T0 + timedelta(hours=1),
+                T0 + timedelta(hours=3), T0 + timedelta(days=729),
+                T0.replace(year=T0.year + 2), T0 - timedelta(days=1)):
+        for contact_id in ids:
+            stored = _stored(store, contact_id, now)
+            if stored is not None:
+                assert stored == _generic(store, contact_id, now), (contact_id, now)
+                checked += 1
+    assert _stored(store, "first", T0)["Contact"]["Name"] == "renamed"  # type: ignore[index]
+    assert _stored(store, "later", T0)["Contact"]["Attributes"] == {  # type: ignore[index]
+        "a": "1", "é": "\u00e9\n\""}
+    # Where the rules change the answer, the stored one is not used.
+    assert _stored(store, "expiring", T0 + timedelta(hours=1)) is None
+    assert _stored(store, "scheduled", T0 + timedelta(hours=1)) is None
+    assert _stored(store, "scheduled", T0 + timedelta(hours=2)) is not None
+    assert _stored(store, "first", T0.replace(year=T0.year + 2)) is None
+    assert checked >= 15  # most (contact, instant) pairs are answered from the stored form

@@ -171,6 +171,14 @@ class Faults:
 
     # On each request
 
+    def any(self) -> bool:
+        """Whether any rule is set (a request path that skips ``check`` must not then)."""
+        version = _HEADER.unpack_from(self._shared.memory, 0)[0]
+        if version != self._version:
+            with self._shared.locked() as memory:
+                self._version, self._rules = self._read(memory)
+        return bool(self._rules)
+
     def check(self, operation: str, account: str, region: str) -> Fault | None:
         """The fault a request gets, if a rule takes it (its count goes down by one)."""
         version = _HEADER.unpack_from(self._shared.memory, 0)[0]

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from ..clock import ClockSetting
 from ..models import AgentState, Contact, Instance
+from ..wire import stored_form
 from .codec import encode
 
 
@@ -80,6 +81,7 @@ class ContactRow(NamedTuple):
     updated: float  # LastUpdateTimestamp, epoch seconds
     expires: float | None  # when an active contact expires, epoch seconds
     document: bytes
+    wire: bytes | None  # DescribeContact's answer, materialized (connectlocal.wire)
 
 
 def contact_row(contact: Contact) -> ContactRow:
@@ -87,7 +89,8 @@ def contact_row(contact: Contact) -> ContactRow:
     return ContactRow(contact.instance_id, contact.id, contact.initiation_timestamp.timestamp(),
                       contact.contact_association_id or contact.id, contact.chain_root,
                       contact.last_update_timestamp.timestamp(),
-                      expires.timestamp() if expires is not None else None, encode(contact))
+                      expires.timestamp() if expires is not None else None, encode(contact),
+                      stored_form(contact))
 
 
 def _ms(at: datetime | None) -> float | None:
@@ -357,6 +360,13 @@ class Store(ABC):
         statement, which a store may run without a transaction around it."""
         with self.read(scope) as tx:
             return tx.get_contact_and_attributes(instance_id, contact_id)
+
+    def wire_and_attributes(self, scope: Scope, instance_id: str,
+                            contact_id: str) -> tuple[bytes | None, bytes | None] | None:
+        """DescribeContact's answer as stored (connectlocal.wire) and the contact's chain's
+        attributes document, or None when no such contact is stored. A store without stored
+        answers returns None: the generic path answers."""
+        return None
 
     @abstractmethod
     def bulk_load(self) -> AbstractContextManager[BulkLoad]:

@@ -79,14 +79,17 @@ _SEARCH_PATH = re.compile(r"-c\s*search_path\s*=\s*\"?([^\s,\"]+)")
 
 _PUT_CONTACT = (
     "INSERT INTO contacts (account, region, instance_id, contact_id, initiated, association, "
-    "chain, updated, expires, doc) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+    "chain, updated, expires, doc, wire) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
     "ON CONFLICT (account, region, instance_id, contact_id) DO UPDATE SET "
     "initiated=excluded.initiated, association=excluded.association, chain=excluded.chain, "
-    "updated=excluded.updated, expires=excluded.expires, doc=excluded.doc")
+    "updated=excluded.updated, expires=excluded.expires, doc=excluded.doc, "
+    "wire=excluded.wire")
 CONTACT_AND_ATTRIBUTES = (
     "SELECT c.doc, a.doc FROM contacts c LEFT JOIN attributes a ON a.account=c.account AND "
     "a.region=c.region AND a.instance_id=c.instance_id AND a.initial_id=c.chain "
     "WHERE c.account=%s AND c.region=%s AND c.instance_id=%s AND c.contact_id=%s")
+# The same, for DescribeContact's answer as stored (connectlocal.wire).
+WIRE_AND_ATTRIBUTES = CONTACT_AND_ATTRIBUTES.replace("c.doc,", "c.wire,", 1)
 
 
 
@@ -336,6 +339,12 @@ class PostgresTx(Tx):
             return None
         return decode(Contact, row[0]), (orjson.loads(row[1]) if row[1] else {})
 
+    def get_wire_and_attributes(self, instance_id: str,
+                                contact_id: str) -> tuple[bytes | None, bytes | None] | None:
+        self._lock(instance_id)
+        row = self._one(WIRE_AND_ATTRIBUTES, (*self._key, instance_id, contact_id))
+        return None if row is None else (row[0], row[1])
+
     def list_contacts(self, instance_id: str, initiated_from: datetime,
                       initiated_to: datetime) -> list[Contact]:
         self._lock(instance_id)
@@ -396,7 +405,7 @@ class PostgresBulkLoad(BulkLoad):
 
     _COLUMNS = ("seq", "account", "region", "instance_id", "contact_id", "initiated",
                 "association", "chain", "updated", "expires", "has_attributes", "doc",
-                "attributes")
+                "attributes", "wire")
 
     def __init__(self, store: PostgresStore) -> None:
         self._store = store
@@ -406,7 +415,7 @@ class PostgresBulkLoad(BulkLoad):
             "CREATE TEMP TABLE staged (seq bigint PRIMARY KEY, account text, region text, "
             "instance_id text, contact_id text, initiated double precision, association text, "
             "chain text, updated double precision, expires double precision, "
-            "has_attributes boolean, doc bytea, attributes bytea)")
+            "has_attributes boolean, doc bytea, attributes bytea, wire bytea)")
 
     def add(self, scope: Scope, contacts: list[Staged]) -> None:
         with self._db.transaction(), self._db.cursor() as cursor, cursor.copy(
@@ -414,7 +423,8 @@ class PostgresBulkLoad(BulkLoad):
             for row, attributes in contacts:
                 copy.write_row((next(self._seq), *scope, *row[:7], attributes is not None,
                                 row.document,
-                                None if attributes is None else orjson.dumps(attributes)))
+                                None if attributes is None else orjson.dumps(attributes),
+                                row.wire))
 
     def merge(self) -> tuple[int, int]:
         db = self._db
@@ -450,9 +460,9 @@ class PostgresBulkLoad(BulkLoad):
         self._in_chunks(
             "winners",
             "INSERT INTO contacts (account, region, instance_id, contact_id, initiated, "
-            "association, chain, updated, expires, doc) SELECT s.account, s.region, "
+            "association, chain, updated, expires, doc, wire) SELECT s.account, s.region, "
             "s.instance_id, s.contact_id, s.initiated, s.association, s.chain, s.updated, "
-            "s.expires, s.doc FROM winners w JOIN staged s ON s.seq=w.seq "
+            "s.expires, s.doc, s.wire FROM winners w JOIN staged s ON s.seq=w.seq "
             "WHERE w.n BETWEEN %s AND %s AND (w.stored IS NULL OR w.updated > w.stored) "
             "ORDER BY w.n "
             # A write since the winners were picked (by another process) is not replaced
@@ -460,7 +470,7 @@ class PostgresBulkLoad(BulkLoad):
             "ON CONFLICT (account, region, instance_id, contact_id) DO UPDATE SET "
             "initiated=excluded.initiated, association=excluded.association, "
             "chain=excluded.chain, updated=excluded.updated, expires=excluded.expires, "
-            "doc=excluded.doc WHERE excluded.updated > contacts.updated")
+            "doc=excluded.doc, wire=excluded.wire WHERE excluded.updated > contacts.updated")
         self._db.execute("ANALYZE contacts")  # just filled: its join below needs the truth
         # The facts of the stored winners, from what was stored (a newer write wins there);
         # a winner initiated at another instant than the contact it replaces drops its row.
@@ -634,6 +644,12 @@ class PostgresStore(Store):
         # One statement is a snapshot of its own: no BEGIN and COMMIT around it.
         with self._connection() as db:
             return PostgresTx(db, scope, writing=False).get_contact_and_attributes(
+                instance_id, contact_id)
+
+    def wire_and_attributes(self, scope: Scope, instance_id: str,
+                            contact_id: str) -> tuple[bytes | None, bytes | None] | None:
+        with self._connection() as db:
+            return PostgresTx(db, scope, writing=False).get_wire_and_attributes(
                 instance_id, contact_id)
 
     @contextmanager

@@ -41,7 +41,7 @@ from .factsql import fact_statement
 
 R = TypeVar("R")
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 WRITER_CACHE_KIB = 64 * 1024
 READER_CACHE_KIB = 32 * 1024
 PAGE_SIZE = 8192
@@ -52,13 +52,15 @@ BUSY_SECONDS = 30.0
 CLOCK_RECHECK = 0.25  # seconds a clock setting read from a file is trusted
 _PUT_CONTACT = (
     "INSERT OR REPLACE INTO contacts (account, region, instance_id, contact_id, initiated, "
-    "association, chain, updated, expires, doc) VALUES (?,?,?,?,?,?,?,?,?,?)")
+    "association, chain, updated, expires, doc, wire) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
 # DescribeContact's one statement: a contact and its chain's attributes (bench/bare_server.py
 # measures the floor under it with the same statement).
 CONTACT_AND_ATTRIBUTES = (
     "SELECT c.doc, a.doc FROM contacts c LEFT JOIN attributes a ON a.account=c.account AND "
     "a.region=c.region AND a.instance_id=c.instance_id AND a.initial_id=c.chain "
     "WHERE c.account=? AND c.region=? AND c.instance_id=? AND c.contact_id=?")
+# The same, for DescribeContact's answer as stored (connectlocal.wire).
+WIRE_AND_ATTRIBUTES = CONTACT_AND_ATTRIBUTES.replace("c.doc,", "c.wire,", 1)
 DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens",
                "contact_facts", "agent_states", "agent_status_history", "flow_runs",
                "flow_logs", "ctr_outbox")
@@ -236,6 +238,12 @@ class SqliteTx(Tx):
             return None
         return decode(Contact, row[0]), (orjson.loads(row[1]) if row[1] else {})
 
+    def get_wire_and_attributes(self, instance_id: str,
+                                contact_id: str) -> tuple[bytes | None, bytes | None] | None:
+        row: tuple[bytes | None, bytes | None] | None = self.db.execute(
+            WIRE_AND_ATTRIBUTES, (*self._key, instance_id, contact_id)).fetchone()
+        return row
+
     def list_contacts(self, instance_id: str, initiated_from: datetime,
                       initiated_to: datetime) -> list[Contact]:
         rows = self.db.execute(
@@ -334,7 +342,7 @@ class SqliteBulkLoad(BulkLoad):
                 "instance_id TEXT, contact_id TEXT, initiated REAL, association TEXT, "
                 "chain TEXT, updated REAL, expires REAL, has_attributes INTEGER)")
             store._db.execute(f"CREATE TEMP TABLE {name}_docs (seq INTEGER PRIMARY KEY, "
-                              "doc BLOB, attributes BLOB)")
+                              "doc BLOB, attributes BLOB, wire BLOB)")
 
     def add(self, scope: Scope, contacts: list[Staged]) -> None:
         with self._store._lock:
@@ -347,9 +355,9 @@ class SqliteBulkLoad(BulkLoad):
                     [(last + n, *scope, *row[:7], attributes is not None)
                      for n, (row, attributes) in enumerate(contacts, 1)])
                 db.executemany(
-                    f"INSERT INTO {name}_docs VALUES (?,?,?)",
+                    f"INSERT INTO {name}_docs VALUES (?,?,?,?)",
                     [(last + n, row.document,
-                      None if attributes is None else orjson.dumps(attributes))
+                      None if attributes is None else orjson.dumps(attributes), row.wire)
                      for n, (row, attributes) in enumerate(contacts, 1)])
             except BaseException:
                 db.execute("ROLLBACK")
@@ -394,9 +402,9 @@ class SqliteBulkLoad(BulkLoad):
         self._write_in_chunks(
             winners,
             "INSERT INTO main.contacts (account, region, instance_id, contact_id, initiated, "
-            "association, chain, updated, expires, doc) SELECT s.account, s.region, "
+            "association, chain, updated, expires, doc, wire) SELECT s.account, s.region, "
             "s.instance_id, s.contact_id, s.initiated, s.association, s.chain, s.updated, "
-            "s.expires, d.doc "
+            "s.expires, d.doc, d.wire "
             f"FROM {winners} w JOIN {staged} s ON s.seq=w.seq JOIN {docs} d ON d.seq=w.seq "
             "WHERE w.rowid BETWEEN ? AND ? AND (w.stored IS NULL OR w.updated > w.stored) "
             # A write since the winners were picked (by another process) is not replaced
@@ -404,7 +412,7 @@ class SqliteBulkLoad(BulkLoad):
             "ON CONFLICT (account, region, instance_id, contact_id) DO UPDATE SET "
             "initiated=excluded.initiated, association=excluded.association, "
             "chain=excluded.chain, updated=excluded.updated, expires=excluded.expires, "
-            "doc=excluded.doc WHERE excluded.updated > contacts.updated")
+            "doc=excluded.doc, wire=excluded.wire WHERE excluded.updated > contacts.updated")
         # The facts of the stored winners, from what was stored (a newer write wins there);
         # a winner initiated at another instant than the contact it replaces drops its row.
         self._write_in_chunks(
@@ -552,6 +560,12 @@ class SqliteStore(Store):
         with self._read_lock:
             return SqliteTx(self._reader, scope).get_contact_and_attributes(instance_id,
                                                                             contact_id)
+
+    def wire_and_attributes(self, scope: Scope, instance_id: str,
+                            contact_id: str) -> tuple[bytes | None, bytes | None] | None:
+        with self._read_lock:
+            return SqliteTx(self._reader, scope).get_wire_and_attributes(instance_id,
+                                                                         contact_id)
 
     @contextmanager
     def write(self, scope: Scope) -> Iterator[Tx]:
@@ -873,6 +887,9 @@ def _migrate(db: sqlite3.Connection, schema: str) -> None:
         version = "5"
     if version == "5":
         _version_6(db, schema)
+        version = "6"
+    if version == "6":
+        _version_7(db)
 
 
 # The CTR stream's outbox: a write's ended contacts, while a stream consumer is registered
@@ -954,6 +971,18 @@ def _version_4(db: sqlite3.Connection) -> None:
                        "instance_id=? AND initial_id=?",
                        (orjson.dumps(_without_nulls(attributes)), *ids))
     db.execute("UPDATE meta SET value='4' WHERE key='schema_version'")
+    db.execute("COMMIT")
+
+
+def _version_7(db: sqlite3.Connection) -> None:
+    """Version 7: contacts get a ``wire`` column, DescribeContact's answer as stored
+    (connectlocal.wire). Contacts stored before it have none: DescribeContact answers them
+    through the generic path until they are written again."""
+    db.execute("BEGIN IMMEDIATE")
+    columns = {row[1] for row in db.execute("PRAGMA table_info(contacts)")}
+    if "wire" not in columns:  # an earlier step may have made the table from sqlite.sql
+        db.execute("ALTER TABLE contacts ADD COLUMN wire BLOB")
+    db.execute("UPDATE meta SET value='7' WHERE key='schema_version'")
     db.execute("COMMIT")
 
 

@@ -1,4 +1,4 @@
--- connectlocal SQLite schema, version 4 (store/sqlite.py migrates versions 1 to 3). Documents are JSON (store/codec.py); the columns
+-- connectlocal SQLite schema, version 7 (store/sqlite.py migrates versions 1 to 6). Documents are JSON (store/codec.py); the columns
 -- beside them are what is looked up or swept by.
 CREATE TABLE IF NOT EXISTS meta (
   key   TEXT PRIMARY KEY,
@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS contacts (
   updated     REAL NOT NULL,  -- LastUpdateTimestamp: CTR imports keep the newest record
   expires     REAL,           -- when an active contact expires (the sweep ends it then)
   doc         BLOB NOT NULL,
+  wire        BLOB,           -- DescribeContact's answer as stored (connectlocal.wire)
   PRIMARY KEY (account, region, instance_id, contact_id)
 ) WITHOUT ROWID;
 -- The retention sweep walks contacts_by_time per instance: no index on initiated alone (each
