@@ -18,7 +18,7 @@ behaviour).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -108,8 +108,22 @@ class _World:
     statuses: dict[str, AgentStatus]
     changed: set[str]
 
+    limits: dict[tuple[str, str], int] = field(default_factory=dict)
+
     def user(self, user_id: str) -> User | None:
         return self.users.get(user_id)
+
+    def limit(self, user_id: str, channel: str) -> int:
+        """The agent's concurrency on the channel (0 without a user or a profile)."""
+        user = self.users.get(user_id)
+        if user is None:
+            return 0
+        key = (user.routing_profile_id, channel)
+        found = self.limits.get(key)
+        if found is None:
+            profile = self.profiles.get(user.routing_profile_id)
+            found = self.limits[key] = concurrency(profile, channel) if profile else 0
+        return found
 
     def contact(self, contact_id: str) -> Contact | None:
         return self.tx.get_contact(self.instance_id, contact_id)
@@ -128,13 +142,20 @@ def route(tx: Tx, instance_id: str, now: datetime, changed: Iterable[Contact] = 
                    {p.id: p for p in tx.list_resources(instance_id, RoutingProfile, None, ALL)},
                    statuses(tx, instance_id), set())
     latest = {c.id: c for c in [*tx.put, *changed] if c.instance_id == instance_id}
-    for contact in latest.values():
-        _reflect(world, contact, now)
+    if latest:
+        # Which agents hold each contact, read once: a pass reflects a few contacts, and
+        # an instance may have hundreds of agents.
+        held: dict[str, list[AgentState]] = {}
+        for state in states.values():
+            for entry in state.contacts:
+                held.setdefault(entry.contact_id, []).append(state)
+        for contact in latest.values():
+            _reflect(world, contact, now, held.get(contact.id, ()))
     # Deadlines in the order they fell due, routing at each (a clock moved an hour on offers
     # the contact freed at minute one at minute one, not an hour later).
     while True:
-        due = [d for d in (_due(world, s) for s in states.values()) if d is not None
-               and d <= now]
+        due = [d for d in (_due(world, s) for s in states.values() if s.contacts)
+               if d is not None and d <= now]
         if not due:
             break
         at = min(due)
@@ -171,9 +192,12 @@ def set_status(tx: Tx, instance_id: str, state: AgentState, status_id: str,
                         status.type if status else OFFLINE)
 
 
-def _reflect(world: _World, contact: Contact, now: datetime) -> None:
+def _reflect(world: _World, contact: Contact, now: datetime,
+             holders: Iterable[AgentState]) -> None:
+    """The contact's state in its agent's, and gone from any other agent who held it
+    (``holders``)."""
     agent_id = contact.agent.agent_id if contact.agent else None
-    for state in world.states.values():  # a contact is with one agent at most
+    for state in holders:  # a contact is with one agent at most
         if state.user_id != agent_id:
             before = len(state.contacts)
             state.contacts = [c for c in state.contacts
@@ -240,6 +264,8 @@ def _deadlines(world: _World, state: AgentState, now: datetime) -> None:
 
 
 def _due(world: _World, state: AgentState) -> datetime | None:
+    if not state.contacts:
+        return None
     user = world.user(state.user_id)
     due = []
     for entry in state.contacts:
@@ -263,45 +289,64 @@ def routable_state(status_type: str, state: AgentState) -> bool:
 def _has_room(world: _World, state: AgentState) -> bool:
     """Whether the agent has a free slot on some channel (else waiting contacts need not be
     read at all)."""
-    busy = [c for c in state.contacts if c.state in BUSY]
+    busy, channel = 0, ""
+    for entry in state.contacts:
+        if entry.state in BUSY:
+            busy, channel = busy + 1, entry.channel
     if not busy:
         return True
-    user = world.user(state.user_id)
-    profile = world.profiles.get(user.routing_profile_id) if user else None
-    channel = busy[0].channel
-    return profile is not None and len(busy) < concurrency(profile, channel)
+    return busy < world.limit(state.user_id, channel)
 
 
 def _assign(world: _World, now: datetime) -> None:
-    free = [s for s in world.states.values() if routable(world, s) and _has_room(world, s)]
-    if not free:
+    def open_(s: AgentState) -> bool:
+        return routable(world, s) and _has_room(world, s)
+
+    # Whether any agent is free (up to the first), then whether anything waits, then who
+    # is free: most passes stop at one of the first two (every agent busy, or nothing
+    # waiting), and an instance may have hundreds of agents.
+    if not any(open_(s) for s in world.states.values()):
         return
     waiting = [c for c in world.tx.waiting_contacts(world.instance_id, now)
                if c.agent is None and c.queue is not None]
     if not waiting:
         return
+    free = [s for s in world.states.values() if open_(s)]
     free.sort(key=lambda s: (s.idle_since, s.user_id))  # the longest idle first
-    progress = True
+    # Without QueuePriority or QueueTimeAdjustmentSeconds on any of them, contacts of one
+    # queue priority rank by enqueue time, the order they wait in: an agent's first
+    # eligible contact at the profile's best priority is its best (a long queue is not
+    # read through for every agent).
+    plain = all(c.queue_priority is None and not c.queue_time_adjustment_seconds
+                for c in waiting)
+    progress, first = True, True
     while progress and waiting:
         progress = False
         for state in free:
+            if not waiting:
+                break
             user = world.user(state.user_id)
             profile = world.profiles.get(user.routing_profile_id) if user else None
-            if user is None or profile is None:
+            if user is None or profile is None or (not first and not _has_room(world, state)):
                 continue
-            best = _pick(profile, state, waiting, now)
+            best = _pick(profile, state, waiting, now, plain)
             if best is None:
                 continue
             waiting.remove(best)
             _offer(world, state, user, best, now)
             progress = True
+        first = False
 
 
 def _pick(profile: RoutingProfile, state: AgentState, waiting: list[Contact],
-          now: datetime) -> Contact | None:
+          now: datetime, plain: bool = False) -> Contact | None:
+    """The agent's best waiting contact; ``plain``: ``waiting`` is in enqueue order and no
+    contact has a QueuePriority or a QueueTimeAdjustmentSeconds."""
     busy = [c for c in state.contacts if c.state in BUSY]
     channels = {c.channel for c in busy}
-    served = {(q.queue_id, q.channel): q for q in queue_configs(profile)}
+    configs = queue_configs(profile)
+    served = {(q.queue_id, q.channel): q for q in configs}
+    top = min((q.priority for q in configs), default=None)
     best: tuple[Any, ...] | None = None
     chosen = None
     for contact in waiting:
@@ -327,6 +372,8 @@ def _pick(profile: RoutingProfile, state: AgentState, waiting: list[Contact],
                 contact.id)
         if best is None or rank < best:
             best, chosen = rank, contact
+            if plain and config.priority == top:
+                break
     return chosen
 
 
