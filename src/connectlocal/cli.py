@@ -833,6 +833,7 @@ def _run_ids(seed: int, start: datetime, end: datetime) -> Ids:
 def _simulate_local(args: argparse.Namespace, profile: Profile, start: datetime,
                     end: datetime, advance: Callable[[int], None]) -> Simulated:
     from .bulk import load_contacts, seed_instance
+    from .handlers import agents as agents_api
     from .handlers import directory
     from .service import RequestContext, Service
     from .simulate import Simulator
@@ -861,8 +862,16 @@ def _simulate_local(args: argparse.Namespace, profile: Profile, start: datetime,
             raise LookupError(f"Instance not found: {instance_id}")
         ctx = RequestContext(service, scope, "simulate", "CreateUser", service.now())
         queues = directory.list_queues(ctx, InstanceId=instance_id, QueueTypes=["STANDARD"])
-        queue = next((q["Id"] for q in queues["QueueSummaryList"]
-                      if q["Name"] == "BasicQueue"), queues["QueueSummaryList"][0]["Id"])
+        by_name = {q["Name"]: q["Id"] for q in queues["QueueSummaryList"]}
+        queue = by_name.get("BasicQueue", queues["QueueSummaryList"][0]["Id"])
+        hours = directory.list_hours_of_operations(ctx, InstanceId=instance_id)
+        queue_ids = [queue, *(by_name.get(name) or directory.create_queue(
+            ctx, InstanceId=instance_id, Name=name,
+            HoursOfOperationId=hours["HoursOfOperationSummaryList"][0]["Id"],
+            Description="Made by the connectlocal simulator")["QueueId"]
+            for name in (f"Simulated queue {n}" for n in range(2, args.queues + 1)))]
+        statuses = {s["Name"]: s["Id"] for s in agents_api.list_agent_statuses(
+            ctx, InstanceId=instance_id)["AgentStatusSummaryList"]}
         security = directory.list_security_profiles(ctx, InstanceId=instance_id)
         agent_profile = next(p["Id"] for p in security["SecurityProfileSummaryList"]
                              if p["Name"] == "Agent")
@@ -884,9 +893,14 @@ def _simulate_local(args: argparse.Namespace, profile: Profile, start: datetime,
                 IdentityInfo={"FirstName": "Simulated", "LastName": f"Agent {n + 1}"},
                 SecurityProfileIds=[agent_profile],
                 RoutingProfileId=routing["RoutingProfileSummaryList"][0]["Id"])["UserId"])
-        simulator = Simulator(instance, queue, agents, profile, args.seed,
-                              _run_ids(args.seed, start, end))
+        simulator = Simulator(instance, queue_ids, agents, profile, args.seed,
+                              _run_ids(args.seed, start, end),
+                              (statuses["Available"], statuses["Offline"]))
         loaded = load_contacts(service, scope, instance_id, simulator.run(start, end, advance))
+        # The agents' statuses routing gave them (AGENT_OCCUPANCY reads them).
+        with store.write(scope) as tx:
+            for agent, at, status_id, status_type in simulator.history:
+                tx.log_agent_status(instance_id, agent, at, status_id, status_type)
         return simulator, loaded.new, loaded.stored - loaded.new, where
     finally:
         store.close()
@@ -921,20 +935,22 @@ def _simulate_remote(args: argparse.Namespace, profile: Profile, start: datetime
     instance = Instance(id=instance_id, arn=arn, identity_management_type="CONNECT_MANAGED",
                         created_time=start, inbound_calls_enabled=True,
                         outbound_calls_enabled=True)
-    queue_id = str(uuid.UUID(int=args.seed + 1, version=4))
-    queue = Named(queue_id, f"{arn}/queue/{queue_id}", "Simulated")
+    named = [str(uuid.UUID(int=args.seed + n, version=4)) for n in range(1, args.queues + 1)]
+    queues = {q: Named(q, f"{arn}/queue/{q}", "Simulated" if n == 0 else f"Simulated {n + 1}")
+              for n, q in enumerate(named)}
     agents = {str(uuid.UUID(int=args.seed * 100_000 + n, version=4)): f"sim-agent-{n + 1:04d}"
               for n in range(args.agents)}
-    simulator = Simulator(instance, queue.id, list(agents), profile, args.seed,
+    simulator = Simulator(instance, named, list(agents), profile, args.seed,
                           _run_ids(args.seed, start, end))
     existed = _remote_instance_exists(args.endpoint, args.account, args.region, instance_id)
 
     def records() -> Iterator[tuple[str, str, dict[str, object]]]:
         for n, contact in enumerate(simulator.run(start, end, advance)):
             agent = contact.agent
-            named = (Named(agent.agent_id, f"{arn}/agent/{agent.agent_id}",
-                           agents.get(agent.agent_id)) if agent else None)
-            yield "simulate", str(n + 1), record(contact, {}, args.account, queue, named)
+            who = (Named(agent.agent_id, f"{arn}/agent/{agent.agent_id}",
+                         agents.get(agent.agent_id)) if agent else None)
+            queue = queues[contact.queue.queue_id] if contact.queue else None
+            yield "simulate", str(n + 1), record(contact, {}, args.account, queue, who)
 
     counts = send(args.endpoint, records())
     where = (f"into the existing instance {instance_id} at {args.endpoint}: added" if existed
