@@ -41,6 +41,7 @@ BREAK = "Break"  # the custom (non-productive) status agents take breaks in
 RING_SECONDS = 20  # routing.RING_SECONDS: a ring not accepted by then is missed
 STEP_SECONDS = 0.2  # wall seconds between two steps of the driver
 LEASE_SECONDS = 10.0  # wall seconds a driver's lease lasts without renewal
+QUEUE_CONFIGS = 10  # the model's most QueueConfigs in one CreateRoutingProfile or Associate…
 
 
 class AdminCallError(Exception):
@@ -167,13 +168,15 @@ def set_up(client: Any, agents: int, queues: int, seed: int, acw_seconds: float,
     if profile_id is None:
         profile_id = client.create_routing_profile(
             InstanceId=instance_id, Name=PROFILE_NAME, Description="Simulated agents' queues",
-            DefaultOutboundQueueId=queue_ids[0], QueueConfigs=configs,
+            DefaultOutboundQueueId=queue_ids[0], QueueConfigs=configs[:QUEUE_CONFIGS],
             MediaConcurrencies=[{"Channel": "VOICE", "Concurrency": 1},
                                 {"Channel": "CHAT", "Concurrency": 2},
                                 {"Channel": "TASK", "Concurrency": 1}])["RoutingProfileId"]
-    else:
-        client.associate_routing_profile_queues(InstanceId=instance_id,
-                                                RoutingProfileId=profile_id, QueueConfigs=configs)
+        configs = configs[QUEUE_CONFIGS:]
+    for at in range(0, len(configs), QUEUE_CONFIGS):
+        client.associate_routing_profile_queues(
+            InstanceId=instance_id, RoutingProfileId=profile_id,
+            QueueConfigs=configs[at:at + QUEUE_CONFIGS])
     statuses = {s["Name"]: s for s in _paged(
         client.list_agent_statuses, "AgentStatusSummaryList", InstanceId=instance_id)}
     if BREAK not in statuses:
