@@ -299,8 +299,13 @@ def _has_room(world: _World, state: AgentState) -> bool:
 
 
 def _assign(world: _World, now: datetime) -> None:
-    def open_(s: AgentState) -> bool:
-        return routable(world, s) and _has_room(world, s)
+    statuses = world.statuses
+
+    def open_(s: AgentState) -> bool:  # routable(world, s) and _has_room(world, s), inlined
+        status = statuses.get(s.status_id)
+        if status is None or status.type != ROUTABLE or s.missed_at is not None:
+            return False
+        return not s.contacts or _has_room(world, s)
 
     # Whether any agent is free (up to the first), then whether anything waits, then who
     # is free: most passes stop at one of the first two (every agent busy, or nothing
