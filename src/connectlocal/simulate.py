@@ -108,9 +108,17 @@ class _Memory:
         self.history: list[tuple[str, datetime, str, str]] = []
         self._resources: dict[type, list[Any]] = {User: users, RoutingProfile: profiles,
                                                   AgentStatus: statuses}
+        self._by_id = {(kind, r.id): r for kind, found in self._resources.items()
+                       for r in found}
 
     def list_agent_states(self, instance_id: str) -> list[AgentState]:
         return list(self.states.values())
+
+    def get_agent_state(self, instance_id: str, user_id: str) -> AgentState | None:
+        return self.states.get(user_id)
+
+    def get_resource(self, instance_id: str, kind: type, resource_id: str) -> Any:
+        return self._by_id.get((kind, resource_id))
 
     def list_resources(self, instance_id: str, kind: type, after: str | None,
                        limit: int) -> list[Any]:
@@ -265,7 +273,8 @@ class Simulator:
                         talk += timedelta(seconds=held)
                     memory.put_contact(contact)
                     later(at + talk, "end", contact)
-                    self._route(at, [contact], later)
+                    if not routing.reflect(self._tx, self.instance.id, contact):
+                        self._route(at, [contact], later)
             elif what == "end":
                 self._end(contact, at, later)
             else:  # "wrap": after-contact work is over, the agent is free
@@ -343,7 +352,10 @@ class Simulator:
             events.disconnect(contact, at, self.random.choice(
                 (events.CUSTOMER_DISCONNECT, events.AGENT_DISCONNECT)))
         self._memory.put_contact(contact)
-        self._route(at, [contact], later)
+        # Into after-contact work: the slot stays taken (a transferred contact's next one
+        # is queued, and routed, as its own event).
+        if not routing.reflect(self._tx, self.instance.id, contact):
+            self._route(at, [contact], later)
         wrapped = at + timedelta(seconds=round(self._exp(p.acw_seconds), 3))
         later(wrapped, "wrap", contact)
 

@@ -168,6 +168,34 @@ def route(tx: Tx, instance_id: str, now: datetime, changed: Iterable[Contact] = 
         tx.put_agent_state(instance_id, state, _due(world, state))
 
 
+def reflect(tx: Tx, instance_id: str, contact: Contact) -> bool:
+    """The one move of a contact in its agent's state that frees no slot — a ring accepted
+    (CONNECTING to CONNECTED), a contact ended into after-contact work (CONNECTED to ENDED) —
+    made without a routing pass: nothing can be offered because of it. False, and nothing
+    done, for any other change: ``route`` it. (The simulator's passes at accept and at
+    disconnect; a pass read every agent, and these were half of them.)"""
+    agent = contact.agent
+    state = tx.get_agent_state(instance_id, agent.agent_id) if agent else None
+    if agent is None or state is None or agent.connected_to_agent_timestamp is None:
+        return False
+    entry = next((c for c in state.contacts if c.contact_id == contact.id
+                  and c.state != MISSED), None)
+    if entry is not None and entry.state == CONNECTING and contact.active:
+        entry.state, entry.since = CONNECTED, agent.connected_to_agent_timestamp
+        entry.connected = agent.connected_to_agent_timestamp
+    elif entry is not None and entry.state == CONNECTED and not contact.active \
+            and contact.disconnect_timestamp is not None \
+            and agent.after_contact_work_end is None:
+        entry.state, entry.since = ENDED, contact.disconnect_timestamp
+    else:
+        return False
+    user = tx.get_resource(instance_id, User, state.user_id)
+    world = _World(tx, instance_id, {state.user_id: state}, {user.id: user} if user else {},
+                   {}, {}, set())
+    tx.put_agent_state(instance_id, state, _due(world, state))
+    return True
+
+
 def _touch(world: _World, state: AgentState) -> None:
     world.changed.add(state.user_id)
 
