@@ -502,8 +502,9 @@ class ServerSimulation:
                     log.info("simulating %d agents in instance %s", self.agents,
                              center.instance_id)
                 simulator.step()
-            except Exception:  # a step that failed is tried again; the server goes on
+            except Exception:  # set up again and go on (a reset removed the instance)
                 log.exception("the simulation's step failed")
+                simulator = None
                 self.stop.wait(1.0)
             self.stop.wait(STEP_SECONDS)
         with_store = self.service.store

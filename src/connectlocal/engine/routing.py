@@ -382,8 +382,11 @@ def _pick(profile: RoutingProfile, state: AgentState, waiting: list[Contact],
     top = min((q.priority for q in configs), default=None)
     best: tuple[Any, ...] | None = None
     chosen = None
+    horizon: datetime | None = None  # plain: no contact queued after this can rank better
     for contact in waiting:
         assert contact.queue is not None
+        if horizon is not None and contact.queue.enqueue_timestamp > horizon:
+            break
         config = served.get((contact.queue.queue_id, contact.channel))
         if config is None:
             continue
@@ -406,7 +409,8 @@ def _pick(profile: RoutingProfile, state: AgentState, waiting: list[Contact],
         if best is None or rank < best:
             best, chosen = rank, contact
             if plain and config.priority == top:
-                break
+                # Ties of enqueue time rank by id, and the store orders by the millisecond.
+                horizon = contact.queue.enqueue_timestamp + timedelta(milliseconds=1)
     return chosen
 
 
