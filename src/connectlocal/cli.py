@@ -316,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--simulate", action="store_true",
                       help="agents log in, take breaks and log out; contacts arrive, are "
                            "routed, handled and wrapped up, on the service clock")
-    _center_options(live, agents=10)
+    _center_options(live, agents=25)  # 200 arrivals an hour keep about 20 busy
     load = commands.add_parser(
         "import", help="import contact trace records (CTRs) into a store or a running server",
         description="Reads CTRs from files and directories (.gz too; - is stdin): a JSON array, "
