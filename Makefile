@@ -65,6 +65,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/serve.py --writes
 	$(BIN)/python bench/ctr_import.py
 	$(BIN)/python bench/simulate.py
+	$(BIN)/python bench/metrics.py
 	$(BIN)/python bench/flows.py
 	$(BIN)/python bench/postgres.py
 	$(BIN)/python bench/postgres.py --http

@@ -14,7 +14,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from . import __version__
 from .protocol.timestamps import parse_iso
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from .ctrfiles import Counts
     from .ids import Ids
+    from .live import ServerSimulation
     from .service import Service
     from .simulate import Profile, Simulator
     from .store import Store
@@ -201,6 +202,7 @@ WORKERS = _int_in(1, 256)
 DAY = 86_400.0
 SEED = _int_in(0, 2**63 - 1)
 PROBABILITY = _checked(_probability, "probability")
+SPEED = _number_in(0.001, 86_400.0)  # clock.MIN_RATE .. clock.MAX_RATE
 INSTANT = _checked(_instant, "instant")
 INSTANT_TEXT = _checked(_instant_text, "instant")
 URL = _checked(_url, "url")
@@ -219,6 +221,21 @@ def _seconds(text: str) -> float:
 
 
 SECONDS = _checked(_seconds, "seconds")
+
+
+def _center_options(group: Any, agents: int) -> None:
+    """The contact center's options, shared by ``simulate`` and ``serve --simulate``."""
+    group.add_argument("--agents", type=_int_in(1, 10_000), default=agents)
+    group.add_argument("--queues", type=_int_in(1, 50), default=1,
+                       help="queues the agents serve: BasicQueue and 'Simulated queue N' "
+                            "(default 1)")
+    group.add_argument("--rate", type=_number_in(0, 1_000_000, above=True), default=200.0,
+                       help="arrivals per hour (all channels)")
+    # At most a week: the longest a contact lasts (StartChatContact's ChatDurationInMinutes
+    # is at most 10,080, 7 days).
+    group.add_argument("--handle-seconds", type=_number_in(0, 7 * DAY), default=300.0)
+    group.add_argument("--patience-seconds", type=_number_in(0, 7 * DAY), default=180.0)
+    group.add_argument("--seed", type=SEED, default=1)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -292,6 +309,14 @@ def build_parser() -> argparse.ArgumentParser:
                        default=_env("LOG_LEVEL", "warning"),
                        metavar="{" + ",".join(LOG_LEVELS) + "}",
                        help="(CONNECTLOCAL_LOG_LEVEL; default warning)")
+    serve.add_argument("--speed", type=SPEED, default=_env("SPEED"), metavar="N",
+                       help="the service clock runs N seconds a second (60: a minute a "
+                            "second), from --clock or now (CONNECTLOCAL_SPEED)")
+    live = serve.add_argument_group("a contact center left running (--simulate)")
+    live.add_argument("--simulate", action="store_true",
+                      help="agents log in, take breaks and log out; contacts arrive, are "
+                           "routed, handled and wrapped up, on the service clock")
+    _center_options(live, agents=25)  # 200 arrivals an hour keep about 20 busy
     load = commands.add_parser(
         "import", help="import contact trace records (CTRs) into a store or a running server",
         description="Reads CTRs from files and directories (.gz too; - is stdin): a JSON array, "
@@ -334,20 +359,20 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--end", type=INSTANT, help="ISO 8601 end of the simulated period "
                                                  "(default: 2 hours ago, so every life is "
                                                  "over before now)")
-    sim.add_argument("--agents", type=_int_in(1, 10_000), default=100)
-    sim.add_argument("--rate", type=_number_in(0, 1_000_000, above=True), default=200.0,
-                     help="arrivals per hour (all channels)")
-    # At most a week: the longest a contact lasts (StartChatContact's ChatDurationInMinutes
-    # is at most 10,080, 7 days).
-    sim.add_argument("--handle-seconds", type=_number_in(0, 7 * DAY), default=300.0)
-    sim.add_argument("--patience-seconds", type=_number_in(0, 7 * DAY), default=180.0)
+    _center_options(sim, agents=100)
     sim.add_argument("--transfer-probability", type=PROBABILITY, default=0.05,
                      help="of an answered contact being transferred (a chain ends after 11 "
                           "transfers, TransferContact's limit)")
     sim.add_argument("--callback-probability", type=PROBABILITY, default=0.3)
     sim.add_argument("--hold-probability", type=PROBABILITY, default=0.2)
-    sim.add_argument("--seed", type=SEED, default=1)
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
+    sim.add_argument("--live", action="store_true",
+                     help="with --endpoint: run the center at the server's clock (agents' "
+                          "statuses, contacts through routing) until Ctrl-C or --duration")
+    sim.add_argument("--speed", type=SPEED, metavar="N",
+                     help="with --live: the server's clock runs N seconds a second")
+    sim.add_argument("--duration", type=_number_in(0, 366 * DAY, above=True), metavar="SECONDS",
+                     help="with --live: stop after this many seconds of wall time")
     from .calls import add_parser as add_call
 
     add_call(commands, DEFAULT_DATA)
@@ -408,6 +433,8 @@ def _reason(exc: BaseException) -> str:
 
 
 def serve(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from .server.process import end_with_parent, note_stop_signals, stop_requested
     from .service import Accounts, Service
     from .store import open_store
@@ -447,7 +474,13 @@ def serve(args: argparse.Namespace) -> int:
     store = open_store(args.data)
     # "The system clock unless set": a restart without --clock runs on the system clock. A
     # server joining others on a shared store keeps the clock they run on, unless told.
-    if clock is not None or not store.shared:
+    # --speed (and --simulate, which needs time to pass) keep the clock ticking from --clock,
+    # or from now.
+    if args.speed is not None or (args.simulate and clock is not None):
+        service = Service(store, accounts=accounts)
+        start = clock or (service.now() if store.shared else None)
+        service.set_clock(start or datetime.now(UTC), ticking=True, rate=args.speed or 1.0)
+    elif clock is not None or not store.shared:
         Service(store, accounts=accounts).set_clock(clock)
 
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
@@ -530,6 +563,7 @@ def _run_worker(service: Service, sock: socket.socket, args: argparse.Namespace,
     if args.ctr_file or args.ctr_webhook:
         stream = CtrStream(service, args.ctr_file, args.ctr_webhook).start()
     timeouts = Timeouts(args.head_timeout, args.body_timeout, args.keep_alive_timeout)
+    simulation = _server_simulation(service, sock, args) if args.simulate else None
     try:
         # The loop gives SIGINT back to Python's default when it closes: a second Ctrl-C
         # while the server stops is no traceback either.
@@ -537,8 +571,36 @@ def _run_worker(service: Service, sock: socket.socket, args: argparse.Namespace,
             run(Dispatcher(service), sock, timeouts=timeouts, parent=parent)
         note_stop_signals()
     finally:
+        if simulation is not None:
+            simulation.close()
         if stream is not None:
             stream.stop()
+
+
+def _server_simulation(service: Service, sock: socket.socket,
+                       args: argparse.Namespace) -> ServerSimulation:
+    """``serve --simulate`` in this worker: it drives the center while it holds the lease,
+    calling the server's own address."""
+    from .live import ServerSimulation
+
+    host, port = sock.getsockname()[:2]
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1" if host == "0.0.0.0" else "::1"
+    url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    key, secret = next(iter(service.accounts.secrets.items()), ("testing", "testing"))
+    return ServerSimulation(service, url, args.agents, args.queues, _profile(args), args.seed,
+                            access_key=key, secret_key=secret,
+                            account=service.accounts.for_key(key)).start()
+
+
+def _profile(args: argparse.Namespace) -> Profile:
+    from .simulate import Profile
+
+    return Profile(rate_per_hour=args.rate, handle_seconds=args.handle_seconds,
+                   patience_seconds=args.patience_seconds,
+                   **{name: getattr(args, name) for name in (
+                       "transfer_probability", "callback_probability", "hold_probability")
+                      if getattr(args, name, None) is not None})
 
 
 def import_records(args: argparse.Namespace) -> int:
@@ -645,9 +707,12 @@ def simulate_traffic(args: argparse.Namespace) -> int:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from .simulate import Profile
-
     console = Console(stderr=True, soft_wrap=True)
+    if args.live:
+        return _simulate_live(args, console)
+    if args.speed is not None or args.duration is not None:
+        console.print("connectlocal: --speed and --duration are for --live")
+        return 2
     end = args.end or datetime.now(UTC) - timedelta(hours=2)
     try:
         start = end - timedelta(days=args.days)
@@ -655,11 +720,7 @@ def simulate_traffic(args: argparse.Namespace) -> int:
         console.print(f"connectlocal: --days {args.days:g} before {end:%Y-%m-%d} is before "
                       "the year 1")
         return 2
-    profile = Profile(rate_per_hour=args.rate, handle_seconds=args.handle_seconds,
-                      patience_seconds=args.patience_seconds,
-                      transfer_probability=args.transfer_probability,
-                      callback_probability=args.callback_probability,
-                      hold_probability=args.hold_probability)
+    profile = _profile(args)
     progress = Progress(SpinnerColumn(), TextColumn("simulating"),
                         TextColumn("{task.completed:,} contacts"), TimeElapsedColumn(),
                         console=console, disable=args.quiet or not console.is_terminal)
@@ -702,6 +763,59 @@ def simulate_traffic(args: argparse.Namespace) -> int:
     return 0
 
 
+def _simulate_live(args: argparse.Namespace, console: Any) -> int:
+    """``simulate --live``: the center at a running server's clock, until Ctrl-C (SIGINT or
+    SIGTERM) or ``--duration`` seconds of wall time."""
+    import threading
+    import time
+
+    import boto3
+    import botocore.exceptions
+
+    from .live import AdminCallError, LiveSimulator, http_admin, set_up
+
+    if not args.endpoint:
+        console.print("connectlocal: --live runs against a server: give --endpoint URL")
+        return 2
+    client = boto3.client(
+        "connect", endpoint_url=args.endpoint, region_name=args.region,
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", args.account),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"))
+    admin = http_admin(args.endpoint, region=args.region)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        profile = _profile(args)
+        center = set_up(client, args.agents, args.queues, args.seed, profile.acw_seconds,
+                        args.instance_id)
+        if args.speed is not None:
+            admin("POST", "clock", {"rate": args.speed})
+        simulator = LiveSimulator(client, admin, center, profile, args.seed)
+        console.print(f"connectlocal: simulating {args.agents} agents in instance "
+                      f"{center.instance_id} at {args.endpoint}"
+                      + (f", {args.speed:g}x" if args.speed else "") + "; Ctrl-C stops",
+                      markup=False, highlight=False)
+        print(center.instance_id, flush=True)
+        began = time.monotonic()
+        simulator.run(stop, began + (args.duration or math.inf))
+        if args.speed is not None:  # the clock runs on in real time from where it got to
+            admin("POST", "clock", {"rate": 1})
+    except (OSError, AdminCallError, botocore.exceptions.BotoCoreError,
+            botocore.exceptions.ClientError) as exc:
+        console.print(f"connectlocal: {exc}", markup=False, highlight=False)
+        return 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    c = simulator.counts
+    console.print(f"{c.arrived:,} contacts arrived, {c.accepted:,} accepted, {c.ended:,} "
+                  f"handled to the end, {c.abandoned:,} abandoned; {c.status_changes:,} "
+                  f"agent status changes in {time.monotonic() - began:.1f} s",
+                  markup=False, highlight=False)
+    return 0
+
+
 Simulated = tuple["Simulator", int, int, str]  # the run, contacts new, stored already, where
 
 
@@ -719,6 +833,7 @@ def _run_ids(seed: int, start: datetime, end: datetime) -> Ids:
 def _simulate_local(args: argparse.Namespace, profile: Profile, start: datetime,
                     end: datetime, advance: Callable[[int], None]) -> Simulated:
     from .bulk import load_contacts, seed_instance
+    from .handlers import agents as agents_api
     from .handlers import directory
     from .service import RequestContext, Service
     from .simulate import Simulator
@@ -747,8 +862,16 @@ def _simulate_local(args: argparse.Namespace, profile: Profile, start: datetime,
             raise LookupError(f"Instance not found: {instance_id}")
         ctx = RequestContext(service, scope, "simulate", "CreateUser", service.now())
         queues = directory.list_queues(ctx, InstanceId=instance_id, QueueTypes=["STANDARD"])
-        queue = next((q["Id"] for q in queues["QueueSummaryList"]
-                      if q["Name"] == "BasicQueue"), queues["QueueSummaryList"][0]["Id"])
+        by_name = {q["Name"]: q["Id"] for q in queues["QueueSummaryList"]}
+        queue = by_name.get("BasicQueue", queues["QueueSummaryList"][0]["Id"])
+        hours = directory.list_hours_of_operations(ctx, InstanceId=instance_id)
+        queue_ids = [queue, *(by_name.get(name) or directory.create_queue(
+            ctx, InstanceId=instance_id, Name=name,
+            HoursOfOperationId=hours["HoursOfOperationSummaryList"][0]["Id"],
+            Description="Made by the connectlocal simulator")["QueueId"]
+            for name in (f"Simulated queue {n}" for n in range(2, args.queues + 1)))]
+        statuses = {s["Name"]: s["Id"] for s in agents_api.list_agent_statuses(
+            ctx, InstanceId=instance_id)["AgentStatusSummaryList"]}
         security = directory.list_security_profiles(ctx, InstanceId=instance_id)
         agent_profile = next(p["Id"] for p in security["SecurityProfileSummaryList"]
                              if p["Name"] == "Agent")
@@ -770,9 +893,14 @@ def _simulate_local(args: argparse.Namespace, profile: Profile, start: datetime,
                 IdentityInfo={"FirstName": "Simulated", "LastName": f"Agent {n + 1}"},
                 SecurityProfileIds=[agent_profile],
                 RoutingProfileId=routing["RoutingProfileSummaryList"][0]["Id"])["UserId"])
-        simulator = Simulator(instance, queue, agents, profile, args.seed,
-                              _run_ids(args.seed, start, end))
+        simulator = Simulator(instance, queue_ids, agents, profile, args.seed,
+                              _run_ids(args.seed, start, end),
+                              (statuses["Available"], statuses["Offline"]))
         loaded = load_contacts(service, scope, instance_id, simulator.run(start, end, advance))
+        # The agents' statuses routing gave them (AGENT_OCCUPANCY reads them).
+        with store.write(scope) as tx:
+            for agent, at, status_id, status_type in simulator.history:
+                tx.log_agent_status(instance_id, agent, at, status_id, status_type)
         return simulator, loaded.new, loaded.stored - loaded.new, where
     finally:
         store.close()
@@ -807,20 +935,22 @@ def _simulate_remote(args: argparse.Namespace, profile: Profile, start: datetime
     instance = Instance(id=instance_id, arn=arn, identity_management_type="CONNECT_MANAGED",
                         created_time=start, inbound_calls_enabled=True,
                         outbound_calls_enabled=True)
-    queue_id = str(uuid.UUID(int=args.seed + 1, version=4))
-    queue = Named(queue_id, f"{arn}/queue/{queue_id}", "Simulated")
+    named = [str(uuid.UUID(int=args.seed + n, version=4)) for n in range(1, args.queues + 1)]
+    queues = {q: Named(q, f"{arn}/queue/{q}", "Simulated" if n == 0 else f"Simulated {n + 1}")
+              for n, q in enumerate(named)}
     agents = {str(uuid.UUID(int=args.seed * 100_000 + n, version=4)): f"sim-agent-{n + 1:04d}"
               for n in range(args.agents)}
-    simulator = Simulator(instance, queue.id, list(agents), profile, args.seed,
+    simulator = Simulator(instance, named, list(agents), profile, args.seed,
                           _run_ids(args.seed, start, end))
     existed = _remote_instance_exists(args.endpoint, args.account, args.region, instance_id)
 
     def records() -> Iterator[tuple[str, str, dict[str, object]]]:
         for n, contact in enumerate(simulator.run(start, end, advance)):
             agent = contact.agent
-            named = (Named(agent.agent_id, f"{arn}/agent/{agent.agent_id}",
-                           agents.get(agent.agent_id)) if agent else None)
-            yield "simulate", str(n + 1), record(contact, {}, args.account, queue, named)
+            who = (Named(agent.agent_id, f"{arn}/agent/{agent.agent_id}",
+                         agents.get(agent.agent_id)) if agent else None)
+            queue = queues[contact.queue.queue_id] if contact.queue else None
+            yield "simulate", str(n + 1), record(contact, {}, args.account, queue, who)
 
     counts = send(args.endpoint, records())
     where = (f"into the existing instance {instance_id} at {args.endpoint}: added" if existed

@@ -14,6 +14,9 @@ LATEST = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
 EARLIEST_SECONDS = EARLIEST.timestamp()
 LATEST_SECONDS = LATEST.timestamp()
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# How fast a ticking clock may run (service seconds a system second): from a thousandth of
+# real time to a day a second.
+MIN_RATE, MAX_RATE = 0.001, 86_400.0
 RANGE_TEXT = "0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z"
 
 
@@ -56,6 +59,9 @@ class ClockSetting:
 
     instant: float | None = None  # epoch seconds the clock showed when set
     set_at: float | None = None  # system epoch seconds at that moment, when ticking
+    # Service seconds per system second while ticking (``serve --simulate --speed 60``: a
+    # minute a second); 1 is real time.
+    rate: float = 1.0
 
     @property
     def ticking(self) -> bool:
@@ -65,7 +71,18 @@ class ClockSetting:
         """The epoch seconds the clock shows at system time ``system`` (not range-checked)."""
         if self.instant is None:
             return system
-        return self.instant + (system - self.set_at if self.set_at is not None else 0.0)
+        if self.set_at is None:
+            return self.instant
+        return self.instant + (system - self.set_at) * self.rate
+
+    def document(self) -> dict[str, float | None]:
+        """What a store keeps of it (``ClockSetting(**document)`` reads it back); the rate
+        only when it is not real time, so a store written by an older version reads the
+        same."""
+        kept: dict[str, float | None] = {"instant": self.instant, "set_at": self.set_at}
+        if self.rate != 1.0:
+            kept["rate"] = self.rate
+        return kept
 
     def now(self, system: float) -> datetime:
         """The service time, in whole milliseconds: Amazon Connect's timestamps carry

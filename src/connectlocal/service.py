@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
-from .clock import ClockSetting, check_instant, system_time
+from .clock import MAX_RATE, MIN_RATE, ClockSetting, check_instant, system_time
 from .errors import ServiceError, invalid_input
 from .frontdoor.faults import Faults
 from .frontdoor.throttle import Throttle
@@ -120,9 +120,15 @@ class Service:
     def now(self) -> datetime:
         return self.store.get_clock().now(system_time())
 
-    def set_clock(self, instant: datetime | None, ticking: bool = False) -> None:
-        """Sets the clock (None: the system clock). ClockRangeError (a ValueError) for an
-        instant the API cannot express."""
+    def set_clock(self, instant: datetime | None, ticking: bool = False,
+                  rate: float = 1.0) -> None:
+        """Sets the clock (None: the system clock); a ticking clock runs ``rate`` service
+        seconds a second. ClockRangeError (a ValueError) for an instant the API cannot
+        express; ValueError for a rate that is not a number from MIN_RATE to MAX_RATE."""
+        if isinstance(rate, bool) or not isinstance(rate, int | float) \
+                or not MIN_RATE <= rate <= MAX_RATE:
+            raise ValueError(f"the clock's rate is a number of seconds a second from "
+                             f"{MIN_RATE:g} to {MAX_RATE:g}, not {rate!r}")
         if instant is None:
             self.store.set_clock(ClockSetting())
             return
@@ -133,7 +139,8 @@ class Service:
         except (OverflowError, ValueError):  # a naive instant at the calendar's edge
             seconds = math.nan
         check_instant(seconds, f"The clock set to {instant.isoformat()}")
-        self.store.set_clock(ClockSetting(seconds, system_time() if ticking else None))
+        self.store.set_clock(ClockSetting(seconds, system_time() if ticking else None,
+                                          float(rate) if ticking else 1.0))
 
     def sweep(self) -> int:
         """Ends the contacts whose expiry has passed (stored as ended, so that the CTR stream
@@ -215,7 +222,8 @@ class Service:
         moved = shown + step if math.isfinite(step) else step
         check_instant(moved, f"Advancing the clock by {seconds!r} seconds")
         # The system clock cannot be moved: a ticking copy of it is.
-        self.store.set_clock(ClockSetting(moved, now if current.ticking else None))
+        self.store.set_clock(ClockSetting(moved, now if current.ticking else None,
+                                          current.rate))
 
 
 class RequestContext(NamedTuple):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,7 +66,7 @@ def test_clock_endpoint(clocked_server: ServerProcess) -> None:
     assert status == 200 and body["set"] is False and body["ticking"] is True
     status, body = clocked_server.admin("POST", "clock", {"now": "2025-01-01T00:00:00Z"})
     assert (status, body) == (200, {"now": "2025-01-01T00:00:00.000Z", "set": True,
-                                    "ticking": False})
+                                    "ticking": False, "rate": 1.0})
     status, body = clocked_server.admin("POST", "clock", {"advance_seconds": 90})
     assert body["now"] == "2025-01-01T00:01:30.000Z"
     status, body = clocked_server.admin("POST", "clock", {"now": None})
@@ -84,6 +85,27 @@ def test_ticking_clock_runs_from_the_set_instant(clocked_server: ServerProcess) 
     assert status == 200 and body["ticking"] is True
     status, later = clocked_server.admin("GET", "clock")
     assert "2025-06-01T00:00:00.000Z" <= later["now"] < "2025-06-01T00:01:00.000Z"
+
+
+def test_a_clock_runs_at_a_rate(clocked_server: ServerProcess) -> None:
+    """{"rate": N}: N service seconds a second, from the set instant (or, alone, from the
+    instant the clock shows); an advance keeps the rate."""
+    status, body = clocked_server.admin("POST", "clock",
+                                        {"now": "2025-06-01T00:00:00Z", "rate": 3600})
+    assert status == 200 and body["ticking"] is True and body["rate"] == 3600
+    time.sleep(0.3)
+    status, body = clocked_server.admin("POST", "clock", {"advance_seconds": 60})
+    assert body["rate"] == 3600 and body["now"] >= "2025-06-01T00:06:00.000Z"
+    status, body = clocked_server.admin("POST", "clock", {"rate": 1})
+    assert status == 200 and body["rate"] == 1 and body["now"] >= "2025-06-01T00:06:00.000Z"
+    for bad, message in (({"rate": 0}, "rate must be a number of seconds a second"),
+                         ({"rate": "fast"}, "rate must be a number"),
+                         ({"now": "2025-01-01T00:00:00Z", "ticking": False, "rate": 2},
+                          "rate is for a ticking clock"),
+                         ({"advance_seconds": 5, "rate": 2}, "not with advance_seconds")):
+        status, body = clocked_server.admin("POST", "clock", bad)
+        assert status == 400 and message in body["error"], body
+    clocked_server.set_clock(None)
 
 
 @pytest.mark.http_only

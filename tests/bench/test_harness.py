@@ -22,7 +22,8 @@ def _bench(script: str, results: Path, *args: str) -> dict[str, Any]:
         env={**os.environ, "CONNECTLOCAL_BENCH_RESULTS": str(results)}, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     name = {"serve.py": "serve", "ctr_import.py": "ctr_import", "simulate.py": "simulate",
-            "mock_calls.py": "mock_calls", "flows.py": "flows", "postgres.py": "postgres"}[script]
+            "mock_calls.py": "mock_calls", "flows.py": "flows", "postgres.py": "postgres",
+            "metrics.py": "metrics"}[script]
     if "--http" in args:
         name = "postgres_http"
     elif "--scaling" in args:
@@ -69,6 +70,14 @@ def test_import_simulate_and_mock_harnesses_run(tmp_path: Path) -> None:
     assert simulated["contacts"] > 0
     mocked = _bench("mock_calls.py", tmp_path, "--calls", "20", "--rounds", "1")
     assert set(mocked["rounds"]) == {"connectlocal", "moto", "ceiling"}
+
+
+def test_metrics_harness_runs(tmp_path: Path) -> None:
+    measured = _bench("metrics.py", tmp_path, "--contacts", "500", "--agents", "20",
+                      "--on-contact", "5", "--rounds", "1")
+    assert measured["contacts"] == 500 and len(measured["cases"]) == 5
+    assert all({"in_process_ms", "http_ms", "scan_ms"} <= set(row)
+               for row in measured["cases"].values())
 
 
 def test_flows_harness_runs(tmp_path: Path) -> None:

@@ -237,12 +237,13 @@ def test_events_name_what_is_wrong(server: ServerProcess) -> None:
 
 
 def test_a_simulated_days_metrics_agree_with_its_contacts(tmp_path: Path) -> None:
-    """GetMetricDataV2 over simulated contacts (bulk loaded) counts what SearchContacts
-    finds, channel by channel."""
+    """GetMetricDataV2 over simulated contacts (bulk loaded, routed to agents whose status
+    history the run stored) counts what SearchContacts finds, channel by channel and queue
+    by queue, and the agents' occupancy is their handle time over their time Available."""
     data = str(tmp_path / "sim.db")
     done = subprocess.run([sys.executable, "-m", "connectlocal.cli", "simulate", "--data", data,
                            "--days", "0.25", "--agents", "8", "--rate", "90", "--seed", "5",
-                           "--end", "2026-11-20T12:00:00Z"],
+                           "--queues", "2", "--end", "2026-11-20T12:00:00Z"],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     instance_id = done.stdout.strip()
@@ -257,6 +258,29 @@ def test_a_simulated_days_metrics_agree_with_its_contacts(tmp_path: Path) -> Non
             Filters=[{"FilterKey": "CHANNEL", "FilterValues": ["VOICE", "CHAT", "TASK"]}],
             Groupings=["CHANNEL"],
             Metrics=[{"Name": "CONTACTS_QUEUED"}, {"Name": "CONTACTS_HANDLED"}])
+        queues = {q["Id"]: q["Arn"] for q in client.list_queues(
+            InstanceId=instance_id, QueueTypes=["STANDARD"])["QueueSummaryList"]}
+        by_queue = client.get_metric_data_v2(
+            ResourceArn=arn, StartTime=datetime(2026, 11, 19, 12, tzinfo=UTC),
+            EndTime=datetime(2026, 11, 20, 13, tzinfo=UTC),
+            Filters=[{"FilterKey": "QUEUE", "FilterValues": list(queues)}],
+            Groupings=["QUEUE"], Metrics=[{"Name": "CONTACTS_HANDLED"}])
+        users = {u["Id"] for u in client.list_users(InstanceId=instance_id)["UserSummaryList"]}
+        occupancy = client.get_metric_data_v2(
+            ResourceArn=arn, StartTime=datetime(2026, 11, 20, 6, tzinfo=UTC),
+            EndTime=datetime(2026, 11, 20, 12, tzinfo=UTC),
+            Filters=[{"FilterKey": "AGENT", "FilterValues": sorted(users)}],
+            Groupings=["AGENT"], Metrics=[{"Name": "AGENT_OCCUPANCY"}])
+    handled_in: dict[str, int] = {}
+    for contact in found:
+        if "ConnectedToAgentTimestamp" in contact.get("AgentInfo", {}):
+            queue_id = contact["QueueInfo"]["Id"]
+            handled_in[queue_id] = handled_in.get(queue_id, 0) + 1
+    assert len(handled_in) == 2
+    assert {r["Dimensions"]["QUEUE"]: int(r["Collections"][0]["Value"])
+            for r in by_queue["MetricResults"]} == handled_in
+    rates = [r["Collections"][0].get("Value") for r in occupancy["MetricResults"]]
+    assert len(rates) == 8 and all(v is not None and 0 < v <= 100 for v in rates), rates
     counted: dict[str, list[int]] = {}
     for contact in found:
         totals = counted.setdefault(contact["Channel"], [0, 0])

@@ -17,8 +17,9 @@ behaviour).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import heapq
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -108,8 +109,22 @@ class _World:
     statuses: dict[str, AgentStatus]
     changed: set[str]
 
+    limits: dict[tuple[str, str], int] = field(default_factory=dict)
+
     def user(self, user_id: str) -> User | None:
         return self.users.get(user_id)
+
+    def limit(self, user_id: str, channel: str) -> int:
+        """The agent's concurrency on the channel (0 without a user or a profile)."""
+        user = self.users.get(user_id)
+        if user is None:
+            return 0
+        key = (user.routing_profile_id, channel)
+        found = self.limits.get(key)
+        if found is None:
+            profile = self.profiles.get(user.routing_profile_id)
+            found = self.limits[key] = concurrency(profile, channel) if profile else 0
+        return found
 
     def contact(self, contact_id: str) -> Contact | None:
         return self.tx.get_contact(self.instance_id, contact_id)
@@ -128,13 +143,20 @@ def route(tx: Tx, instance_id: str, now: datetime, changed: Iterable[Contact] = 
                    {p.id: p for p in tx.list_resources(instance_id, RoutingProfile, None, ALL)},
                    statuses(tx, instance_id), set())
     latest = {c.id: c for c in [*tx.put, *changed] if c.instance_id == instance_id}
-    for contact in latest.values():
-        _reflect(world, contact, now)
+    if latest:
+        # Which agents hold each contact, read once: a pass reflects a few contacts, and
+        # an instance may have hundreds of agents.
+        held: dict[str, list[AgentState]] = {}
+        for state in states.values():
+            for entry in state.contacts:
+                held.setdefault(entry.contact_id, []).append(state)
+        for contact in latest.values():
+            _reflect(world, contact, now, held.get(contact.id, ()))
     # Deadlines in the order they fell due, routing at each (a clock moved an hour on offers
     # the contact freed at minute one at minute one, not an hour later).
     while True:
-        due = [d for d in (_due(world, s) for s in states.values()) if d is not None
-               and d <= now]
+        due = [d for d in (_due(world, s) for s in states.values() if s.contacts)
+               if d is not None and d <= now]
         if not due:
             break
         at = min(due)
@@ -145,6 +167,34 @@ def route(tx: Tx, instance_id: str, now: datetime, changed: Iterable[Contact] = 
     for user_id in world.changed:
         state = states[user_id]
         tx.put_agent_state(instance_id, state, _due(world, state))
+
+
+def reflect(tx: Tx, instance_id: str, contact: Contact) -> bool:
+    """The one move of a contact in its agent's state that frees no slot — a ring accepted
+    (CONNECTING to CONNECTED), a contact ended into after-contact work (CONNECTED to ENDED) —
+    made without a routing pass: nothing can be offered because of it. False, and nothing
+    done, for any other change: ``route`` it. (The simulator's passes at accept and at
+    disconnect; a pass read every agent, and these were half of them.)"""
+    agent = contact.agent
+    state = tx.get_agent_state(instance_id, agent.agent_id) if agent else None
+    if agent is None or state is None or agent.connected_to_agent_timestamp is None:
+        return False
+    entry = next((c for c in state.contacts if c.contact_id == contact.id
+                  and c.state != MISSED), None)
+    if entry is not None and entry.state == CONNECTING and contact.active:
+        entry.state, entry.since = CONNECTED, agent.connected_to_agent_timestamp
+        entry.connected = agent.connected_to_agent_timestamp
+    elif entry is not None and entry.state == CONNECTED and not contact.active \
+            and contact.disconnect_timestamp is not None \
+            and agent.after_contact_work_end is None:
+        entry.state, entry.since = ENDED, contact.disconnect_timestamp
+    else:
+        return False
+    user = tx.get_resource(instance_id, User, state.user_id)
+    world = _World(tx, instance_id, {state.user_id: state}, {user.id: user} if user else {},
+                   {}, {}, set())
+    tx.put_agent_state(instance_id, state, _due(world, state))
+    return True
 
 
 def _touch(world: _World, state: AgentState) -> None:
@@ -171,9 +221,12 @@ def set_status(tx: Tx, instance_id: str, state: AgentState, status_id: str,
                         status.type if status else OFFLINE)
 
 
-def _reflect(world: _World, contact: Contact, now: datetime) -> None:
+def _reflect(world: _World, contact: Contact, now: datetime,
+             holders: Iterable[AgentState]) -> None:
+    """The contact's state in its agent's, and gone from any other agent who held it
+    (``holders``)."""
     agent_id = contact.agent.agent_id if contact.agent else None
-    for state in world.states.values():  # a contact is with one agent at most
+    for state in holders:  # a contact is with one agent at most
         if state.user_id != agent_id:
             before = len(state.contacts)
             state.contacts = [c for c in state.contacts
@@ -240,6 +293,8 @@ def _deadlines(world: _World, state: AgentState, now: datetime) -> None:
 
 
 def _due(world: _World, state: AgentState) -> datetime | None:
+    if not state.contacts:
+        return None
     user = world.user(state.user_id)
     due = []
     for entry in state.contacts:
@@ -263,49 +318,87 @@ def routable_state(status_type: str, state: AgentState) -> bool:
 def _has_room(world: _World, state: AgentState) -> bool:
     """Whether the agent has a free slot on some channel (else waiting contacts need not be
     read at all)."""
-    busy = [c for c in state.contacts if c.state in BUSY]
+    busy, channel = 0, ""
+    for entry in state.contacts:
+        if entry.state in BUSY:
+            busy, channel = busy + 1, entry.channel
     if not busy:
         return True
-    user = world.user(state.user_id)
-    profile = world.profiles.get(user.routing_profile_id) if user else None
-    channel = busy[0].channel
-    return profile is not None and len(busy) < concurrency(profile, channel)
+    return busy < world.limit(state.user_id, channel)
 
 
 def _assign(world: _World, now: datetime) -> None:
-    free = [s for s in world.states.values() if routable(world, s) and _has_room(world, s)]
-    if not free:
+    statuses = world.statuses
+
+    def open_(s: AgentState) -> bool:  # routable(world, s) and _has_room(world, s), inlined
+        status = statuses.get(s.status_id)
+        if status is None or status.type != ROUTABLE or s.missed_at is not None:
+            return False
+        return not s.contacts or _has_room(world, s)
+
+    # Whether any agent is free (up to the first), then whether anything waits, then who
+    # is free: most passes stop at one of the first two (every agent busy, or nothing
+    # waiting), and an instance may have hundreds of agents.
+    if not any(open_(s) for s in world.states.values()):
         return
     waiting = [c for c in world.tx.waiting_contacts(world.instance_id, now)
                if c.agent is None and c.queue is not None]
     if not waiting:
         return
-    free.sort(key=lambda s: (s.idle_since, s.user_id))  # the longest idle first
-    progress = True
+    # The longest idle first, taken from a heap as they are needed: a contact or two
+    # waiting is given to one of the first agents, and sorting hundreds took longer.
+    idle = [((s.idle_since, s.user_id), s) for s in world.states.values() if open_(s)]
+    heapq.heapify(idle)
+    ordered: list[AgentState] = []
+
+    def free() -> Iterator[AgentState]:
+        yield from list(ordered)
+        while idle:
+            state = heapq.heappop(idle)[1]
+            ordered.append(state)
+            yield state
+
+    # Without QueuePriority or QueueTimeAdjustmentSeconds on any of them, contacts of one
+    # queue priority rank by enqueue time, the order they wait in: an agent's first
+    # eligible contact at the profile's best priority is its best (a long queue is not
+    # read through for every agent).
+    plain = all(c.queue_priority is None and not c.queue_time_adjustment_seconds
+                for c in waiting)
+    progress, first = True, True
     while progress and waiting:
         progress = False
-        for state in free:
+        for state in free():
+            if not waiting:
+                break
             user = world.user(state.user_id)
             profile = world.profiles.get(user.routing_profile_id) if user else None
-            if user is None or profile is None:
+            if user is None or profile is None or (not first and not _has_room(world, state)):
                 continue
-            best = _pick(profile, state, waiting, now)
+            best = _pick(profile, state, waiting, now, plain)
             if best is None:
                 continue
             waiting.remove(best)
             _offer(world, state, user, best, now)
             progress = True
+        first = False
 
 
 def _pick(profile: RoutingProfile, state: AgentState, waiting: list[Contact],
-          now: datetime) -> Contact | None:
+          now: datetime, plain: bool = False) -> Contact | None:
+    """The agent's best waiting contact; ``plain``: ``waiting`` is in enqueue order and no
+    contact has a QueuePriority or a QueueTimeAdjustmentSeconds."""
     busy = [c for c in state.contacts if c.state in BUSY]
     channels = {c.channel for c in busy}
-    served = {(q.queue_id, q.channel): q for q in queue_configs(profile)}
+    configs = queue_configs(profile)
+    served = {(q.queue_id, q.channel): q for q in configs}
+    top = min((q.priority for q in configs), default=None)
     best: tuple[Any, ...] | None = None
     chosen = None
+    horizon: datetime | None = None  # plain: no contact queued after this can rank better
     for contact in waiting:
         assert contact.queue is not None
+        if horizon is not None and contact.queue.enqueue_timestamp > horizon:
+            break
         config = served.get((contact.queue.queue_id, contact.channel))
         if config is None:
             continue
@@ -327,6 +420,9 @@ def _pick(profile: RoutingProfile, state: AgentState, waiting: list[Contact],
                 contact.id)
         if best is None or rank < best:
             best, chosen = rank, contact
+            if plain and config.priority == top:
+                # Ties of enqueue time rank by id, and the store orders by the millisecond.
+                horizon = contact.queue.enqueue_timestamp + timedelta(milliseconds=1)
     return chosen
 
 

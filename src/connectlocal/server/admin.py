@@ -1,8 +1,9 @@
 """The ``/_connectlocal/`` admin endpoints: health, and the service clock.
 
     GET  /_connectlocal/health  → {"status", "version", "store", "operations": [...]}
-    GET  /_connectlocal/clock   → {"now", "set", "ticking"}
-    POST /_connectlocal/clock   ← {"now": ISO8601 | null, "ticking": bool} | {"advance_seconds": N}
+    GET  /_connectlocal/clock   → {"now", "set", "ticking", "rate"}
+    POST /_connectlocal/clock   ← {"now": ISO8601 | null, "ticking": bool, "rate": N} |
+                                  {"advance_seconds": N} | {"rate": N} (runs on from now)
     POST /_connectlocal/reset   → {"status": "reset"}: every account's data gone, system clock
     POST /_connectlocal/events  ← {"event": "arrive" | "ring" | "accept" | "hold" | "disconnect" |
                                    "after_contact_work" | "follow", "instance_id", ...}
@@ -38,7 +39,7 @@ import orjson
 
 from .. import __version__
 from ..adminclient import TOKEN_HEADER
-from ..clock import RANGE_TEXT, ClockRangeError
+from ..clock import MAX_RATE, MIN_RATE, RANGE_TEXT, ClockRangeError
 from ..dispatch import Dispatcher, HttpRequest
 from ..protocol.serializer import Response
 from ..protocol.timestamps import parse_iso, to_iso
@@ -207,17 +208,28 @@ class Admin:
     def clock(self, _: HttpRequest) -> dict[str, Any]:
         setting = self.service.store.get_clock()
         return {"now": to_iso(self.service.now()), "set": setting.instant is not None,
-                "ticking": setting.ticking}
+                "ticking": setting.ticking, "rate": setting.rate}
 
     def set_clock(self, request: HttpRequest) -> dict[str, Any]:
         try:
             body = orjson.loads(request.body or b"{}")
         except orjson.JSONDecodeError as exc:
             raise AdminError(400, f"The body is not JSON: {exc}") from None
-        if not isinstance(body, dict) or not ({"now", "advance_seconds"} & body.keys()):
-            raise AdminError(400, 'Send {"now": "2025-01-01T00:00:00Z"}, {"now": null} '
-                                  'or {"advance_seconds": 60}')
-        if "advance_seconds" in body:
+        if not isinstance(body, dict) or not ({"now", "advance_seconds", "rate"}
+                                              & body.keys()):
+            raise AdminError(400, 'Send {"now": "2025-01-01T00:00:00Z"}, {"now": null}, '
+                                  '{"advance_seconds": 60} or {"rate": 60}')
+        rate = body.get("rate", 1.0)
+        if isinstance(rate, bool) or not isinstance(rate, int | float) \
+                or not MIN_RATE <= rate <= MAX_RATE:
+            raise AdminError(400, f"rate must be a number of seconds a second from "
+                                  f"{MIN_RATE:g} to {MAX_RATE:g}")
+        if "advance_seconds" in body and "rate" in body:
+            raise AdminError(400, "rate is set with now (or alone), not with advance_seconds")
+        if "now" not in body and "advance_seconds" not in body:
+            # The clock runs on from the instant it shows, ``rate`` seconds a second.
+            self.service.set_clock(self.service.now(), ticking=True, rate=rate)
+        elif "advance_seconds" in body:
             seconds = body["advance_seconds"]
             if isinstance(seconds, bool) or not isinstance(seconds, int | float):
                 raise AdminError(400, "advance_seconds must be a number")
@@ -227,9 +239,11 @@ class Admin:
                 raise AdminError(400, f"{exc}; the clock was not moved") from None
         else:
             now = body["now"]
-            ticking = body.get("ticking", False)
+            ticking = body.get("ticking", "rate" in body)
             if not isinstance(ticking, bool):
                 raise AdminError(400, "ticking must be true or false")
+            if "rate" in body and not ticking:
+                raise AdminError(400, "rate is for a ticking clock (a frozen one does not run)")
             if now is None:
                 self.service.set_clock(None)
             elif isinstance(now, str):
@@ -240,7 +254,7 @@ class Admin:
                     raise AdminError(400, f"now is not an ISO 8601 instant from {RANGE_TEXT} "
                                           f"(the instants the API can express): {now!r}") from None
                 try:
-                    self.service.set_clock(instant, ticking=ticking)
+                    self.service.set_clock(instant, ticking=ticking, rate=rate)
                 except ClockRangeError as exc:
                     raise AdminError(400, str(exc)) from None
             else:

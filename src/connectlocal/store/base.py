@@ -175,7 +175,7 @@ class Tx(ABC):
     @abstractmethod
     def waiting_contacts(self, instance_id: str, until: datetime) -> list[Contact]:
         """The active contacts in a queue that no agent is connected to, queued at or
-        before ``until``."""
+        before ``until``, oldest queued first."""
     @abstractmethod
     def facts(self, instance_id: str, query: FactQuery) -> FactRows:
         """``query``'s aggregates over the instance's contact facts (``FACTS``)."""

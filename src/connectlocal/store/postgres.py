@@ -708,7 +708,7 @@ class PostgresStore(Store):
         return setting
 
     def set_clock(self, setting: ClockSetting) -> None:
-        value = orjson.dumps({"instant": setting.instant, "set_at": setting.set_at}).decode()
+        value = orjson.dumps(setting.document()).decode()
         self._autocommit(lambda db: db.execute(
             "INSERT INTO meta VALUES ('clock', %s) ON CONFLICT (key) DO UPDATE SET "
             "value=excluded.value", (value,)))

@@ -623,7 +623,7 @@ class SqliteStore(Store):
             return setting
 
     def set_clock(self, setting: ClockSetting) -> None:
-        value = orjson.dumps({"instant": setting.instant, "set_at": setting.set_at})
+        value = orjson.dumps(setting.document())
         with self._lock:
             with _transaction(self._db):
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES ('clock', ?)",
