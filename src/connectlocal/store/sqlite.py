@@ -982,6 +982,8 @@ def _version_7(db: sqlite3.Connection) -> None:
     columns = {row[1] for row in db.execute("PRAGMA table_info(contacts)")}
     if "wire" not in columns:  # an earlier step may have made the table from sqlite.sql
         db.execute("ALTER TABLE contacts ADD COLUMN wire BLOB")
+    else:  # a store below version 7 vouches for no stored answer (a repair may have run)
+        db.execute("UPDATE contacts SET wire=NULL WHERE wire IS NOT NULL")
     db.execute("UPDATE meta SET value='7' WHERE key='schema_version'")
     db.execute("COMMIT")
 
