@@ -34,7 +34,6 @@ import random
 import re
 import secrets
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -51,6 +50,7 @@ from typing import Any
 import psycopg
 from ctr_import import INSTANCE, write_records
 from report import write
+from serve import AUTH, LUA_GET, LUA_PUT, _family, free_port
 
 from connectlocal import __version__
 from connectlocal.bulk import seed_instance
@@ -221,24 +221,7 @@ def main() -> None:
 
 # ----------------------------------------------------------------------------- --http
 
-# Any signature passes serve's default (lenient) auth; the region is the credential scope's.
-AUTH = ("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261122/us-east-1/connect/aws4_request, "
-        "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64)
-LUA_GET = """
-local ids = {}
-for line in io.lines(os.getenv("BENCH_IDS")) do ids[#ids + 1] = line end
-local prefix = os.getenv("BENCH_PREFIX")
-local headers = {["Authorization"] = os.getenv("BENCH_AUTH"), ["X-Amz-Date"] = "20261122T000000Z"}
-request = function()
-  return wrk.format("GET", prefix .. ids[math.random(#ids)], headers)
-end
-"""
-LUA_PUT = """
-local headers = {["Authorization"] = os.getenv("BENCH_AUTH"), ["X-Amz-Date"] = "20261122T000000Z",
-                 ["Content-Type"] = "application/json"}
-local path, body = os.getenv("BENCH_PREFIX"), os.getenv("BENCH_BODY")
-request = function() return wrk.format("PUT", path, headers, body) end
-"""
+# The request scripts and the process helpers are bench/serve.py's.
 # pgbench draws integers: the n-th contact's id comes from a small table by its key, inside
 # the one statement (so the floor is two key lookups, one round trip, a prepared statement).
 PGBENCH_SQL = """\\set n random(1, {count})
@@ -254,15 +237,6 @@ def _cpu_of(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _family(pid: int) -> list[int]:
-    """A server process and its children (``--workers``)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    try:
-        return [pid, *(int(c) for c in children.read_text().split())]
-    except OSError:
-        return [pid]
 
 
 def _engine_pids(database: str) -> list[int]:
@@ -318,16 +292,10 @@ class CpuWindow:
         return float(sum(self._last[pid] - self._base[pid] for pid in self._last))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def _serve(data: str, workers: int) -> Iterator[tuple[str, list[int]]]:
     """``connectlocal serve --workers N`` over ``data``: its URL and processes."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "connectlocal.cli", "serve", "--port",
                              str(port), "--data", data, "--workers", str(workers)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
