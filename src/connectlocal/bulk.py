@@ -15,7 +15,7 @@ from .errors import ResourceNotFoundException
 from .handlers import directory, instances
 from .models import Contact
 from .service import RequestContext, Service
-from .store.base import Scope, Staged, contact_row
+from .store.base import Scope, Staged, staged
 
 BATCH = 20_000  # contacts added to a bulk load at a time
 
@@ -59,7 +59,7 @@ def load_contacts(service: Service, scope: Scope, instance_id: str,
                 loaded.past_retention += 1
                 if not keep_past_retention:
                     continue
-            pending.append(Staged(contact_row(contact), None))
+            pending.append(staged(contact))
             if len(pending) >= batch:
                 load.add(scope, pending)
                 pending = []

@@ -514,13 +514,15 @@ def serve(args: argparse.Namespace) -> int:
     store.close()
     parent = os.getpid()
     children = []
-    for _ in range(args.workers):
+    for index in range(args.workers):
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child (tests drive it end to end)
             end_with_parent(parent)
             worker_store = open_store(args.data)
             try:
-                _run_worker(Service(worker_store, **options), sock, args, parent)
+                # The first worker makes the stored answers bulk loads leave pending.
+                _run_worker(Service(worker_store, **options), sock, args, parent,
+                            answers=index == 0)
             finally:
                 worker_store.close()
             os._exit(0)
@@ -553,7 +555,7 @@ def _fault_rules(path: str) -> list[object]:
 
 
 def _run_worker(service: Service, sock: socket.socket, args: argparse.Namespace,
-                parent: int | None = None) -> None:
+                parent: int | None = None, answers: bool = True) -> None:
     from .dispatch import Dispatcher
     from .server.http import Timeouts, run
     from .server.process import note_stop_signals
@@ -568,7 +570,7 @@ def _run_worker(service: Service, sock: socket.socket, args: argparse.Namespace,
         # The loop gives SIGINT back to Python's default when it closes: a second Ctrl-C
         # while the server stops is no traceback either.
         with contextlib.suppress(KeyboardInterrupt):
-            run(Dispatcher(service), sock, timeouts=timeouts, parent=parent)
+            run(Dispatcher(service), sock, timeouts=timeouts, parent=parent, answers=answers)
         note_stop_signals()
     finally:
         if simulation is not None:

@@ -32,7 +32,7 @@ from .models import (
     User,
 )
 from .service import RequestContext, Service
-from .store.base import BulkLoad, Scope, Staged, Tx, contact_row
+from .store.base import BulkLoad, Scope, Tx, staged
 
 BATCH = 20_000  # records added to an import's bulk load at a time (a progress step)
 
@@ -203,8 +203,7 @@ class Importer:
                 with self.service.store.write(scope) as tx:
                     for item in unknown:
                         self._directory(tx, item)
-            load.add(scope, [Staged(contact_row(item.contact), item.attributes)
-                             for item in items])
+            load.add(scope, [staged(item.contact, item.attributes) for item in items])
 
     def _knows(self, item: ImportedContact) -> bool:
         """Whether the instance, queue and agent the record names were made or found."""

@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from connectlocal.models import Contact, QueueInfo
 from connectlocal.store import open_store
-from connectlocal.store.base import Scope, Staged, contact_row
+from connectlocal.store.base import Scope, Staged, staged
 
 from ..conftest import client_for, new_instance
 from ..serverproc import ServerProcess
@@ -131,7 +131,7 @@ def _contacts(instance_id: str, count: int, initiated: datetime) -> Iterator[Sta
                           last_update_timestamp=initiated + timedelta(seconds=n),
                           disconnect_timestamp=initiated + timedelta(seconds=n + 60),
                           queue=QueueInfo("q-1", initiated))
-        yield Staged(contact_row(contact), {"n": str(n)} if n % 3 == 0 else None)
+        yield staged(contact, {"n": str(n)} if n % 3 == 0 else None)
 
 
 def _bulk_load(data: str, instance_id: str, count: int, initiated: datetime) -> float:

@@ -16,7 +16,14 @@ from connectlocal import rules, views, wire
 from connectlocal.clock import ClockSetting
 from connectlocal.models import Contact, Instance, Queue, QueueInfo
 from connectlocal.store import Store, open_store
-from connectlocal.store.base import STREAM_LAPSE, Claim, Scope, Staged, contact_row
+from connectlocal.store.base import (
+    STREAM_LAPSE,
+    Claim,
+    MadeAnswer,
+    Scope,
+    Staged,
+    staged,
+)
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
 HERE = Scope("123456789012", "us-east-1")
@@ -288,7 +295,7 @@ def _staged(c: str, updated: datetime, attributes: dict[str, str] | None = None,
     contact = _contact(c, initiated, **chain)
     contact.last_update_timestamp = updated
     contact.name = f"updated {updated.isoformat()}"
-    return Staged(contact_row(contact), attributes)
+    return staged(contact, attributes)
 
 
 def test_a_bulk_load_keeps_each_contacts_newest_record(store: Store) -> None:
@@ -396,7 +403,7 @@ def test_expiring_lists_the_active_contacts_past_their_expiry_in_every_scope(
     with store.bulk_load() as load:  # a bulk load keeps the expiry too
         contact = _contact("loaded")
         contact.expires_at = soon
-        load.add(HERE, [Staged(contact_row(contact), None)])
+        load.add(HERE, [staged(contact)])
         load.merge()
     assert (HERE, "i-1", "loaded") in store.expiring(later)
     with store.write(HERE) as tx:  # once it has ended, it is no longer listed
@@ -426,6 +433,39 @@ def test_a_version_2_file_learns_which_contacts_expire(tmp_path: Path) -> None:
         assert store.expiring(T0 + timedelta(hours=2)) == [(HERE, "i-1", "chat")]
         with store.read(HERE) as tx:
             assert tx.get_contact("i-1", "chat") is not None
+    finally:
+        store.close()
+
+
+def test_a_version_7_file_moves_its_stored_answers_to_their_table(tmp_path: Path) -> None:
+    """Version 7 kept answers in ``contacts.wire``: they move, and a contact without one
+    (loaded in bulk) is listed as pending."""
+    import sqlite3
+
+    path = tmp_path / "v7.db"
+    store = open_store(str(path))
+    with store.write(HERE) as tx:
+        tx.put_contact(_contact("answered"))
+        tx.put_contact(_contact("unanswered"))
+    expected = _stored(store, "answered", T0)
+    assert expected is not None
+    store.close()
+    db = sqlite3.connect(path)  # back to version 7: answers beside the documents
+    db.executescript(
+        "ALTER TABLE contacts ADD COLUMN wire BLOB; UPDATE contacts SET wire=(SELECT wire "
+        "FROM answers a WHERE a.contact_id=contacts.contact_id) WHERE contact_id='answered'; "
+        "DROP TABLE answers; DROP TABLE answers_pending; "
+        "UPDATE meta SET value='7' WHERE key='schema_version';")
+    db.close()
+    store = open_store(str(path))
+    try:
+        assert _stored(store, "answered", T0) == expected
+        assert [p.contact_id for p in store.pending_answers(10)] == ["unanswered"]
+        assert store.make_all_answers() == 1
+        assert _stored(store, "unanswered", T0) == _generic(store, "unanswered", T0)
+        with sqlite3.connect(path) as check:
+            assert check.execute("SELECT count(*) FROM contacts WHERE wire IS NOT NULL"
+                                 ).fetchone() == (0,)
     finally:
         store.close()
 
@@ -608,6 +648,12 @@ def test_every_write_of_a_contact_keeps_its_stored_answer_true(store: Store) -> 
                         _staged("later", T0 + timedelta(minutes=9), initial_contact_id="first",
                                 contact_association_id="first")])
         load.merge()
+    # A bulk load's contacts wait for their answers (the replaced one's is gone) until they
+    # are made, off the load's path.
+    assert _stored(store, "bulk", T0) is None
+    assert _stored(store, "later", T0) is None
+    assert store.make_all_answers() == 2
+    assert store.pending_answers(10) == []
     ids = ("first", "later", "expiring", "scheduled", "bulk", "missing")
     checked = 0
     for now in (T0, T0 + timedelta(minutes=30), T0 + timedelta(hours=1),
@@ -627,3 +673,40 @@ def test_every_write_of_a_contact_keeps_its_stored_answer_true(store: Store) -> 
     assert _stored(store, "scheduled", T0 + timedelta(hours=2)) is not None
     assert _stored(store, "first", T0.replace(year=T0.year + 2)) is None
     assert checked >= 15  # most (contact, instant) pairs are answered from the stored form
+
+
+def test_an_answer_made_from_a_document_since_rewritten_is_not_stored(store: Store) -> None:
+    """A stored answer made in the background (``make_answers``) from a document that a
+    write has replaced since it was read is dropped, and the contact stays pending; one made
+    for a contact that is gone takes it off the list."""
+    with store.bulk_load() as load:
+        load.add(HERE, [_staged("raced", T0), _staged("gone", T0)])
+        load.merge()
+    pending = store.pending_answers(10)
+    assert [p.contact_id for p in pending] == ["gone", "raced"]
+    with store.write(HERE) as tx:  # a write after the documents were read
+        tx.put_contact(replace(_contact("raced"), name="newer",
+                               last_update_timestamp=T0 + timedelta(hours=1)))
+    made = [MadeAnswer(p, p.contact_id, b"stale") for p in pending]
+    made[0] = MadeAnswer(pending[0]._replace(document=None), "", None)  # as if gone
+    store.put_answers(made)
+    assert [p.contact_id for p in store.pending_answers(10)] == ["raced"]
+    # The write's own answer stands; making the pending one again agrees with it.
+    assert _stored(store, "raced", T0)["Contact"]["Name"] == "newer"  # type: ignore[index]
+    assert store.make_all_answers() == 1
+    assert store.pending_answers(10) == []
+    assert _stored(store, "raced", T0) == _generic(store, "raced", T0)
+
+
+def test_the_retention_sweep_removes_stored_answers_with_their_contacts(store: Store) -> None:
+    with store.write(HERE) as tx:
+        tx.put_instance(_instance())
+        tx.put_contact(_contact("old"))
+        tx.put_contact(_contact("new", T0 + timedelta(days=2)))
+    with store.bulk_load() as load:
+        load.add(HERE, [_staged("loaded", T0)])  # initiated at T0: pending when swept
+        load.merge()
+    assert store.delete_contacts_initiated_before(T0 + timedelta(days=1)) == 2
+    assert store.wire_and_attributes(HERE, "i-1", "old") is None
+    assert store.wire_and_attributes(HERE, "i-1", "new") is not None
+    assert store.pending_answers(10) == []

@@ -13,7 +13,13 @@ import pytest
 
 from connectlocal.models import AgentInfo, Contact, QueueInfo
 from connectlocal.store import Store, open_store
-from connectlocal.store.base import Aggregate, Condition, FactQuery, Scope, Staged, contact_row
+from connectlocal.store.base import (
+    Aggregate,
+    Condition,
+    FactQuery,
+    Scope,
+    staged,
+)
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
 HERE = Scope("123456789012", "us-east-1")
@@ -70,7 +76,7 @@ def test_facts_of_contacts_put_one_by_one(store: Store) -> None:
 
 def test_facts_of_a_bulk_load(store: Store) -> None:
     with store.bulk_load() as load:
-        load.add(HERE, [Staged(contact_row(c), None) for c in CONTACTS])
+        load.add(HERE, [staged(c) for c in CONTACTS])
         load.merge()
     assert _facts(store) == EXPECTED
 
@@ -102,7 +108,7 @@ def test_a_newer_record_initiated_elsewhere_moves_its_facts(store: Store) -> Non
     moved.initiation_timestamp = T0 + timedelta(hours=2)
     moved.last_update_timestamp += timedelta(hours=3)
     with store.bulk_load() as load:
-        load.add(HERE, [Staged(contact_row(moved), None)])
+        load.add(HERE, [staged(moved)])
         load.merge()
     with store.read(HERE) as tx:
         (voice,) = [r for r in tx.facts("i-1", QUERY) if r[1] == ("VOICE",)]

@@ -17,7 +17,7 @@ import pytest
 from connectlocal.clock import ClockSetting
 from connectlocal.models import Instance
 from connectlocal.store import Store, StoreError, StoreUnavailable, open_store
-from connectlocal.store.base import Aggregate, FactQuery, Scope, Staged, contact_row
+from connectlocal.store.base import Aggregate, FactQuery, Scope, staged
 
 psycopg = pytest.importorskip("psycopg", reason="the postgresql extra is not installed")
 from connectlocal.store import postgres  # noqa: E402 - needs psycopg
@@ -191,7 +191,7 @@ def test_after_a_bulk_load_describe_contact_goes_by_the_primary_key(url: str) ->
     store = open_store(url)
     try:
         with store.bulk_load() as load:
-            load.add(HERE, [Staged(contact_row(_contact(f"c-{n}")), None) for n in range(3000)])
+            load.add(HERE, [staged(_contact(f"c-{n}")) for n in range(3000)])
             load.merge()
     finally:
         store.close()

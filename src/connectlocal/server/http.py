@@ -43,6 +43,7 @@ ADMIN_PREFIX = "/_connectlocal/"
 SWEEP_SECONDS = 60.0
 SHUTDOWN_GRACE = 5.0  # seconds a stopping server waits for the answers it owes
 DEADLINE_SECONDS = 1.0  # how often flows' and routing's deadlines are looked for
+ANSWERS_SECONDS = 1.0  # how often stored answers left pending by bulk loads are looked for
 MAX_BODY = 10 * 1024 * 1024  # far above any Connect request; refuses a runaway upload
 MAX_TARGET = 16 * 1024  # the request target (path and query): 414 beyond
 MAX_HEAD = 64 * 1024  # the request line and header fields together: 431 beyond
@@ -522,9 +523,11 @@ def _internal_error() -> Response:
 
 async def serve_forever(dispatcher: Dispatcher, sock: socket.socket,
                         sweep_seconds: float = SWEEP_SECONDS,
-                        timeouts: Timeouts = DEFAULT_TIMEOUTS, parent: int | None = None) -> None:
+                        timeouts: Timeouts = DEFAULT_TIMEOUTS, parent: int | None = None,
+                        answers: bool = True) -> None:
     """Answers on ``sock`` until SIGTERM or SIGINT (or, given ``parent``, until that process
-    is gone); sweeps retention every ``sweep_seconds``."""
+    is gone); sweeps retention every ``sweep_seconds``; with ``answers``, makes the stored
+    DescribeContact answers that bulk loads left pending (one worker of several does)."""
     loop = asyncio.get_running_loop()
     handler = Handler(dispatcher, loop, timeouts)
     server = await loop.create_server(lambda: Connection(handler, loop), sock=sock,
@@ -550,6 +553,17 @@ async def serve_forever(dispatcher: Dispatcher, sock: socket.socket,
                 log.exception("retention sweep failed")
             await asyncio.sleep(min(sweep_seconds, DEADLINE_SECONDS))
 
+    async def make_answers() -> None:
+        store = dispatcher.service.store
+        while True:
+            try:
+                made = await asyncio.to_thread(store.make_all_answers)
+                if made:
+                    log.info("made the stored DescribeContact answers of %d contacts", made)
+            except Exception:
+                log.exception("making stored DescribeContact answers failed")
+            await asyncio.sleep(ANSWERS_SECONDS)
+
     async def watch_parent() -> None:
         while os.getppid() == parent:
             await asyncio.sleep(1.0)
@@ -557,6 +571,8 @@ async def serve_forever(dispatcher: Dispatcher, sock: socket.socket,
         stop.set()
 
     tasks = [asyncio.create_task(sweep())]
+    if answers:
+        tasks.append(asyncio.create_task(make_answers()))
     if parent is not None:
         tasks.append(asyncio.create_task(watch_parent()))
     try:

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, TypeVar
 from ..clock import ClockSetting
 from ..models import AgentState, Contact, Instance
 from ..wire import stored_form
-from .codec import encode
+from .codec import decode, encode
 
 
 class StoreError(Exception):
@@ -81,7 +81,6 @@ class ContactRow(NamedTuple):
     updated: float  # LastUpdateTimestamp, epoch seconds
     expires: float | None  # when an active contact expires, epoch seconds
     document: bytes
-    wire: bytes | None  # DescribeContact's answer, materialized (connectlocal.wire)
 
 
 def contact_row(contact: Contact) -> ContactRow:
@@ -89,8 +88,25 @@ def contact_row(contact: Contact) -> ContactRow:
     return ContactRow(contact.instance_id, contact.id, contact.initiation_timestamp.timestamp(),
                       contact.contact_association_id or contact.id, contact.chain_root,
                       contact.last_update_timestamp.timestamp(),
-                      expires.timestamp() if expires is not None else None, encode(contact),
-                      stored_form(contact))
+                      expires.timestamp() if expires is not None else None, encode(contact))
+
+
+class PendingAnswer(NamedTuple):
+    """A contact whose stored DescribeContact answer is still to be made (connectlocal.wire):
+    its key and its document as read (None: the contact is gone)."""
+
+    scope: Scope
+    instance_id: str
+    contact_id: str
+    document: bytes | None
+
+
+class MadeAnswer(NamedTuple):
+    """A stored answer made from ``pending.document`` (``wire`` None: no read can use one)."""
+
+    pending: PendingAnswer
+    chain: str
+    wire: bytes | None
 
 
 def _ms(at: datetime | None) -> float | None:
@@ -280,10 +296,16 @@ FactRows = list[tuple[int, tuple[str | None, ...], list[float | None]]]
 
 
 class Staged(NamedTuple):
-    """A contact of a bulk load, with its chain's attributes when its record carries them."""
+    """A contact of a bulk load (``staged`` makes one), with its chain's attributes when its
+    record carries them, and its ``contact_facts``."""
 
     row: ContactRow
     attributes: dict[str, str] | None
+    facts: tuple[Any, ...]
+
+
+def staged(contact: Contact, attributes: dict[str, str] | None = None) -> Staged:
+    return Staged(contact_row(contact), attributes, contact_facts(contact))
 
 
 class BulkLoad(ABC):
@@ -364,9 +386,40 @@ class Store(ABC):
     def wire_and_attributes(self, scope: Scope, instance_id: str,
                             contact_id: str) -> tuple[bytes | None, bytes | None] | None:
         """DescribeContact's answer as stored (connectlocal.wire) and the contact's chain's
-        attributes document, or None when no such contact is stored. A store without stored
-        answers returns None: the generic path answers."""
+        attributes document, or None when the contact has none stored (no such contact, or
+        one whose answer is still to be made): the generic path answers."""
         return None
+
+    # Stored answers (connectlocal.wire): every write of a contact writes its answer in the
+    # same transaction, except a bulk load's, which marks its contacts' answers as pending
+    # (and drops the ones it replaces); ``make_answers`` makes those off the load's path.
+    @abstractmethod
+    def pending_answers(self, limit: int) -> list[PendingAnswer]:
+        """Up to ``limit`` contacts whose answers are pending, in key order."""
+    @abstractmethod
+    def put_answers(self, made: list[MadeAnswer]) -> None:
+        """Stores the answers of contacts whose documents are still the ones they were made
+        from, and takes those contacts (and the ones gone) off the pending list; a contact
+        written since stays pending. One transaction."""
+
+    def make_answers(self, rows: int) -> int:
+        """Makes the stored answers of up to ``rows`` pending contacts; returns how many it
+        took (a ``Paced`` step)."""
+        made = []
+        pending = self.pending_answers(rows)
+        for item in pending:
+            if item.document is None:
+                made.append(MadeAnswer(item, "", None))
+            else:
+                contact = decode(Contact, item.document)
+                made.append(MadeAnswer(item, contact.chain_root, stored_form(contact)))
+        if made:
+            self.put_answers(made)
+        return len(pending)
+
+    def make_all_answers(self) -> int:
+        """Makes every pending stored answer, a paced step at a time; returns how many."""
+        return Paced(first=500).run(self.make_answers)
 
     @abstractmethod
     def bulk_load(self) -> AbstractContextManager[BulkLoad]:

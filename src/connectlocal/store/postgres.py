@@ -31,14 +31,17 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..clock import ClockSetting
 from ..models import AgentState, Contact, Instance
+from ..wire import stored_form
 from .base import (
     STREAM_LAPSE,
     BulkLoad,
     Claim,
     FactQuery,
     FactRows,
+    MadeAnswer,
     Paced,
     Pending,
+    PendingAnswer,
     Scope,
     Staged,
     Store,
@@ -73,23 +76,35 @@ LOCK_CLASS = 0x636C  # "cl"
 SWEEP_LOCK, MIGRATE_LOCK = 1, 2
 DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens",
                "contact_facts", "agent_states", "agent_status_history", "flow_runs",
-               "flow_logs", "ctr_outbox")
+               "flow_logs", "ctr_outbox", "answers", "answers_pending")
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
 _SEARCH_PATH = re.compile(r"-c\s*search_path\s*=\s*\"?([^\s,\"]+)")
 
 _PUT_CONTACT = (
     "INSERT INTO contacts (account, region, instance_id, contact_id, initiated, association, "
-    "chain, updated, expires, doc, wire) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+    "chain, updated, expires, doc) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
     "ON CONFLICT (account, region, instance_id, contact_id) DO UPDATE SET "
     "initiated=excluded.initiated, association=excluded.association, chain=excluded.chain, "
-    "updated=excluded.updated, expires=excluded.expires, doc=excluded.doc, "
+    "updated=excluded.updated, expires=excluded.expires, doc=excluded.doc")
+_PUT_ANSWER = (
+    "INSERT INTO answers VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (account, region, "
+    "instance_id, contact_id) DO UPDATE SET chain=excluded.chain, wire=excluded.wire")
+# A pending answer is made where the contact is still the document it was made from; FOR
+# SHARE waits for a write of the contact in progress, then reads what it wrote.
+_MADE_ANSWER = (
+    "INSERT INTO answers SELECT %s,%s,%s,%s,%s,%s FROM contacts WHERE account=%s AND "
+    "region=%s AND instance_id=%s AND contact_id=%s AND doc=%s FOR SHARE ON CONFLICT "
+    "(account, region, instance_id, contact_id) DO UPDATE SET chain=excluded.chain, "
     "wire=excluded.wire")
 CONTACT_AND_ATTRIBUTES = (
     "SELECT c.doc, a.doc FROM contacts c LEFT JOIN attributes a ON a.account=c.account AND "
     "a.region=c.region AND a.instance_id=c.instance_id AND a.initial_id=c.chain "
     "WHERE c.account=%s AND c.region=%s AND c.instance_id=%s AND c.contact_id=%s")
 # The same, for DescribeContact's answer as stored (connectlocal.wire).
-WIRE_AND_ATTRIBUTES = CONTACT_AND_ATTRIBUTES.replace("c.doc,", "c.wire,", 1)
+WIRE_AND_ATTRIBUTES = (
+    "SELECT w.wire, a.doc FROM answers w LEFT JOIN attributes a ON a.account=w.account AND "
+    "a.region=w.region AND a.instance_id=w.instance_id AND a.initial_id=w.chain "
+    "WHERE w.account=%s AND w.region=%s AND w.instance_id=%s AND w.contact_id=%s")
 
 
 
@@ -232,6 +247,8 @@ class PostgresTx(Tx):
         self._lock(contact.instance_id)
         self.db.execute(_PUT_CONTACT, (*self._key, *contact_row(contact)))
         self.db.execute(_PUT_FACTS, (*self._key, *contact_facts(contact)))
+        self.db.execute(_PUT_ANSWER, (*self._key, contact.instance_id, contact.id,
+                                      contact.chain_root, stored_form(contact)))
         self.put.append(contact)
 
     def waiting_contacts(self, instance_id: str, until: datetime) -> list[Contact]:
@@ -405,7 +422,8 @@ class PostgresBulkLoad(BulkLoad):
 
     _COLUMNS = ("seq", "account", "region", "instance_id", "contact_id", "initiated",
                 "association", "chain", "updated", "expires", "has_attributes", "doc",
-                "attributes", "wire")
+                "attributes", "channel", "method", "queue_id", "enqueued", "agent_id",
+                "connected", "disconnected", "acw_seconds", "hold_seconds", "transferred")
 
     def __init__(self, store: PostgresStore) -> None:
         self._store = store
@@ -415,16 +433,20 @@ class PostgresBulkLoad(BulkLoad):
             "CREATE TEMP TABLE staged (seq bigint PRIMARY KEY, account text, region text, "
             "instance_id text, contact_id text, initiated double precision, association text, "
             "chain text, updated double precision, expires double precision, "
-            "has_attributes boolean, doc bytea, attributes bytea, wire bytea)")
+            "has_attributes boolean, doc bytea, attributes bytea, "
+            # contact_facts less the key and initiated
+            "channel text, method text, queue_id text, enqueued double precision, "
+            "agent_id text, connected double precision, disconnected double precision, "
+            "acw_seconds double precision, hold_seconds double precision, transferred boolean)")
 
     def add(self, scope: Scope, contacts: list[Staged]) -> None:
         with self._db.transaction(), self._db.cursor() as cursor, cursor.copy(
                 f"COPY staged ({', '.join(self._COLUMNS)}) FROM STDIN") as copy:
-            for row, attributes in contacts:
+            for row, attributes, facts in contacts:
                 copy.write_row((next(self._seq), *scope, *row[:7], attributes is not None,
                                 row.document,
                                 None if attributes is None else orjson.dumps(attributes),
-                                row.wire))
+                                *facts[3:]))
 
     def merge(self) -> tuple[int, int]:
         db = self._db
@@ -460,9 +482,9 @@ class PostgresBulkLoad(BulkLoad):
         self._in_chunks(
             "winners",
             "INSERT INTO contacts (account, region, instance_id, contact_id, initiated, "
-            "association, chain, updated, expires, doc, wire) SELECT s.account, s.region, "
+            "association, chain, updated, expires, doc) SELECT s.account, s.region, "
             "s.instance_id, s.contact_id, s.initiated, s.association, s.chain, s.updated, "
-            "s.expires, s.doc, s.wire FROM winners w JOIN staged s ON s.seq=w.seq "
+            "s.expires, s.doc FROM winners w JOIN staged s ON s.seq=w.seq "
             "WHERE w.n BETWEEN %s AND %s AND (w.stored IS NULL OR w.updated > w.stored) "
             "ORDER BY w.n "
             # A write since the winners were picked (by another process) is not replaced
@@ -470,7 +492,16 @@ class PostgresBulkLoad(BulkLoad):
             "ON CONFLICT (account, region, instance_id, contact_id) DO UPDATE SET "
             "initiated=excluded.initiated, association=excluded.association, "
             "chain=excluded.chain, updated=excluded.updated, expires=excluded.expires, "
-            "doc=excluded.doc, wire=excluded.wire WHERE excluded.updated > contacts.updated")
+            "doc=excluded.doc WHERE excluded.updated > contacts.updated",
+            # In the transaction that writes them (after it: the contacts' row locks are
+            # held), the stored answers of the contacts written go (a server may have stored
+            # one since the winners were picked), and theirs are to be made (connectlocal.wire).
+            "DELETE FROM answers a USING winners w WHERE w.n BETWEEN %s AND %s AND "
+            "(w.stored IS NULL OR w.updated > w.stored) AND a.account=w.account AND "
+            "a.region=w.region AND a.instance_id=w.instance_id AND a.contact_id=w.contact_id",
+            "INSERT INTO answers_pending SELECT account, region, instance_id, contact_id FROM "
+            "winners WHERE n BETWEEN %s AND %s AND (stored IS NULL OR updated > stored) "
+            "ORDER BY n ON CONFLICT DO NOTHING")
         self._db.execute("ANALYZE contacts")  # just filled: its join below needs the truth
         # The facts of the stored winners, from what was stored (a newer write wins there);
         # a winner initiated at another instant than the contact it replaces drops its row.
@@ -482,12 +513,15 @@ class PostgresBulkLoad(BulkLoad):
             "f.initiated=w.stored_initiated AND f.contact_id=w.contact_id")
         self._in_chunks(
             "winners",
-            "INSERT INTO contact_facts SELECT account, region, instance_id, contact_id, "
-            f"initiated, {FACT_COLUMNS} FROM (SELECT c.account, c.region, c.instance_id, "
-            "c.contact_id, c.initiated, convert_from(c.doc, 'UTF8')::jsonb AS j FROM winners w "
-            "JOIN contacts c ON c.account=w.account AND c.region=w.region AND "
-            "c.instance_id=w.instance_id AND c.contact_id=w.contact_id WHERE w.n BETWEEN %s "
-            "AND %s AND (w.stored IS NULL OR w.updated > w.stored)) c "
+            # As staged, where the record is the one stored (a newer write since the winners
+            # were picked stored its own).
+            "INSERT INTO contact_facts SELECT s.account, s.region, s.instance_id, "
+            "s.contact_id, s.initiated, s.channel, s.method, s.queue_id, s.enqueued, "
+            "s.agent_id, s.connected, s.disconnected, s.acw_seconds, s.hold_seconds, "
+            "s.transferred FROM winners w JOIN staged s ON s.seq=w.seq JOIN contacts c ON "
+            "c.account=w.account AND c.region=w.region AND c.instance_id=w.instance_id AND "
+            "c.contact_id=w.contact_id WHERE w.n BETWEEN %s AND %s AND (w.stored IS NULL OR "
+            "w.updated > w.stored) AND c.updated = w.updated ORDER BY w.n "
             "ON CONFLICT (account, region, instance_id, initiated, contact_id) DO UPDATE SET "
             "channel=excluded.channel, method=excluded.method, queue_id=excluded.queue_id, "
             "enqueued=excluded.enqueued, agent_id=excluded.agent_id, "
@@ -509,13 +543,16 @@ class PostgresBulkLoad(BulkLoad):
             self._db.execute("ANALYZE contacts, attributes, contact_facts")
         return contacts - existing, records - contacts + existing
 
-    def _in_chunks(self, table: str, statement: str) -> None:
+    def _in_chunks(self, table: str, *statements: str) -> None:
+        """``statements`` over ``table``'s rows, ``MERGE_ROWS`` of them a transaction (each
+        statement's parameters are the range)."""
         (last,) = self._db.execute(
             sql.SQL("SELECT coalesce(max(n), 0) FROM {}").format(sql.Identifier(table))
         ).fetchone() or (0,)
         for first in range(1, last + 1, MERGE_ROWS):
             with self._db.transaction():
-                self._db.execute(statement, (first, first + MERGE_ROWS - 1))
+                for statement in statements:
+                    self._db.execute(statement, (first, first + MERGE_ROWS - 1))
 
     def drop(self) -> None:
         self._db.close()  # temporary tables go with their connection
@@ -745,11 +782,20 @@ class PostgresStore(Store):
                         with db.transaction():
                             db.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
                                        ("/".join(owner),))
-                            return db.execute(
-                                "DELETE FROM contacts WHERE ctid = ANY(ARRAY(SELECT ctid FROM "
-                                "contacts WHERE account=%s AND region=%s AND instance_id=%s AND "
-                                "initiated < %s LIMIT %s))",
-                                (*owner, cutoff.timestamp(), n)).rowcount
+                            # The contacts, their stored answers with them.
+                            row = db.execute(
+                                "WITH gone AS (DELETE FROM contacts WHERE ctid = ANY(ARRAY("
+                                "SELECT ctid FROM contacts WHERE account=%s AND region=%s AND "
+                                "instance_id=%s AND initiated < %s LIMIT %s)) RETURNING "
+                                "account, region, instance_id, contact_id), answered AS ("
+                                "DELETE FROM answers a USING gone g WHERE a.account=g.account "
+                                "AND a.region=g.region AND a.instance_id=g.instance_id AND "
+                                "a.contact_id=g.contact_id), waiting AS (DELETE FROM "
+                                "answers_pending p USING gone g WHERE p.account=g.account AND "
+                                "p.region=g.region AND p.instance_id=g.instance_id AND "
+                                "p.contact_id=g.contact_id) SELECT count(*) FROM gone",
+                                (*owner, cutoff.timestamp(), n)).fetchone()
+                            return int(row[0]) if row else 0
 
                     removed += Paced().run(contacts)
 
@@ -843,6 +889,26 @@ class PostgresStore(Store):
     def outbox_size(self) -> int:
         row = self._autocommit(lambda db: db.execute("SELECT count(*) FROM ctr_outbox").fetchone())
         return int(row[0]) if row else 0
+
+    def pending_answers(self, limit: int) -> list[PendingAnswer]:
+        rows = self._autocommit(lambda db: db.execute(
+            "SELECT p.account, p.region, p.instance_id, p.contact_id, c.doc FROM "
+            "answers_pending p LEFT JOIN contacts c ON c.account=p.account AND "
+            "c.region=p.region AND c.instance_id=p.instance_id AND c.contact_id=p.contact_id "
+            "ORDER BY p.account, p.region, p.instance_id, p.contact_id LIMIT %s",
+            (limit,)).fetchall())
+        return [PendingAnswer(Scope(account, region), instance_id, contact_id, doc)
+                for account, region, instance_id, contact_id, doc in rows]
+
+    def put_answers(self, made: list[MadeAnswer]) -> None:
+        with self._connection() as db, db.transaction():
+            for (scope, instance_id, contact_id, doc), chain, answer in made:
+                key = (*scope, instance_id, contact_id)
+                if doc is not None and not db.execute(
+                        _MADE_ANSWER, (*key, chain, answer, *key, doc)).rowcount:
+                    continue  # written since it was read: still pending
+                db.execute("DELETE FROM answers_pending WHERE account=%s AND region=%s AND "
+                           "instance_id=%s AND contact_id=%s", key)
 
     def count_contacts(self) -> int:
         row = self._autocommit(lambda db: db.execute("SELECT count(*) FROM contacts").fetchone())

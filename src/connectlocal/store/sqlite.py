@@ -19,14 +19,17 @@ import orjson
 
 from ..clock import ClockSetting
 from ..models import AgentState, Contact, Instance
+from ..wire import stored_form
 from .base import (
     STREAM_LAPSE,
     BulkLoad,
     Claim,
     FactQuery,
     FactRows,
+    MadeAnswer,
     Paced,
     Pending,
+    PendingAnswer,
     Scope,
     Staged,
     Store,
@@ -41,7 +44,7 @@ from .factsql import fact_statement
 
 R = TypeVar("R")
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 WRITER_CACHE_KIB = 64 * 1024
 READER_CACHE_KIB = 32 * 1024
 PAGE_SIZE = 8192
@@ -52,7 +55,8 @@ BUSY_SECONDS = 30.0
 CLOCK_RECHECK = 0.25  # seconds a clock setting read from a file is trusted
 _PUT_CONTACT = (
     "INSERT OR REPLACE INTO contacts (account, region, instance_id, contact_id, initiated, "
-    "association, chain, updated, expires, doc, wire) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+    "association, chain, updated, expires, doc) VALUES (?,?,?,?,?,?,?,?,?,?)")
+_PUT_ANSWER = "INSERT OR REPLACE INTO answers VALUES (?,?,?,?,?,?)"
 # DescribeContact's one statement: a contact and its chain's attributes (bench/bare_server.py
 # measures the floor under it with the same statement).
 CONTACT_AND_ATTRIBUTES = (
@@ -60,10 +64,19 @@ CONTACT_AND_ATTRIBUTES = (
     "a.region=c.region AND a.instance_id=c.instance_id AND a.initial_id=c.chain "
     "WHERE c.account=? AND c.region=? AND c.instance_id=? AND c.contact_id=?")
 # The same, for DescribeContact's answer as stored (connectlocal.wire).
-WIRE_AND_ATTRIBUTES = CONTACT_AND_ATTRIBUTES.replace("c.doc,", "c.wire,", 1)
+WIRE_AND_ATTRIBUTES = (
+    "SELECT w.wire, a.doc FROM answers w LEFT JOIN attributes a ON a.account=w.account AND "
+    "a.region=w.region AND a.instance_id=w.instance_id AND a.initial_id=w.chain "
+    "WHERE w.account=? AND w.region=? AND w.instance_id=? AND w.contact_id=?")
+# A pending answer is made where the contact is still the document it was made from.
+_MADE_ANSWER = (
+    "INSERT OR REPLACE INTO answers SELECT ?,?,?,?,?,? WHERE (SELECT doc FROM contacts WHERE "
+    "account=? AND region=? AND instance_id=? AND contact_id=?) = ?")
+_NOT_PENDING = ("DELETE FROM answers_pending WHERE account=? AND region=? AND instance_id=? "
+                "AND contact_id=?")
 DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens",
                "contact_facts", "agent_states", "agent_status_history", "flow_runs",
-               "flow_logs", "ctr_outbox")
+               "flow_logs", "ctr_outbox", "answers", "answers_pending")
 OWN_TABLES = frozenset({"meta", "ctr_consumers", *DATA_TABLES})
 
 
@@ -170,6 +183,8 @@ class SqliteTx(Tx):
     def put_contact(self, contact: Contact) -> None:
         self.db.execute(_PUT_CONTACT, (*self._key, *contact_row(contact)))
         self.db.execute(_PUT_FACTS, (*self._key, *contact_facts(contact)))
+        self.db.execute(_PUT_ANSWER, (*self._key, contact.instance_id, contact.id,
+                                      contact.chain_root, stored_form(contact)))
         self.put.append(contact)
 
     def waiting_contacts(self, instance_id: str, until: datetime) -> list[Contact]:
@@ -335,14 +350,19 @@ class SqliteBulkLoad(BulkLoad):
 
     def __init__(self, store: SqliteStore, name: str) -> None:
         self._store, self._name = store, name
-        self._tables = [f"{name}{part}" for part in ("", "_docs", "_winners", "_chains")]
+        self._tables = [f"{name}{part}"
+                        for part in ("", "_docs", "_facts", "_winners", "_chains")]
         with store._lock:
             store._db.execute(
                 f"CREATE TEMP TABLE {name} (seq INTEGER PRIMARY KEY, account TEXT, region TEXT, "
                 "instance_id TEXT, contact_id TEXT, initiated REAL, association TEXT, "
                 "chain TEXT, updated REAL, expires REAL, has_attributes INTEGER)")
             store._db.execute(f"CREATE TEMP TABLE {name}_docs (seq INTEGER PRIMARY KEY, "
-                              "doc BLOB, attributes BLOB, wire BLOB)")
+                              "doc BLOB, attributes BLOB)")
+            store._db.execute(
+                f"CREATE TEMP TABLE {name}_facts (seq INTEGER PRIMARY KEY, channel TEXT, "
+                "method TEXT, queue_id TEXT, enqueued REAL, agent_id TEXT, connected REAL, "
+                "disconnected REAL, acw_seconds REAL, hold_seconds REAL, transferred INTEGER)")
 
     def add(self, scope: Scope, contacts: list[Staged]) -> None:
         with self._store._lock:
@@ -353,19 +373,22 @@ class SqliteBulkLoad(BulkLoad):
                 db.executemany(
                     f"INSERT INTO {name} VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     [(last + n, *scope, *row[:7], attributes is not None)
-                     for n, (row, attributes) in enumerate(contacts, 1)])
+                     for n, (row, attributes, _) in enumerate(contacts, 1)])
                 db.executemany(
-                    f"INSERT INTO {name}_docs VALUES (?,?,?,?)",
+                    f"INSERT INTO {name}_docs VALUES (?,?,?)",
                     [(last + n, row.document,
-                      None if attributes is None else orjson.dumps(attributes), row.wire)
-                     for n, (row, attributes) in enumerate(contacts, 1)])
+                      None if attributes is None else orjson.dumps(attributes))
+                     for n, (row, attributes, _) in enumerate(contacts, 1)])
+                db.executemany(  # contact_facts less the key and initiated
+                    f"INSERT INTO {name}_facts VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    [(last + n, *facts[3:]) for n, (_, _, facts) in enumerate(contacts, 1)])
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
 
     def merge(self) -> tuple[int, int]:
-        staged, docs, winners, chains = self._tables
+        staged, docs, facts, winners, chains = self._tables
         with self._store._lock:
             db = self._store._db
             db.execute("BEGIN")  # reads the store, writes only temporary tables
@@ -399,12 +422,18 @@ class SqliteBulkLoad(BulkLoad):
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+        # In the transaction that writes them, the stored answers of the contacts written
+        # go (a server may have stored one since the winners were picked), and theirs are to
+        # be made (connectlocal.wire).
+        written = (f"SELECT s.account, s.region, s.instance_id, s.contact_id FROM {winners} w "
+                   f"JOIN {staged} s ON s.seq=w.seq WHERE w.rowid BETWEEN ? AND ? AND "
+                   "(w.stored IS NULL OR w.updated > w.stored)")
         self._write_in_chunks(
             winners,
             "INSERT INTO main.contacts (account, region, instance_id, contact_id, initiated, "
-            "association, chain, updated, expires, doc, wire) SELECT s.account, s.region, "
+            "association, chain, updated, expires, doc) SELECT s.account, s.region, "
             "s.instance_id, s.contact_id, s.initiated, s.association, s.chain, s.updated, "
-            "s.expires, d.doc, d.wire "
+            "s.expires, d.doc "
             f"FROM {winners} w JOIN {staged} s ON s.seq=w.seq JOIN {docs} d ON d.seq=w.seq "
             "WHERE w.rowid BETWEEN ? AND ? AND (w.stored IS NULL OR w.updated > w.stored) "
             # A write since the winners were picked (by another process) is not replaced
@@ -412,25 +441,26 @@ class SqliteBulkLoad(BulkLoad):
             "ON CONFLICT (account, region, instance_id, contact_id) DO UPDATE SET "
             "initiated=excluded.initiated, association=excluded.association, "
             "chain=excluded.chain, updated=excluded.updated, expires=excluded.expires, "
-            "doc=excluded.doc, wire=excluded.wire WHERE excluded.updated > contacts.updated")
-        # The facts of the stored winners, from what was stored (a newer write wins there);
-        # a winner initiated at another instant than the contact it replaces drops its row.
-        self._write_in_chunks(
-            winners,
+            "doc=excluded.doc WHERE excluded.updated > contacts.updated",
+            "DELETE FROM main.answers WHERE (account, region, instance_id, contact_id) IN "
+            f"({written})",
+            f"INSERT OR IGNORE INTO main.answers_pending {written}",
+            # Their facts, as staged, where the record is the one stored (a newer write
+            # since the winners were picked stored its own); a winner initiated at another
+            # instant than the contact it replaces drops the row under the old one.
             "DELETE FROM main.contact_facts WHERE (account, region, instance_id, initiated, "
             "contact_id) IN (SELECT s.account, s.region, s.instance_id, w.stored_initiated, "
             f"s.contact_id FROM {winners} w JOIN {staged} s ON s.seq=w.seq WHERE w.rowid "
             "BETWEEN ? AND ? AND w.stored IS NOT NULL AND w.updated > w.stored AND "
-            "w.stored_initiated != s.initiated)")
-        self._write_in_chunks(
-            winners,
-            f"INSERT OR REPLACE INTO main.contact_facts SELECT account, region, instance_id, "
-            f"contact_id, initiated, {FACT_COLUMNS} FROM (SELECT c.account, c.region, "
-            "c.instance_id, c.contact_id, c.initiated, CAST(c.doc AS TEXT) AS j "
-            f"FROM {winners} w JOIN {staged} s ON s.seq=w.seq JOIN main.contacts c ON "
-            "c.account=s.account AND c.region=s.region AND c.instance_id=s.instance_id AND "
-            "c.contact_id=s.contact_id WHERE w.rowid BETWEEN ? AND ? AND "
-            "(w.stored IS NULL OR w.updated > w.stored))")
+            "w.stored_initiated != s.initiated)",
+            "INSERT OR REPLACE INTO main.contact_facts SELECT s.account, s.region, "
+            "s.instance_id, s.contact_id, s.initiated, f.channel, f.method, f.queue_id, "
+            "f.enqueued, f.agent_id, f.connected, f.disconnected, f.acw_seconds, "
+            f"f.hold_seconds, f.transferred FROM {winners} w JOIN {staged} s ON s.seq=w.seq "
+            f"JOIN {facts} f ON f.seq=w.seq JOIN main.contacts c ON c.account=s.account AND "
+            "c.region=s.region AND c.instance_id=s.instance_id AND c.contact_id=s.contact_id "
+            "WHERE w.rowid BETWEEN ? AND ? AND (w.stored IS NULL OR w.updated > w.stored) "
+            "AND c.updated = s.updated")
         self._write_in_chunks(
             chains,
             "INSERT INTO main.attributes SELECT s.account, s.region, s.instance_id, s.chain, "
@@ -440,10 +470,10 @@ class SqliteBulkLoad(BulkLoad):
             "touched=max(touched, excluded.touched), doc=excluded.doc")
         return contacts - existing, records - contacts + existing
 
-    def _write_in_chunks(self, table: str, statement: str) -> None:
-        """``statement`` over ``table``'s rows (a range of rowids a transaction, sized by
-        ``Paced``): another writer (a server on the same file) waits for one step, not for
-        the whole load."""
+    def _write_in_chunks(self, table: str, *statements: str) -> None:
+        """``statements`` over ``table``'s rows (a range of rowids a transaction, sized by
+        ``Paced``; each statement's parameters are the range): another writer (a server on
+        the same file) waits for one step, not for the whole load."""
         with self._store._lock:
             (last,) = self._store._db.execute(f"SELECT max(rowid) FROM {table}").fetchone()
         last = last or 0
@@ -453,7 +483,8 @@ class SqliteBulkLoad(BulkLoad):
             nonlocal first
             if first > last:
                 return 0
-            self._store._step(statement, (first, first + rows - 1))
+            span = (first, first + rows - 1)
+            self._store._steps([(statement, span) for statement in statements])
             done = min(rows, last - first + 1)
             first += rows
             return done
@@ -648,8 +679,15 @@ class SqliteStore(Store):
     def _step(self, statement: str, parameters: tuple[Any, ...]) -> int:
         """One step of long work (``Paced``): ``statement`` in a write transaction of its
         own; returns the rows it changed."""
+        return self._steps([(statement, parameters)])
+
+    def _steps(self, statements: list[tuple[str, tuple[Any, ...]]]) -> int:
+        """Statements in one write transaction; returns the rows the last one changed."""
+        changed = 0
         with self._lock, _transaction(self._db):
-            return int(self._db.execute(statement, parameters).rowcount)
+            for statement, parameters in statements:
+                changed = int(self._db.execute(statement, parameters).rowcount)
+        return changed
 
     def delete_contacts_initiated_before(self, cutoff: datetime) -> int:
         # Per instance, along the (account, region, instance, initiated) index, a step at a
@@ -662,11 +700,16 @@ class SqliteStore(Store):
         for owner in owners:
 
             def step(rows: int, owner: tuple[str, str, str] = owner) -> int:
-                return self._step(
-                    "DELETE FROM contacts WHERE account=? AND region=? AND instance_id=? AND "
-                    "contact_id IN (SELECT contact_id FROM contacts WHERE account=? AND "
-                    "region=? AND instance_id=? AND initiated < ? LIMIT ?)",
-                    (*owner, *owner, before, rows))
+                # The same contacts each time (one transaction, the same index walk): their
+                # stored answers first, then the contacts.
+                picked = ("contact_id IN (SELECT contact_id FROM contacts WHERE account=? AND "
+                          "region=? AND instance_id=? AND initiated < ? LIMIT ?)")
+                where = f"account=? AND region=? AND instance_id=? AND {picked}"
+                parameters = (*owner, *owner, before, rows)
+                return self._steps([
+                    (f"DELETE FROM answers WHERE {where}", parameters),
+                    (f"DELETE FROM answers_pending WHERE {where}", parameters),
+                    (f"DELETE FROM contacts WHERE {where}", parameters)])
 
             removed += pace.run(step)
 
@@ -765,6 +808,26 @@ class SqliteStore(Store):
     def outbox_size(self) -> int:
         with self._read_lock:
             return int(self._reader.execute("SELECT count(*) FROM ctr_outbox").fetchone()[0])
+
+    def pending_answers(self, limit: int) -> list[PendingAnswer]:
+        with self._read_lock:
+            rows = self._reader.execute(
+                "SELECT p.account, p.region, p.instance_id, p.contact_id, c.doc FROM "
+                "answers_pending p LEFT JOIN contacts c ON c.account=p.account AND "
+                "c.region=p.region AND c.instance_id=p.instance_id AND "
+                "c.contact_id=p.contact_id ORDER BY p.account, p.region, p.instance_id, "
+                "p.contact_id LIMIT ?", (limit,)).fetchall()
+        return [PendingAnswer(Scope(account, region), instance_id, contact_id, doc)
+                for account, region, instance_id, contact_id, doc in rows]
+
+    def put_answers(self, made: list[MadeAnswer]) -> None:
+        with self._lock, _transaction(self._db):
+            for (scope, instance_id, contact_id, doc), chain, answer in made:
+                key = (*scope, instance_id, contact_id)
+                if doc is not None and not self._db.execute(
+                        _MADE_ANSWER, (*key, chain, answer, *key, doc)).rowcount:
+                    continue  # written since it was read: still pending
+                self._db.execute(_NOT_PENDING, key)
 
     def count_contacts(self) -> int:
         with self._lock:
@@ -890,6 +953,9 @@ def _migrate(db: sqlite3.Connection, schema: str) -> None:
         version = "6"
     if version == "6":
         _version_7(db)
+        version = "7"
+    if version == "7":
+        _version_8(db, schema)
 
 
 # The CTR stream's outbox: a write's ended contacts, while a stream consumer is registered
@@ -985,6 +1051,20 @@ def _version_7(db: sqlite3.Connection) -> None:
     else:  # a store below version 7 vouches for no stored answer (a repair may have run)
         db.execute("UPDATE contacts SET wire=NULL WHERE wire IS NOT NULL")
     db.execute("UPDATE meta SET value='7' WHERE key='schema_version'")
+    db.execute("COMMIT")
+
+
+def _version_8(db: sqlite3.Connection, schema: str) -> None:
+    """Version 8: stored answers move from ``contacts.wire`` to a table of their own (the
+    column stays, NULL); the contacts without one are listed as pending."""
+    db.executescript(schema)  # the new tables (every statement is IF NOT EXISTS)
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("INSERT OR REPLACE INTO answers SELECT account, region, instance_id, contact_id, "
+               "chain, wire FROM contacts WHERE wire IS NOT NULL")
+    db.execute("INSERT OR IGNORE INTO answers_pending SELECT account, region, instance_id, "
+               "contact_id FROM contacts WHERE wire IS NULL")
+    db.execute("UPDATE contacts SET wire=NULL WHERE wire IS NOT NULL")
+    db.execute("UPDATE meta SET value='8' WHERE key='schema_version'")
     db.execute("COMMIT")
 
 

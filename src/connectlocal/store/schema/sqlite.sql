@@ -1,4 +1,4 @@
--- connectlocal SQLite schema, version 7 (store/sqlite.py migrates versions 1 to 6). Documents are JSON (store/codec.py); the columns
+-- connectlocal SQLite schema, version 8 (store/sqlite.py migrates versions 1 to 7). Documents are JSON (store/codec.py); the columns
 -- beside them are what is looked up or swept by.
 CREATE TABLE IF NOT EXISTS meta (
   key   TEXT PRIMARY KEY,
@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS contacts (
   updated     REAL NOT NULL,  -- LastUpdateTimestamp: CTR imports keep the newest record
   expires     REAL,           -- when an active contact expires (the sweep ends it then)
   doc         BLOB NOT NULL,
-  wire        BLOB,           -- DescribeContact's answer as stored (connectlocal.wire)
+  -- (a store of version 7 also has a column wire, NULL since version 8: see answers)
   PRIMARY KEY (account, region, instance_id, contact_id)
 ) WITHOUT ROWID;
 -- The retention sweep walks contacts_by_time per instance: no index on initiated alone (each
@@ -174,4 +174,27 @@ CREATE TABLE IF NOT EXISTS ctr_outbox (
 CREATE TABLE IF NOT EXISTS ctr_consumers (
   consumer    TEXT PRIMARY KEY,
   seen        REAL NOT NULL
+) WITHOUT ROWID;
+
+-- Version 8: DescribeContact's answer as stored (connectlocal.wire), one per contact, in a
+-- table of its own so that contacts stay small. Every write of a contact writes its answer in
+-- the same transaction (wire NULL: no read can use one), and the retention sweep deletes it
+-- with the contact. A bulk load instead drops the answers of the contacts it replaces and
+-- lists its contacts in answers_pending, in the same transaction as each step's contacts;
+-- a server makes their answers in the background (Store.make_answers).
+CREATE TABLE IF NOT EXISTS answers (
+  account     TEXT NOT NULL,
+  region      TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  contact_id  TEXT NOT NULL,
+  chain       TEXT NOT NULL,  -- contacts.chain: the attributes the answer is read with
+  wire        BLOB,
+  PRIMARY KEY (account, region, instance_id, contact_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS answers_pending (
+  account     TEXT NOT NULL,
+  region      TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  contact_id  TEXT NOT NULL,
+  PRIMARY KEY (account, region, instance_id, contact_id)
 ) WITHOUT ROWID;
