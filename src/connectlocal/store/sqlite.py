@@ -351,7 +351,7 @@ class SqliteBulkLoad(BulkLoad):
     def __init__(self, store: SqliteStore, name: str) -> None:
         self._store, self._name = store, name
         self._tables = [f"{name}{part}"
-                        for part in ("", "_docs", "_facts", "_winners", "_chains")]
+                        for part in ("", "_docs", "_facts", "_winners", "_chains", "_ordered")]
         with store._lock:
             store._db.execute(
                 f"CREATE TEMP TABLE {name} (seq INTEGER PRIMARY KEY, account TEXT, region TEXT, "
@@ -388,7 +388,7 @@ class SqliteBulkLoad(BulkLoad):
             db.execute("COMMIT")
 
     def merge(self) -> tuple[int, int]:
-        staged, docs, facts, winners, chains = self._tables
+        staged, docs, facts, winners, chains, ordered = self._tables
         with self._store._lock:
             db = self._store._db
             db.execute("BEGIN")  # reads the store, writes only temporary tables
@@ -445,22 +445,29 @@ class SqliteBulkLoad(BulkLoad):
             "DELETE FROM main.answers WHERE (account, region, instance_id, contact_id) IN "
             f"({written})",
             f"INSERT OR IGNORE INTO main.answers_pending {written}",
-            # Their facts, as staged, where the record is the one stored (a newer write
-            # since the winners were picked stored its own); a winner initiated at another
-            # instant than the contact it replaces drops the row under the old one.
+            # A winner initiated at another instant than the contact it replaces drops the
+            # facts row under the old one.
             "DELETE FROM main.contact_facts WHERE (account, region, instance_id, initiated, "
             "contact_id) IN (SELECT s.account, s.region, s.instance_id, w.stored_initiated, "
             f"s.contact_id FROM {winners} w JOIN {staged} s ON s.seq=w.seq WHERE w.rowid "
             "BETWEEN ? AND ? AND w.stored IS NOT NULL AND w.updated > w.stored AND "
-            "w.stored_initiated != s.initiated)",
+            "w.stored_initiated != s.initiated)")
+        # Their facts, as staged, in the facts' own key order (by initiation: in the
+        # contacts' order, each step rewrote pages all over contact_facts), where the record
+        # is the one stored (a newer write since the winners were picked stored its own).
+        self._store._steps([(
+            f"CREATE TEMP TABLE {ordered} AS SELECT w.seq FROM {winners} w JOIN {staged} s "
+            "ON s.seq=w.seq WHERE w.stored IS NULL OR w.updated > w.stored ORDER BY "
+            "s.account, s.region, s.instance_id, s.initiated, s.contact_id", ())])
+        self._write_in_chunks(
+            ordered,
             "INSERT OR REPLACE INTO main.contact_facts SELECT s.account, s.region, "
             "s.instance_id, s.contact_id, s.initiated, f.channel, f.method, f.queue_id, "
             "f.enqueued, f.agent_id, f.connected, f.disconnected, f.acw_seconds, "
-            f"f.hold_seconds, f.transferred FROM {winners} w JOIN {staged} s ON s.seq=w.seq "
-            f"JOIN {facts} f ON f.seq=w.seq JOIN main.contacts c ON c.account=s.account AND "
+            f"f.hold_seconds, f.transferred FROM {ordered} o JOIN {staged} s ON s.seq=o.seq "
+            f"JOIN {facts} f ON f.seq=o.seq JOIN main.contacts c ON c.account=s.account AND "
             "c.region=s.region AND c.instance_id=s.instance_id AND c.contact_id=s.contact_id "
-            "WHERE w.rowid BETWEEN ? AND ? AND (w.stored IS NULL OR w.updated > w.stored) "
-            "AND c.updated = s.updated")
+            "WHERE o.rowid BETWEEN ? AND ? AND c.updated = s.updated ORDER BY o.rowid")
         self._write_in_chunks(
             chains,
             "INSERT INTO main.attributes SELECT s.account, s.region, s.instance_id, s.chain, "
