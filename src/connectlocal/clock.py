@@ -14,6 +14,8 @@ LATEST = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
 EARLIEST_SECONDS = EARLIEST.timestamp()
 LATEST_SECONDS = LATEST.timestamp()
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EARLIEST_MS = (EARLIEST - EPOCH) // timedelta(milliseconds=1)
+LATEST_MS = (LATEST - EPOCH) // timedelta(milliseconds=1)
 # How fast a ticking clock may run (service seconds a system second): from a thousandth of
 # real time to a day a second.
 MIN_RATE, MAX_RATE = 0.001, 86_400.0
@@ -90,16 +92,20 @@ class ClockSetting:
 
         Never outside EARLIEST..LATEST: a clock ticking past the end of time stays at its
         last instant, and so does a setting stored out of range by an older version."""
+        return EPOCH + timedelta(milliseconds=self.now_ms(system))
+
+    def now_ms(self, system: float) -> int:
+        """``now`` as whole epoch milliseconds, without making the datetime (a hot read)."""
         seconds = self.seconds(system)
-        if not (EARLIEST_SECONDS <= seconds <= LATEST_SECONDS):
-            return EARLIEST if seconds < EARLIEST_SECONDS else LATEST  # NaN: LATEST
+        if not (EARLIEST_SECONDS <= seconds <= LATEST_SECONDS):  # NaN: LATEST
+            return EARLIEST_MS if seconds < EARLIEST_SECONDS else LATEST_MS
         # The last whole millisecond at or before ``seconds``, counted in integers: far from
         # 1970 a float holds an instant to tens of microseconds, and the millisecond read
         # through fromtimestamp could fall one short (9999-12-31T23:59:59.999 read as .998).
         milliseconds = math.floor(seconds * 1000)
         if (milliseconds + 1) / 1000 <= seconds:
             milliseconds += 1
-        return EPOCH + timedelta(milliseconds=milliseconds)
+        return milliseconds
 
 
 def system_time() -> float:

@@ -142,7 +142,7 @@ class Dispatcher:
         stored = service.store.wire_and_attributes(scope, found[1], found[2])
         if stored is None:
             return None
-        body = wire.answer(stored[0], stored[1], wire.floor_ms(service.now()))
+        body = wire.answer(stored[0], stored[1], service.now_ms())
         if body is None:
             return None
         if self._debug:

@@ -7,10 +7,13 @@ import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connectlocal.clock import (
     EARLIEST,
     EARLIEST_SECONDS,
+    EPOCH,
     LATEST,
     LATEST_SECONDS,
     ClockRangeError,
@@ -21,6 +24,7 @@ from connectlocal.clock import (
 )
 from connectlocal.mock import mock_connect
 from connectlocal.rules import retention_cutoff, token_cutoff
+from connectlocal.wire import floor_ms
 
 
 def test_system_time_is_cut_to_milliseconds() -> None:
@@ -88,3 +92,18 @@ def test_the_mock_refuses_a_clock_the_api_cannot_express() -> None:
             mock.advance(10**400)  # beyond any float
         mock.advance(60)
         assert mock.service.now() == datetime(1, 1, 1, 0, 1, tzinfo=UTC)
+
+
+@given(st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                 st.floats(min_value=EARLIEST_SECONDS - 10, max_value=LATEST_SECONDS + 10),
+                 st.integers(min_value=-10**12, max_value=10**12).map(lambda ms: ms / 1000)),
+       st.one_of(st.none(), st.floats(min_value=-1e11, max_value=1e11)),
+       st.sampled_from([None, 1_700_000_000.0]), st.sampled_from([1.0, 60.0, 0.5]))
+def test_now_in_milliseconds_is_now(system: float, instant: float | None, set_at: float | None,
+                                    rate: float) -> None:
+    """The hot read's whole milliseconds (``now_ms``) are those of the instant ``now``
+    shows, wherever the clock is: set, ticking at a rate, at or past the ends of time."""
+    setting = ClockSetting(instant, set_at if instant is not None else None, rate)
+    shown = setting.now(system)
+    assert setting.now_ms(system) == (shown - EPOCH) // timedelta(milliseconds=1)
+    assert setting.now_ms(system) == floor_ms(shown)
