@@ -351,18 +351,18 @@ class SqliteBulkLoad(BulkLoad):
     def __init__(self, store: SqliteStore, name: str) -> None:
         self._store, self._name = store, name
         self._tables = [f"{name}{part}"
-                        for part in ("", "_docs", "_facts", "_winners", "_chains", "_ordered")]
+                        for part in ("", "_docs", "_winners", "_chains", "_ordered")]
         with store._lock:
             store._db.execute(
                 f"CREATE TEMP TABLE {name} (seq INTEGER PRIMARY KEY, account TEXT, region TEXT, "
                 "instance_id TEXT, contact_id TEXT, initiated REAL, association TEXT, "
                 "chain TEXT, updated REAL, expires REAL, has_attributes INTEGER)")
-            store._db.execute(f"CREATE TEMP TABLE {name}_docs (seq INTEGER PRIMARY KEY, "
-                              "doc BLOB, attributes BLOB)")
+            # The documents, and the contact's facts less its key and initiation.
             store._db.execute(
-                f"CREATE TEMP TABLE {name}_facts (seq INTEGER PRIMARY KEY, channel TEXT, "
-                "method TEXT, queue_id TEXT, enqueued REAL, agent_id TEXT, connected REAL, "
-                "disconnected REAL, acw_seconds REAL, hold_seconds REAL, transferred INTEGER)")
+                f"CREATE TEMP TABLE {name}_docs (seq INTEGER PRIMARY KEY, doc BLOB, "
+                "attributes BLOB, channel TEXT, method TEXT, queue_id TEXT, enqueued REAL, "
+                "agent_id TEXT, connected REAL, disconnected REAL, acw_seconds REAL, "
+                "hold_seconds REAL, transferred INTEGER)")
 
     def add(self, scope: Scope, contacts: list[Staged]) -> None:
         with self._store._lock:
@@ -375,20 +375,17 @@ class SqliteBulkLoad(BulkLoad):
                     [(last + n, *scope, *row[:7], attributes is not None)
                      for n, (row, attributes, _) in enumerate(contacts, 1)])
                 db.executemany(
-                    f"INSERT INTO {name}_docs VALUES (?,?,?)",
+                    f"INSERT INTO {name}_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [(last + n, row.document,
-                      None if attributes is None else orjson.dumps(attributes))
-                     for n, (row, attributes, _) in enumerate(contacts, 1)])
-                db.executemany(  # contact_facts less the key and initiated
-                    f"INSERT INTO {name}_facts VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    [(last + n, *facts[3:]) for n, (_, _, facts) in enumerate(contacts, 1)])
+                      None if attributes is None else orjson.dumps(attributes), *facts[3:])
+                     for n, (row, attributes, facts) in enumerate(contacts, 1)])
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
 
     def merge(self) -> tuple[int, int]:
-        staged, docs, facts, winners, chains, ordered = self._tables
+        staged, docs, winners, chains, ordered = self._tables
         with self._store._lock:
             db = self._store._db
             db.execute("BEGIN")  # reads the store, writes only temporary tables
@@ -465,7 +462,7 @@ class SqliteBulkLoad(BulkLoad):
             "s.instance_id, s.contact_id, s.initiated, f.channel, f.method, f.queue_id, "
             "f.enqueued, f.agent_id, f.connected, f.disconnected, f.acw_seconds, "
             f"f.hold_seconds, f.transferred FROM {ordered} o JOIN {staged} s ON s.seq=o.seq "
-            f"JOIN {facts} f ON f.seq=o.seq JOIN main.contacts c ON c.account=s.account AND "
+            f"JOIN {docs} f ON f.seq=o.seq JOIN main.contacts c ON c.account=s.account AND "
             "c.region=s.region AND c.instance_id=s.instance_id AND c.contact_id=s.contact_id "
             "WHERE o.rowid BETWEEN ? AND ? AND c.updated = s.updated ORDER BY o.rowid")
         self._write_in_chunks(
