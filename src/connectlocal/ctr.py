@@ -365,6 +365,8 @@ _Record = _struct("Record", _TOP, {
     "Recordings": GenericAlias(list, _struct("Recording", _RECORDING, {})),
 })
 _DECODER = msgspec.json.Decoder(_Record)
+# InstanceARN → the scope and instance of its records (immutable, so shared by them).
+_places: dict[str, tuple[Scope, Named]] = {}
 
 
 def parse_json(record: Any) -> ImportedContact:
@@ -401,11 +403,18 @@ def _mapped(r: Any) -> ImportedContact:
     instance_arn = r.InstanceARN
     if instance_arn is None:
         raise CtrError("InstanceARN")
-    arn_account, region, instance_id = _instance(instance_arn)
-    account = r.AWSAccountId or arn_account
+    place = _places.get(instance_arn)
+    if place is None:
+        arn_account, region, instance_id = _instance(instance_arn)
+        place = (Scope(arn_account, region), Named(instance_id, instance_arn))
+        if len(_places) < 10_000:
+            _places[instance_arn] = place
+    scope, instance = place
     channel, method = r.Channel, r.InitiationMethod
-    if account != arn_account or channel not in CHANNELS or method not in METHODS:
+    if ((r.AWSAccountId or scope.account) != scope.account or channel not in CHANNELS
+            or method not in METHODS):
         raise CtrError("AWSAccountId, Channel or InitiationMethod")
+    instance_id = instance.id
     initiated = _time(r.InitiationTimestamp, "InitiationTimestamp")
     if initiated is None:
         raise CtrError("InitiationTimestamp")
@@ -496,13 +505,7 @@ def _mapped(r: Any) -> ImportedContact:
         transfer_completed_timestamp=_time(r.TransferCompletedTimestamp,
                                            "TransferCompletedTimestamp"),
     )
-    return ImportedContact(
-        scope=Scope(account, region),
-        instance=Named(instance_id, instance_arn),
-        contact=contact,
-        attributes=r.Attributes,
-        queue=queue, agent=agent, routing_profile=routing,
-    )
+    return ImportedContact(scope, instance, contact, r.Attributes, queue, agent, routing)
 
 
 # ----------------------------------------------------------------------------- contact → CTR
