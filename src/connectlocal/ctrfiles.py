@@ -19,7 +19,7 @@ import orjson
 
 from . import adminclient, rules
 from .bulk import collector_paused
-from .ctr import CtrError, ImportedContact, Named, parse, record
+from .ctr import CtrError, ImportedContact, Named, decode, parse_json, record
 from .handlers.defaults import create_default_directory
 from .models import (
     Contact,
@@ -95,8 +95,10 @@ def expand(paths: Iterable[str]) -> Iterator[str]:
             yield path
 
 
-def records(data: bytes, source: str) -> Iterator[tuple[str, Any | Problem]]:
-    """(position, record or Problem) for each record in one file's bytes."""
+def records(data: bytes, source: str,
+            loads: Callable[[str], Any] = orjson.loads) -> Iterator[tuple[str, Any | Problem]]:
+    """(position, record or Problem) for each record in one file's bytes. ``loads`` reads a
+    line of JSON Lines (``ctr.decode``: the contact itself, when it can)."""
     stripped = data.lstrip()
     if stripped.startswith(b"["):
         try:
@@ -121,7 +123,7 @@ def records(data: bytes, source: str) -> Iterator[tuple[str, Any | Problem]]:
         end = size if end < 0 else end
         if on_line == 0:  # JSON Lines: one record a line, the fast path
             try:
-                item = orjson.loads(text[index:end])
+                item = loads(text[index:end])
             except orjson.JSONDecodeError:
                 pass
             else:
@@ -158,9 +160,10 @@ class Importer:
     def load(self, items: Iterable[tuple[str, str, Any]],
              progress: Callable[[int], None] | None = None,
              merging: Callable[[], None] | None = None) -> Counts:
-        """``items``: (source, position, record or Problem). One bulk load: the records are
-        added ``BATCH`` at a time (``progress`` is told each batch's size) and merged at the
-        end (``merging`` is told when that starts: a third of the time)."""
+        """``items``: (source, position, record or Problem), a record as JSON decoders give
+        it or the contact ``ctr.decode`` read. One bulk load: the records are added ``BATCH`` at
+        a time (``progress`` is told each batch's size) and merged at the end (``merging`` is
+        told when that starts: a third of the time)."""
         counts = Counts()
         batch: list[ImportedContact] = []
         with collector_paused(), self.service.store.bulk_load() as load:
@@ -170,7 +173,8 @@ class Importer:
                     counts.problems.append(item)
                     continue
                 try:
-                    batch.append(parse(item))
+                    batch.append(item if item.__class__ is ImportedContact
+                                 else parse_json(item))
                 except CtrError as exc:
                     counts.skipped += 1
                     counts.problems.append(Problem(source, position, str(exc)))
@@ -272,8 +276,10 @@ class Importer:
             last_modified_time=now, last_modified_region=scope.region))
 
 
-def read_paths(paths: Iterable[str]) -> Iterator[tuple[str, str, Any]]:
-    """(source, position, record or Problem) for every record of the files, in order."""
+def read_paths(paths: Iterable[str], loads: Callable[[str], Any] = orjson.loads,
+               ) -> Iterator[tuple[str, str, Any]]:
+    """(source, position, record or Problem) for every record of the files, in order
+    (``loads``: as ``records``)."""
     for path in expand(paths):
         source = "stdin" if path == "-" else path
         try:
@@ -282,14 +288,15 @@ def read_paths(paths: Iterable[str]) -> Iterator[tuple[str, str, Any]]:
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             yield source, "the file", Problem(source, "the file", f"cannot read: {exc}")
             continue
-        for position, item in records(data, source):
+        for position, item in records(data, source, loads):
             yield source, position, item
 
 
 def import_paths(service: Service, paths: Iterable[str], keep_past_retention: bool = False,
                  progress: Callable[[int], None] | None = None,
                  merging: Callable[[], None] | None = None) -> Counts:
-    return Importer(service, keep_past_retention).load(read_paths(paths), progress, merging)
+    return Importer(service, keep_past_retention).load(read_paths(paths, decode), progress,
+                                                       merging)
 
 
 def send(endpoint: str, items: Iterable[tuple[str, str, Any]],
