@@ -29,6 +29,7 @@ from functools import cache
 from botocore.model import OperationModel
 
 from . import rules, views
+from .clock import EPOCH
 from .models import Contact
 from .protocol.serializer import ResponseSerializer
 from .spec import service_model
@@ -50,9 +51,13 @@ def _serializer() -> tuple[ResponseSerializer, OperationModel]:
     return serializer, op
 
 
+_MS = timedelta(milliseconds=1)
+
+
 def floor_ms(at: datetime) -> int:
-    """An instant in whole epoch milliseconds, rounded down (the service clock's, at a read)."""
-    return math.floor(at.timestamp() * 1000)
+    """An instant (aware) in whole epoch milliseconds, rounded down, counted in integers (a
+    float's ``timestamp() * 1000`` can fall one short)."""
+    return (at - EPOCH) // _MS
 
 
 def stored_form(contact: Contact) -> bytes | None:
