@@ -143,7 +143,10 @@ def _time(text: str | None, path: str) -> datetime | None:
     except ValueError:
         raise CtrError(f"{path} is not an ISO 8601 timestamp: {text!r}") from None
     if stamp.tzinfo is not UTC:
-        stamp = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+        try:
+            stamp = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+        except OverflowError:  # an offset that moves it past year 1 or 9999
+            raise CtrError(f"{path} is outside the years 1 to 9999 in UTC: {text!r}") from None
     below = stamp.microsecond % 1000
     if below:
         stamp -= _MICROSECONDS[below]  # as replace(microsecond=...), in a tenth of the time

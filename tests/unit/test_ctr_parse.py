@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectlocal import views
+from connectlocal import ctr, views
 from connectlocal.ctr import CtrError, parse
 from connectlocal.protocol.validator import Validator
 from connectlocal.spec import service_model
@@ -108,3 +108,9 @@ def test_nested_values_of_the_wrong_type_are_named(change: dict[str, Any], messa
     with pytest.raises(CtrError) as refused:
         parse({**VALID, **change})
     assert message in str(refused.value)
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_timestamp_an_offset_moves_out_of_the_calendar_is_named(stamp: str) -> None:
+    with pytest.raises(CtrError, match="InitiationTimestamp is outside the years 1 to 9999 in UTC"):
+        ctr._time(stamp, "InitiationTimestamp")
