@@ -14,8 +14,16 @@ LATEST = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
 EARLIEST_SECONDS = EARLIEST.timestamp()
 LATEST_SECONDS = LATEST.timestamp()
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-EARLIEST_MS = (EARLIEST - EPOCH) // timedelta(milliseconds=1)
-LATEST_MS = (LATEST - EPOCH) // timedelta(milliseconds=1)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
+def epoch_ms(at: datetime) -> int:
+    """An aware instant in whole epoch milliseconds, rounded down, counted in integers (a
+    float's ``timestamp() * 1000`` can fall one short)."""
+    return (at - EPOCH) // _MILLISECOND
+
+
+EARLIEST_MS, LATEST_MS = epoch_ms(EARLIEST), epoch_ms(LATEST)
 # How fast a ticking clock may run (service seconds a system second): from a thousandth of
 # real time to a day a second.
 MIN_RATE, MAX_RATE = 0.001, 86_400.0
@@ -92,7 +100,7 @@ class ClockSetting:
 
         Never outside EARLIEST..LATEST: a clock ticking past the end of time stays at its
         last instant, and so does a setting stored out of range by an older version."""
-        return EPOCH + timedelta(milliseconds=self.now_ms(system))
+        return EPOCH + self.now_ms(system) * _MILLISECOND
 
     def now_ms(self, system: float) -> int:
         """``now`` as whole epoch milliseconds, without making the datetime (a hot read)."""

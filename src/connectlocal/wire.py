@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import math
 import struct
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import cache
 
 from botocore.model import OperationModel
 
 from . import rules, views
-from .clock import EPOCH
+from .clock import epoch_ms
 from .models import Contact
 from .protocol.serializer import ResponseSerializer
 from .spec import service_model
@@ -51,13 +51,7 @@ def _serializer() -> tuple[ResponseSerializer, OperationModel]:
     return serializer, op
 
 
-_MS = timedelta(milliseconds=1)
-
-
-def floor_ms(at: datetime) -> int:
-    """An instant (aware) in whole epoch milliseconds, rounded down, counted in integers (a
-    float's ``timestamp() * 1000`` can fall one short)."""
-    return (at - EPOCH) // _MS
+floor_ms = epoch_ms  # an instant in whole epoch milliseconds (the service clock's, at a read)
 
 
 def stored_form(contact: Contact) -> bytes | None:

@@ -7,13 +7,12 @@ import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from connectlocal.clock import (
     EARLIEST,
     EARLIEST_SECONDS,
-    EPOCH,
     LATEST,
     LATEST_SECONDS,
     ClockRangeError,
@@ -99,11 +98,17 @@ def test_the_mock_refuses_a_clock_the_api_cannot_express() -> None:
                  st.integers(min_value=-10**12, max_value=10**12).map(lambda ms: ms / 1000)),
        st.one_of(st.none(), st.floats(min_value=-1e11, max_value=1e11)),
        st.sampled_from([None, 1_700_000_000.0]), st.sampled_from([1.0, 60.0, 0.5]))
+@example(1.005, None, None, 1.0)  # 1.005 * 1000 is 1004.999...: floor alone falls one short
 def test_now_in_milliseconds_is_now(system: float, instant: float | None, set_at: float | None,
                                     rate: float) -> None:
-    """The hot read's whole milliseconds (``now_ms``) are those of the instant ``now``
-    shows, wherever the clock is: set, ticking at a rate, at or past the ends of time."""
+    """The hot read's whole milliseconds (``now_ms``) are the last millisecond at or before
+    the clock's instant (as floats compare it: -0.001 is millisecond -1), and the instant
+    ``now`` shows; past the ends of
+    time (NaN too) the nearest end, wherever the clock is: set, ticking at a rate."""
     setting = ClockSetting(instant, set_at if instant is not None else None, rate)
-    shown = setting.now(system)
-    assert setting.now_ms(system) == (shown - EPOCH) // timedelta(milliseconds=1)
-    assert setting.now_ms(system) == floor_ms(shown)
+    seconds, ms = setting.seconds(system), setting.now_ms(system)
+    if EARLIEST_SECONDS <= seconds <= LATEST_SECONDS:
+        assert ms / 1000 <= seconds < (ms + 1) / 1000
+    else:
+        assert ms == floor_ms(EARLIEST if seconds < EARLIEST_SECONDS else LATEST)
+    assert floor_ms(setting.now(system)) == ms
