@@ -63,6 +63,14 @@ def _pending(path: Path) -> int:
         return int(db.execute("SELECT count(*) FROM answers_pending").fetchone()[0])
 
 
+def _wait_for_answers(path: Path) -> None:
+    """Until the server has made every pending answer (30 s at most)."""
+    deadline = time.monotonic() + 30
+    while _pending(path) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _pending(path) == 0, "the server made no stored answers within 30 s"
+
+
 def test_a_server_makes_the_answers_of_contacts_another_process_imported(
         tmp_path: Path) -> None:
     store = tmp_path / "s.db"
@@ -75,10 +83,7 @@ def test_a_server_makes_the_answers_of_contacts_another_process_imported(
         ids = [str(uuid.UUID(int=n, version=4)) for n in (1, 150, 300)]
         before = [_describe(server.url, contact_id) for contact_id in ids]
         assert all(status == 200 for status, _ in before), before
-        deadline = time.monotonic() + 30
-        while _pending(store) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert _pending(store) == 0, "the server made no stored answers within 30 s"
+        _wait_for_answers(store)
         with sqlite3.connect(store) as db:
             assert db.execute("SELECT count(*) FROM answers WHERE wire IS NOT NULL"
                               ).fetchone() == (300,)
@@ -100,15 +105,21 @@ def test_an_import_over_answered_contacts_never_serves_the_old_answer(tmp_path: 
     with ServerProcess(str(store), "--clock", "2026-11-20T00:00:00Z") as server:
         assert connectlocal("import", "--data", str(store), "--quiet",
                             str(source)).returncode == 0
-        deadline = time.monotonic() + 30
-        while _pending(store) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert _pending(store) == 0
+        _wait_for_answers(store)
+        old = json.loads(_describe(server.url, first[2]["ContactId"])[1])["Contact"]
+        assert "DisconnectReason" not in old  # the first records carry none
         newer = [dict(r, LastUpdateTimestamp=(start + timedelta(days=1)).isoformat(),
                       DisconnectReason="AGENT_DISCONNECT") for r in first]
         source.write_text("".join(json.dumps(r) + "\n" for r in newer))
         assert connectlocal("import", "--data", str(store), "--quiet",
                             str(source)).returncode == 0
         status, body = _describe(server.url, first[2]["ContactId"])
-    assert status == 200
-    assert json.loads(body)["Contact"]["DisconnectReason"] == "AGENT_DISCONNECT"
+        _wait_for_answers(store)  # the newer record's answer, made again
+        remade = _describe(server.url, first[2]["ContactId"])
+    assert status == 200 and remade == (200, body)
+    contact = json.loads(body)["Contact"]
+    assert contact["DisconnectReason"] == "AGENT_DISCONNECT"
+    assert contact["LastUpdateTimestamp"] == (start + timedelta(days=1)).timestamp()
+    assert {k: v for k, v in contact.items()
+            if k not in ("DisconnectReason", "LastUpdateTimestamp")} == {
+        k: v for k, v in old.items() if k != "LastUpdateTimestamp"}
