@@ -1,6 +1,7 @@
-"""DescribeContact's answer for a contact, made when the contact is written and kept in the
-store beside its document (issue 20): a materialized form shared by every process and every
-store engine, not a cache. ``contacts.wire`` holds it; ``answer`` finishes it at a read.
+"""DescribeContact's answer for a contact, made when the contact is written (a bulk load's
+contacts: afterwards, by the server) and kept in the store (issue 20): a materialized form
+shared by every process and every store engine, not a cache. The ``answers`` table holds it
+(docs/design/store.md); ``answer`` finishes it at a read.
 
 A stored form is the exact body DescribeContact sends for the stored contact, without its
 chain's attributes (kept in their own row and changed without touching the contact) and
@@ -13,10 +14,11 @@ epoch milliseconds, in which the read rules leave the contact as stored:
   that month, a day early: any later read falls back), and never when initiated before
   2021-11-12 (no stored form at all).
 
-Outside the interval (or with no stored form: a store migrated from an older schema, a
-contact the rules cannot bound) the read takes the generic path, which applies the rules as
-DescribeContact always has. ``FORMAT`` changes whenever DescribeContact's view or serializer
-changes what it sends for a contact: a stored form of another format is not used.
+Outside the interval (or with no stored form: a bulk load's contact whose answer the server
+has not made yet, a contact the rules cannot bound) the read takes the generic path, which
+applies the rules as DescribeContact always has. ``FORMAT`` changes whenever DescribeContact's
+view or serializer changes what it sends for a contact: a stored form of another format is
+not used.
 """
 
 from __future__ import annotations
