@@ -470,26 +470,29 @@ def test_a_version_7_file_moves_its_stored_answers_to_their_table(tmp_path: Path
         store.close()
 
 
-def test_a_failure_picking_winners_leaves_the_store_as_it_was(store: Store) -> None:
+def test_a_failure_merging_leaves_the_store_as_it_was(store: Store) -> None:
     import sqlite3
 
     from connectlocal.store.sqlite import SqliteStore
 
     with store.write(HERE) as tx:
         tx.put_contact(_contact("stored"))
-    failure: type[Exception] = sqlite3.OperationalError
+    failure: type[Exception] = sqlite3.IntegrityError
     if not isinstance(store, SqliteStore):
         import psycopg
         failure = psycopg.errors.DuplicateTable
     with pytest.raises(failure), store.bulk_load() as load:
         load.add(HERE, [_staged("new", T0), _staged("stored", T0 + timedelta(minutes=1))])
-        # The table the winners are picked into exists already: picking them fails.
-        if isinstance(store, SqliteStore):
-            name = getattr(load, "_name")  # noqa: B009 - the SQLite load's temporary tables
-            store._db.execute(f"CREATE TEMP TABLE {name}_winners (seq INTEGER)")
-        else:  # the PostgreSQL load's connection and temporary tables
+        if isinstance(store, SqliteStore):  # the first write of the merge fails
+            store._db.execute("CREATE TEMP TRIGGER refused BEFORE INSERT ON main.contacts "
+                              "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        else:  # the table the PostgreSQL load picks winners into exists already
             getattr(load, "_db").execute("CREATE TEMP TABLE winners (seq int)")  # noqa: B009
-        load.merge()
+        try:
+            load.merge()
+        finally:
+            if isinstance(store, SqliteStore):
+                store._db.execute("DROP TRIGGER temp.refused")
     with store.read(HERE) as tx:
         assert tx.get_contact("i-1", "new") is None
         assert tx.get_contact("i-1", "stored") == _contact("stored")

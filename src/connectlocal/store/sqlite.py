@@ -8,12 +8,12 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import orjson
 
@@ -43,12 +43,15 @@ from .codec import decode, encode
 from .factsql import fact_statement
 
 R = TypeVar("R")
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = "8"
 WRITER_CACHE_KIB = 64 * 1024
 READER_CACHE_KIB = 32 * 1024
 PAGE_SIZE = 8192
 MERGE_FIRST_STEP = 5_000  # contacts in a bulk load's first merge transaction (then Paced)
+# Records a bulk load keeps in memory before it merges them (a run): ~2 KB each.
+RUN = 250_000
 # A writer waits this long for another connection's transaction (a step of a sweep or a merge,
 # in this process or another) before its request fails: steps last ~0.1 s (store.base.Paced).
 BUSY_SECONDS = 30.0
@@ -261,9 +264,13 @@ class SqliteTx(Tx):
 
     def list_contacts(self, instance_id: str, initiated_from: datetime,
                       initiated_to: datetime) -> list[Contact]:
+        # Along contact_facts, in initiation order (it holds every contact's key under its
+        # initiation: contacts keeps no index of its own by time).
         rows = self.db.execute(
-            "SELECT doc FROM contacts WHERE account=? AND region=? AND instance_id=? "
-            "AND initiated>=? AND initiated<=?",
+            "SELECT c.doc FROM contact_facts f CROSS JOIN contacts c ON c.account=f.account "
+            "AND c.region=f.region AND c.instance_id=f.instance_id AND c.contact_id=f.contact_id "
+            "WHERE f.account=? AND f.region=? AND f.instance_id=? AND f.initiated>=? AND "
+            "f.initiated<=?",
             (*self._key, instance_id, initiated_from.timestamp(), initiated_to.timestamp()),
         ).fetchall()
         return [decode(Contact, r[0]) for r in rows]
@@ -342,163 +349,203 @@ class SqliteTx(Tx):
         return [orjson.loads(r[0]) for r in rows]
 
 
-class SqliteBulkLoad(BulkLoad):
-    """Added contacts wait in temporary tables of the writer connection (appended, never
-    synced): their keys in one, their documents in another, so that picking each contact's
-    winner sorts keys only. The winners are then written in key order, in transactions of
-    about 0.1 s each (``Paced``)."""
+class _Added(NamedTuple):
+    """A record of a bulk load's run: its contact's row but the document, which waits in the
+    run's buffer (``start``:``end``), its chain's attributes and its facts."""
 
-    def __init__(self, store: SqliteStore, name: str) -> None:
-        self._store, self._name = store, name
-        self._tables = [f"{name}{part}"
-                        for part in ("", "_docs", "_winners", "_chains", "_ordered")]
-        with store._lock:
-            store._db.execute(
-                f"CREATE TEMP TABLE {name} (seq INTEGER PRIMARY KEY, account TEXT, region TEXT, "
-                "instance_id TEXT, contact_id TEXT, initiated REAL, association TEXT, "
-                "chain TEXT, updated REAL, expires REAL, has_attributes INTEGER)")
-            # The documents, and the contact's facts less its key and initiation.
-            store._db.execute(
-                f"CREATE TEMP TABLE {name}_docs (seq INTEGER PRIMARY KEY, doc BLOB, "
-                "attributes BLOB, channel TEXT, method TEXT, queue_id TEXT, enqueued REAL, "
-                "agent_id TEXT, connected REAL, disconnected REAL, acw_seconds REAL, "
-                "hold_seconds REAL, transferred INTEGER)")
+    row: tuple[Any, ...]  # ContactRow's fields before the document
+    start: int
+    end: int
+    attributes: dict[str, str] | None
+    facts: tuple[Any, ...]
+
+
+# ContactRow's fields in _Added.row.
+_INSTANCE, _CONTACT, _INITIATED, _CHAIN, _UPDATED = 0, 1, 2, 4, 5
+
+
+class SqliteBulkLoad(BulkLoad):
+    """Added contacts are kept in memory, up to ``RUN`` records (a run), and merged a run at a
+    time: each contact's winner picked in Python, the winners written in key order, their
+    facts in the facts' key order and their chains' attributes in theirs, each pass in
+    transactions of about 0.1 s (``Paced``). Staging the records in temporary tables and
+    picking the winners there took twice the import's time (bench/README.md). A load of more
+    than ``RUN`` records is merged as several loads, a run each.
+
+    A run's documents wait in one buffer: kept as a quarter of a million bytes objects, they
+    fragmented the heap and made each new one six times as slow to allocate."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self._added: dict[Scope, list[_Added]] = {}
+        self._documents = bytearray()
+        self._count = 0
+        self._new = self._merged = 0
+        self._mark: tuple[int, int] | None = None  # _changes after this load's last step
 
     def add(self, scope: Scope, contacts: list[Staged]) -> None:
-        with self._store._lock:
-            db, name = self._store._db, self._name
-            (last,) = db.execute(f"SELECT coalesce(max(seq), 0) FROM {name}").fetchone()
-            db.execute("BEGIN")
-            try:
-                db.executemany(
-                    f"INSERT INTO {name} VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    [(last + n, *scope, *row[:7], attributes is not None)
-                     for n, (row, attributes, _) in enumerate(contacts, 1)])
-                db.executemany(
-                    f"INSERT INTO {name}_docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [(last + n, row.document,
-                      None if attributes is None else orjson.dumps(attributes), *facts[3:])
-                     for n, (row, attributes, facts) in enumerate(contacts, 1)])
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        documents, kept = self._documents, self._added.setdefault(scope, [])
+        for row, attributes, facts in contacts:
+            start = len(documents)
+            documents += row.document
+            kept.append(_Added(row[:7], start, len(documents), attributes, facts))
+        self._count += len(contacts)
+        if self._count >= RUN:
+            self._run()
 
     def merge(self) -> tuple[int, int]:
-        staged, docs, winners, chains, ordered = self._tables
-        with self._store._lock:
-            db = self._store._db
-            db.execute("BEGIN")  # reads the store, writes only temporary tables
-            try:
-                # Each contact's newest record (at a tie, the first added), with the
-                # LastUpdateTimestamp stored for it, in key order.
-                db.execute(
-                    f"CREATE TEMP TABLE {winners} AS SELECT s.seq, s.updated, "
-                    f"s.has_attributes, c.updated AS stored, c.initiated AS stored_initiated "
-                    "FROM (SELECT *, row_number() OVER "
-                    "(PARTITION BY account, region, instance_id, contact_id "
-                    f"ORDER BY updated DESC, seq) AS rank FROM {staged}) s "
-                    "LEFT JOIN main.contacts c ON c.account=s.account AND c.region=s.region "
-                    "AND c.instance_id=s.instance_id AND c.contact_id=s.contact_id "
-                    "WHERE s.rank=1 ORDER BY s.account, s.region, s.instance_id, s.contact_id")
-                # Of the winners that replace what is stored, per chain: the newest record
-                # with attributes, and the newest initiation (the sweep reads it).
-                db.execute(
-                    f"CREATE TEMP TABLE {chains} AS SELECT seq, touched FROM (SELECT s.seq, "
-                    "row_number() OVER chain_newest AS rank, max(s.initiated) OVER "
-                    f"(PARTITION BY s.account, s.region, s.instance_id, s.chain) AS touched, "
-                    f"s.account, s.region, s.instance_id, s.chain FROM {winners} w JOIN {staged} s "
-                    "ON s.seq=w.seq WHERE w.has_attributes AND (w.stored IS NULL OR "
-                    "w.updated > w.stored) WINDOW chain_newest AS (PARTITION BY s.account, "
-                    "s.region, s.instance_id, s.chain ORDER BY s.updated DESC, s.seq)) "
-                    "WHERE rank=1 ORDER BY account, region, instance_id, chain")
-                (records,) = db.execute(f"SELECT count(*) FROM {staged}").fetchone()
-                contacts, existing = db.execute(
-                    f"SELECT count(*), count(stored) FROM {winners}").fetchone()
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        # In the transaction that writes them, the stored answers of the contacts written
-        # go (a server may have stored one since the winners were picked), and theirs are to
-        # be made (connectlocal.wire).
-        written = (f"SELECT s.account, s.region, s.instance_id, s.contact_id FROM {winners} w "
-                   f"JOIN {staged} s ON s.seq=w.seq WHERE w.rowid BETWEEN ? AND ? AND "
-                   "(w.stored IS NULL OR w.updated > w.stored)")
-        self._write_in_chunks(
-            winners,
-            "INSERT INTO main.contacts (account, region, instance_id, contact_id, initiated, "
-            "association, chain, updated, expires, doc) SELECT s.account, s.region, "
-            "s.instance_id, s.contact_id, s.initiated, s.association, s.chain, s.updated, "
-            "s.expires, d.doc "
-            f"FROM {winners} w JOIN {staged} s ON s.seq=w.seq JOIN {docs} d ON d.seq=w.seq "
-            "WHERE w.rowid BETWEEN ? AND ? AND (w.stored IS NULL OR w.updated > w.stored) "
-            # A write since the winners were picked (by another process) is not replaced
-            # by an older record.
-            "ON CONFLICT (account, region, instance_id, contact_id) DO UPDATE SET "
-            "initiated=excluded.initiated, association=excluded.association, "
-            "chain=excluded.chain, updated=excluded.updated, expires=excluded.expires, "
-            "doc=excluded.doc WHERE excluded.updated > contacts.updated",
-            "DELETE FROM main.answers WHERE (account, region, instance_id, contact_id) IN "
-            f"({written})",
-            f"INSERT OR IGNORE INTO main.answers_pending {written}",
-            # A winner initiated at another instant than the contact it replaces drops the
-            # facts row under the old one.
-            "DELETE FROM main.contact_facts WHERE (account, region, instance_id, initiated, "
-            "contact_id) IN (SELECT s.account, s.region, s.instance_id, w.stored_initiated, "
-            f"s.contact_id FROM {winners} w JOIN {staged} s ON s.seq=w.seq WHERE w.rowid "
-            "BETWEEN ? AND ? AND w.stored IS NOT NULL AND w.updated > w.stored AND "
-            "w.stored_initiated != s.initiated)")
-        # Their facts, as staged, in the facts' own key order (by initiation: in the
-        # contacts' order, each step rewrote pages all over contact_facts), where the record
-        # is the one stored (a newer write since the winners were picked stored its own).
-        self._store._steps([(
-            f"CREATE TEMP TABLE {ordered} AS SELECT w.seq FROM {winners} w JOIN {staged} s "
-            "ON s.seq=w.seq WHERE w.stored IS NULL OR w.updated > w.stored ORDER BY "
-            "s.account, s.region, s.instance_id, s.initiated, s.contact_id", ())])
-        self._write_in_chunks(
-            ordered,
-            "INSERT OR REPLACE INTO main.contact_facts SELECT s.account, s.region, "
-            "s.instance_id, s.contact_id, s.initiated, f.channel, f.method, f.queue_id, "
-            "f.enqueued, f.agent_id, f.connected, f.disconnected, f.acw_seconds, "
-            f"f.hold_seconds, f.transferred FROM {ordered} o JOIN {staged} s ON s.seq=o.seq "
-            f"JOIN {docs} f ON f.seq=o.seq JOIN main.contacts c ON c.account=s.account AND "
-            "c.region=s.region AND c.instance_id=s.instance_id AND c.contact_id=s.contact_id "
-            "WHERE o.rowid BETWEEN ? AND ? AND c.updated = s.updated ORDER BY o.rowid")
-        self._write_in_chunks(
-            chains,
-            "INSERT INTO main.attributes SELECT s.account, s.region, s.instance_id, s.chain, "
-            f"c.touched, d.attributes FROM {chains} c JOIN {staged} s ON s.seq=c.seq "
-            f"JOIN {docs} d ON d.seq=c.seq WHERE c.rowid BETWEEN ? AND ? "
-            "ON CONFLICT (account, region, instance_id, initial_id) DO UPDATE SET "
-            "touched=max(touched, excluded.touched), doc=excluded.doc")
-        return contacts - existing, records - contacts + existing
+        self._run()
+        return self._new, self._merged
 
-    def _write_in_chunks(self, table: str, *statements: str) -> None:
-        """``statements`` over ``table``'s rows (a range of rowids a transaction, sized by
-        ``Paced``; each statement's parameters are the range): another writer (a server on
-        the same file) waits for one step, not for the whole load."""
-        with self._store._lock:
-            (last,) = self._store._db.execute(f"SELECT max(rowid) FROM {table}").fetchone()
-        last = last or 0
-        first = 1
+    def _run(self) -> None:
+        added, documents = self._added, memoryview(self._documents)
+        self._added, self._documents, self._count = {}, bytearray(), 0
+        for scope in sorted(added):
+            self._merge_scope(scope, added[scope], documents)
+
+    def _merge_scope(self, scope: Scope, records: list[_Added], documents: memoryview) -> None:
+        # Each contact's newest record (at a tie, the first added), in key order.
+        newest: dict[tuple[str, str], tuple[int, _Added]] = {}
+        for seq, item in enumerate(records):
+            key = (item.row[_INSTANCE], item.row[_CONTACT])
+            held = newest.get(key)
+            if held is None or item.row[_UPDATED] > held[1].row[_UPDATED]:
+                newest[key] = (seq, item)
+        winners = sorted(newest.items())
+        del newest
+        written: list[tuple[int, _Added]] = []
+        existing = 0
+        db = self._store._db
+
+        def contacts(chunk: list[tuple[tuple[str, str], tuple[int, _Added]]]) -> None:
+            # What is stored is read in the transaction that writes: no write of another
+            # connection comes between.
+            nonlocal existing
+            stored: dict[tuple[str, str], tuple[float, float]] = {}
+            for instance_id, keys in itertools.groupby(chunk, lambda w: w[0][0]):
+                ids = orjson.dumps([key[1] for key, _ in keys])
+                for contact_id, updated, initiated in db.execute(_STORED, (*scope, instance_id,
+                                                                            ids)):
+                    stored[(instance_id, contact_id)] = (updated, initiated)
+            rows, replaced, moved = [], [], []
+            for key, (seq, item) in chunk:
+                row = item.row
+                old = stored.get(key)
+                if old is not None:
+                    existing += 1
+                    if row[_UPDATED] <= old[0]:  # what is stored is as new or newer
+                        continue
+                    replaced.append((*scope, *key))
+                    if old[1] != row[_INITIATED]:  # its facts row moves
+                        moved.append((*scope, key[0], old[1], key[1]))
+                rows.append((*scope, *row, documents[item.start:item.end]))
+                written.append((seq, item))
+            db.executemany(_PUT_CONTACT, rows)
+            # The stored answers of the contacts written go, and theirs are to be made
+            # (connectlocal.wire); so does the facts row under a replaced contact's old
+            # initiation.
+            db.executemany(_DELETE_ANSWER, replaced)
+            db.executemany(_ANSWER_PENDING, [row[:4] for row in rows])
+            db.executemany(_DELETE_FACTS, moved)
+
+        self._in_steps(winners, contacts)
+        self._new += len(winners) - existing
+        self._merged += len(records) - len(winners) + existing
+        del winners
+
+        # Their facts, in the facts' own key order (in the contacts' order, each transaction
+        # rewrote pages all over contact_facts), where the record is the one stored: another
+        # write since may have stored a newer one, with its own facts. Until one is seen, each
+        # row is written as it is; from then on, only if its record is still stored.
+        guarded = False
+
+        def facts(chunk: list[tuple[int, _Added]]) -> None:
+            nonlocal guarded
+            guarded = guarded or self._disturbed()
+            if guarded:
+                db.executemany(_PUT_FACTS_IF_STORED, [
+                    (*scope, *item.facts, *scope, item.row[_INSTANCE], item.row[_CONTACT],
+                     item.row[_UPDATED]) for _, item in chunk])
+            else:
+                db.executemany(_PUT_FACTS, [(*scope, *item.facts) for _, item in chunk])
+
+        written.sort(key=lambda w: (w[1].row[_INSTANCE], w[1].row[_INITIATED],
+                                    w[1].row[_CONTACT]))
+        self._in_steps(written, facts)
+
+        # Per chain, of the contacts written with attributes: the newest record's (at a tie,
+        # the first added) and the newest initiation (the sweep reads it).
+        chains: dict[tuple[str, str], tuple[float, int, dict[str, str], float]] = {}
+        for seq, item in written:
+            if item.attributes is None:
+                continue
+            row = item.row
+            key = (row[_INSTANCE], row[_CHAIN])
+            chain = chains.get(key)
+            if chain is None:
+                chains[key] = (row[_UPDATED], -seq, item.attributes, row[_INITIATED])
+            else:
+                touched = max(chain[3], row[_INITIATED])
+                if (row[_UPDATED], -seq) > chain[:2]:
+                    chains[key] = (row[_UPDATED], -seq, item.attributes, touched)
+                else:
+                    chains[key] = (*chain[:3], touched)
+        written.clear()
+
+        def attributes(chunk: list[tuple[tuple[str, str], tuple[Any, ...]]]) -> None:
+            db.executemany(_MERGE_ATTRIBUTES, [
+                (*scope, *key, touched, orjson.dumps(doc))
+                for key, (_, _, doc, touched) in chunk])
+
+        self._in_steps(sorted(chains.items()), attributes)
+
+    def _in_steps(self, items: list[T], write: Callable[[list[T]], None]) -> None:
+        """``write`` over ``items``, a slice a transaction, sized by ``Paced``: another writer
+        (a server on the same file) waits for one step, not for the whole load."""
+        first, db = 0, self._store._db
 
         def step(rows: int) -> int:
             nonlocal first
-            if first > last:
-                return 0
-            span = (first, first + rows - 1)
-            self._store._steps([(statement, span) for statement in statements])
-            done = min(rows, last - first + 1)
+            chunk = items[first:first + rows]
+            if chunk:
+                with self._store._lock, _transaction(db):
+                    write(chunk)
+                    self._mark = _changes(db)  # no other write comes before the commit
             first += rows
-            return done
+            return len(chunk)
 
         Paced(first=MERGE_FIRST_STEP, most=100_000).run(step)
 
+    def _disturbed(self) -> bool:
+        """In a step's transaction: whether anything was written since this load's last step
+        (by another connection, or through this one by another thread)."""
+        return _changes(self._store._db) != self._mark
+
     def drop(self) -> None:
-        with self._store._lock:
-            for table in self._tables:
-                self._store._db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        self._added, self._documents, self._count = {}, bytearray(), 0
+
+
+def _changes(db: sqlite3.Connection) -> tuple[int, int]:
+    """What changes when the database is written: by another connection (data_version, as
+    of the connection's current or last transaction), or through this one."""
+    (version,) = db.execute("PRAGMA data_version").fetchone()
+    return int(version), db.total_changes
+
+
+_STORED = ("SELECT contact_id, updated, initiated FROM contacts WHERE account=? AND region=? "
+           "AND instance_id=? AND contact_id IN (SELECT value FROM json_each(?))")
+_DELETE_ANSWER = ("DELETE FROM answers WHERE account=? AND region=? AND instance_id=? AND "
+                  "contact_id=?")
+_ANSWER_PENDING = "INSERT OR IGNORE INTO answers_pending VALUES (?,?,?,?)"
+_DELETE_FACTS = ("DELETE FROM contact_facts WHERE account=? AND region=? AND instance_id=? "
+                 "AND initiated=? AND contact_id=?")
+_PUT_FACTS_IF_STORED = (
+    "INSERT OR REPLACE INTO contact_facts SELECT ?,?,?,?,?,?,?,?,?,?,?,?,?,?,? WHERE EXISTS "
+    "(SELECT 1 FROM contacts WHERE account=? AND region=? AND instance_id=? AND contact_id=? "
+    "AND updated=?)")
+_MERGE_ATTRIBUTES = (
+    "INSERT INTO attributes VALUES (?,?,?,?,?,?) ON CONFLICT (account, region, instance_id, "
+    "initial_id) DO UPDATE SET touched=max(touched, excluded.touched), doc=excluded.doc")
 
 
 class SqliteStore(Store):
@@ -507,7 +554,6 @@ class SqliteStore(Store):
     def __init__(self, path: str) -> None:
         self.location = path
         self.watchers = []
-        self._loads = itertools.count(1)
         if path != ":memory:":
             _check_path(path)
         # A writer connection and, for a file, a reader connection, each behind its own lock:
@@ -624,7 +670,7 @@ class SqliteStore(Store):
 
     @contextmanager
     def bulk_load(self) -> Iterator[BulkLoad]:
-        load = SqliteBulkLoad(self, f"bulk_load_{next(self._loads)}")
+        load = SqliteBulkLoad(self)
         try:
             yield load
         finally:
@@ -694,8 +740,8 @@ class SqliteStore(Store):
         return changed
 
     def delete_contacts_initiated_before(self, cutoff: datetime) -> int:
-        # Per instance, along the (account, region, instance, initiated) index, a step at a
-        # time: after a clock advance this can be every contact of the store.
+        # Per instance, along contact_facts (in initiation order), a step at a time: after a
+        # clock advance this can be every contact of the store.
         before = cutoff.timestamp()
         with self._lock:
             owners = self._db.execute(
@@ -704,27 +750,26 @@ class SqliteStore(Store):
         for owner in owners:
 
             def step(rows: int, owner: tuple[str, str, str] = owner) -> int:
-                # The same contacts each time (one transaction, the same index walk): their
-                # stored answers first, then the contacts.
-                picked = ("contact_id IN (SELECT contact_id FROM contacts WHERE account=? AND "
-                          "region=? AND instance_id=? AND initiated < ? LIMIT ?)")
-                where = f"account=? AND region=? AND instance_id=? AND {picked}"
+                # The same contacts for each statement (one transaction, the same walk): their
+                # stored answers, the contacts, and last their facts rows.
+                nonlocal removed
+                picked = ("SELECT account, region, instance_id, initiated, contact_id FROM "
+                          "contact_facts WHERE account=? AND region=? AND instance_id=? AND "
+                          "initiated < ? LIMIT ?")
+                where = ("account=? AND region=? AND instance_id=? AND contact_id IN (SELECT "
+                         f"contact_id FROM ({picked}))")
                 parameters = (*owner, *owner, before, rows)
-                return self._steps([
-                    (f"DELETE FROM answers WHERE {where}", parameters),
-                    (f"DELETE FROM answers_pending WHERE {where}", parameters),
-                    (f"DELETE FROM contacts WHERE {where}", parameters)])
+                with self._lock, _transaction(self._db):
+                    for table in ("answers", "answers_pending", "contacts"):
+                        contacts = self._db.execute(f"DELETE FROM {table} WHERE {where}",
+                                                    parameters).rowcount
+                    removed += contacts
+                    return int(self._db.execute(
+                        "DELETE FROM contact_facts WHERE (account, region, instance_id, "
+                        f"initiated, contact_id) IN ({picked})", (*owner, before, rows)
+                    ).rowcount)
 
-            removed += pace.run(step)
-
-            def facts(rows: int, owner: tuple[str, str, str] = owner) -> int:
-                return self._step(
-                    "DELETE FROM contact_facts WHERE (account, region, instance_id, initiated, "
-                    "contact_id) IN (SELECT account, region, instance_id, initiated, contact_id "
-                    "FROM contact_facts WHERE account=? AND region=? AND instance_id=? AND "
-                    "initiated < ? LIMIT ?)", (*owner, before, rows))
-
-            Paced().run(facts)
+            pace.run(step)
         Paced().run(lambda rows: self._step(
             "DELETE FROM attributes WHERE (account, region, instance_id, initial_id) IN "
             "(SELECT account, region, instance_id, initial_id FROM attributes WHERE touched < ? "

@@ -40,11 +40,12 @@ CREATE TABLE IF NOT EXISTS contacts (
   -- (a store of version 7 also has a column wire, NULL since version 8: see answers)
   PRIMARY KEY (account, region, instance_id, contact_id)
 ) WITHOUT ROWID;
--- The retention sweep walks contacts_by_time per instance: no index on initiated alone (each
--- secondary index repeats the whole key; bench/README.md measures bytes per contact).
+-- No index by initiation: contact_facts holds every contact's key in initiation order, and
+-- the retention sweep and time ranges walk it. An index here repeated that key (bytes per
+-- contact), and a bulk load, writing in contact order, rewrote its pages in every
+-- transaction (bench/README.md).
 DROP INDEX IF EXISTS contacts_initiated;
-CREATE INDEX IF NOT EXISTS contacts_by_time
-  ON contacts (account, region, instance_id, initiated);
+DROP INDEX IF EXISTS contacts_by_time;
 CREATE INDEX IF NOT EXISTS contacts_by_association
   ON contacts (account, region, instance_id, association);
 CREATE INDEX IF NOT EXISTS contacts_expiring ON contacts (expires) WHERE expires IS NOT NULL;

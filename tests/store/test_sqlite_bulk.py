@@ -1,0 +1,139 @@
+"""The SQLite store's bulk load: merged a run at a time, its facts written as they are until
+another write comes between its steps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectlocal.models import Contact, QueueInfo
+from connectlocal.store import open_store
+from connectlocal.store import sqlite as sqlite_store
+from connectlocal.store.base import Scope, Staged, staged
+from connectlocal.store.sqlite import SqliteBulkLoad, SqliteStore
+
+T0 = datetime(2025, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
+HERE = Scope("123456789012", "us-east-1")
+
+
+def _contact(c: str, updated: datetime, queue: str = "q-1") -> Contact:
+    return Contact(id=c, arn=f"arn:{c}", instance_id="i-1", channel="TASK",
+                   initiation_method="API", initiation_timestamp=T0,
+                   last_update_timestamp=updated, queue=QueueInfo(queue, T0),
+                   name=f"updated {updated.isoformat()}")
+
+
+def _staged(c: str, minutes: int, queue: str = "q-1") -> Staged:
+    return staged(_contact(c, T0 + timedelta(minutes=minutes), queue))
+
+
+@pytest.fixture(params=["file", "memory"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqliteStore]:
+    opened = open_store(str(tmp_path / "s.db") if request.param == "file" else ":memory:")
+    assert isinstance(opened, SqliteStore)
+    yield opened
+    opened.close()
+
+
+def test_a_load_bigger_than_a_run_merges_as_the_same_load(
+        store: SqliteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite_store, "RUN", 2)
+    with store.bulk_load() as load:
+        # The first add fills a run: a's newest so far, and b, are written.
+        load.add(HERE, [_staged("a", 1), _staged("b", 1), _staged("a", 2)])
+        with store.read(HERE) as tx:
+            assert tx.get_contact("i-1", "a") == _contact("a", T0 + timedelta(minutes=2))
+        # Against what the first run wrote: an older a, and one as new (the first added
+        # stays), a newer b and a new c.
+        load.add(HERE, [_staged("a", 1), _staged("a", 2, queue="q-2"), _staged("c", 1),
+                        _staged("b", 3)])
+        assert load.merge() == (3, 4)
+    with store.read(HERE) as tx:
+        assert tx.get_contact("i-1", "a") == _contact("a", T0 + timedelta(minutes=2))
+        assert tx.get_contact("i-1", "b") == _contact("b", T0 + timedelta(minutes=3))
+        assert tx.get_contact("i-1", "c") == _contact("c", T0 + timedelta(minutes=1))
+
+
+def _queue_of(store: SqliteStore, contact_id: str) -> list[str]:
+    """The queue of each facts row of a contact."""
+    with store._lock:
+        return [q for (q,) in store._db.execute(
+            "SELECT queue_id FROM contact_facts WHERE contact_id=?", (contact_id,))]
+
+
+def _before_the_facts(monkeypatch: pytest.MonkeyPatch, write: Callable[[], None]) -> None:
+    """``write`` between the load's contacts and their facts (between two of its steps)."""
+    original = SqliteBulkLoad._in_steps
+
+    def in_steps(load: SqliteBulkLoad, items: list[Any], step: Callable[..., None]) -> None:
+        if step.__name__ == "facts":
+            write()
+        original(load, items, step)
+
+    monkeypatch.setattr(SqliteBulkLoad, "_in_steps", in_steps)
+
+
+def test_a_contact_written_through_the_store_during_a_merge_keeps_its_facts(
+        store: SqliteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    newer = _contact("b", T0 + timedelta(minutes=5), queue="q-2")
+
+    def write() -> None:  # another thread of this process: the store's own connection
+        with store.write(HERE) as tx:
+            tx.put_contact(newer)
+
+    _before_the_facts(monkeypatch, write)
+    with store.bulk_load() as load:
+        load.add(HERE, [_staged("a", 1), _staged("b", 1), _staged("c", 1)])
+        assert load.merge() == (3, 0)
+    with store.read(HERE) as tx:
+        assert tx.get_contact("i-1", "b") == newer
+    assert _queue_of(store, "b") == ["q-2"]  # not the loaded record's q-1
+    assert _queue_of(store, "a") == _queue_of(store, "c") == ["q-1"]
+
+
+def test_a_contact_written_by_another_process_during_a_merge_keeps_its_facts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = str(tmp_path / "shared.db")
+    store, other = open_store(path), open_store(path)
+    assert isinstance(store, SqliteStore)
+    newer = _contact("b", T0 + timedelta(minutes=5), queue="q-2")
+
+    def write() -> None:  # another connection to the file
+        with other.write(HERE) as tx:
+            tx.put_contact(newer)
+
+    _before_the_facts(monkeypatch, write)
+    try:
+        with store.bulk_load() as load:
+            load.add(HERE, [_staged("a", 1), _staged("b", 1), _staged("c", 1)])
+            assert load.merge() == (3, 0)
+        with store.read(HERE) as tx:
+            assert tx.get_contact("i-1", "b") == newer
+        assert _queue_of(store, "b") == ["q-2"]
+        assert _queue_of(store, "a") == _queue_of(store, "c") == ["q-1"]
+    finally:
+        store.close()
+        other.close()
+
+
+def test_an_older_file_loses_its_index_by_time(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    open_store(str(path)).close()
+    db = sqlite3.connect(path)
+    db.execute("CREATE INDEX contacts_by_time ON contacts (account, region, instance_id, "
+               "initiated)")
+    db.commit()
+    db.close()
+    open_store(str(path)).close()
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("SELECT name FROM sqlite_master WHERE name='contacts_by_time'"
+                          ).fetchall() == []
+    finally:
+        db.close()
