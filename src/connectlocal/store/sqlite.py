@@ -44,6 +44,7 @@ from .factsql import fact_statement
 
 R = TypeVar("R")
 T = TypeVar("T")
+V = TypeVar("V")
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = "8"
 WRITER_CACHE_KIB = 64 * 1024
@@ -411,7 +412,7 @@ class SqliteBulkLoad(BulkLoad):
             held = newest.get(key)
             if held is None or item.row[_UPDATED] > held[1].row[_UPDATED]:
                 newest[key] = (seq, item)
-        winners = sorted(newest.items())
+        winners = _in_key_order(newest)
         del newest
         written: list[tuple[int, _Added]] = []
         existing = 0
@@ -469,8 +470,9 @@ class SqliteBulkLoad(BulkLoad):
             else:
                 db.executemany(_PUT_FACTS, [(*scope, *item.facts) for _, item in chunk])
 
-        written.sort(key=lambda w: (w[1].row[_INSTANCE], w[1].row[_INITIATED],
-                                    w[1].row[_CONTACT]))
+        # From (instance, contact) order to (instance, initiated, contact): sorts are stable.
+        written.sort(key=lambda w: w[1].row[_INITIATED])
+        written.sort(key=lambda w: w[1].row[_INSTANCE])
         self._in_steps(written, facts)
 
         # Per chain, of the contacts written with attributes: the newest record's (at a tie,
@@ -497,7 +499,7 @@ class SqliteBulkLoad(BulkLoad):
                 (*scope, *key, touched, orjson.dumps(doc))
                 for key, (_, _, doc, touched) in chunk])
 
-        self._in_steps(sorted(chains.items()), attributes)
+        self._in_steps(_in_key_order(chains), attributes)
 
     def _in_steps(self, items: list[T], write: Callable[[list[T]], None]) -> None:
         """``write`` over ``items``, a slice a transaction, sized by ``Paced``: another writer
@@ -523,6 +525,15 @@ class SqliteBulkLoad(BulkLoad):
 
     def drop(self) -> None:
         self._added, self._documents, self._count = {}, bytearray(), 0
+
+
+def _in_key_order(by_key: dict[tuple[str, str], V]) -> list[tuple[tuple[str, str], V]]:
+    """The items in key order (SQLite's order of TEXT, UTF-8 bytes, is Python's of str):
+    by the second string, then stably by the first. Comparing key tuples took ~3 us an
+    item; single strings are compared by the C code."""
+    items = sorted(by_key.items(), key=lambda item: item[0][1])
+    items.sort(key=lambda item: item[0][0])
+    return items
 
 
 def _changes(db: sqlite3.Connection) -> tuple[int, int]:
