@@ -47,6 +47,7 @@ HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH")
 # to do (an id is a valid InstanceId and ContactId), and none of it is percent-encoded.
 _ID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _DESCRIBE_CONTACT = re.compile(f"/contacts/({_ID})/({_ID})")
+MAX_SCOPES_KEPT = 1024
 
 
 class HttpRequest(NamedTuple):
@@ -82,6 +83,9 @@ class Dispatcher:
         self._debug = log.isEnabledFor(logging.DEBUG)
         self._access = access_log.isEnabledFor(logging.INFO)
         self._request_id = RequestIds()
+        # The fast path's scope of each credential scope seen ("Credential=<key>/<date>/
+        # <region>/connect/aws4_request"; accounts are fixed for a service's life).
+        self._scopes: dict[str, Scope] = {}
 
     @property
     def implemented(self) -> list[str]:
@@ -134,11 +138,22 @@ class Dispatcher:
         found = _DESCRIBE_CONTACT.fullmatch(request.path)
         if found is None:
             return None
-        try:
-            who = caller(request.headers, {})
+        # The credential scope (key id, date, region, service) is the same for every request
+        # a client signs in a day; the signature that follows it is not.
+        authorization = request.headers.get("authorization", "")
+        start = authorization.find("Credential=")
+        end = authorization.find(",", start) if start >= 0 else 0
+        credential = authorization[start:end] if end >= 0 else authorization[start:]
+        scope = self._scopes.get(credential)
+        if scope is None:
+            try:
+                who = caller(request.headers, {})
+            except errors.ServiceError:
+                return None
             scope = Scope(service.accounts.for_key(who.access_key), who.region)
-        except errors.ServiceError:
-            return None
+            if len(self._scopes) >= MAX_SCOPES_KEPT:
+                self._scopes.clear()
+            self._scopes[credential] = scope
         stored = service.store.wire_and_attributes(scope, found[1], found[2])
         if stored is None:
             return None

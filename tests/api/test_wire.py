@@ -111,6 +111,38 @@ def test_account_mapping_option(tmp_path: Any) -> None:
         proc.stop()
 
 
+@pytest.mark.http_only
+def test_describe_contact_answers_in_the_callers_account_and_region_every_time(
+        tmp_path: Any) -> None:
+    # The stored-answer path keeps the scope of each credential it has seen: a second
+    # request of each caller must still find its own contact, and only its own.
+    proc = ServerProcess(str(tmp_path / "a.db"), "--accounts", "AKIATEAMA=111111111111").start()
+    try:
+        callers = {"a": client_for(proc.url, key="AKIATEAMA"),
+                   "b": client_for(proc.url, key="AKIAANYONE"),
+                   "a-west": client_for(proc.url, key="AKIATEAMA", region="us-west-2")}
+        contacts = {}
+        for name, client in callers.items():
+            instance = new_instance(client)
+            started = client.start_task_contact(
+                InstanceId=instance["id"], Name=name,
+                ContactFlowId=instance["flows"]["Default inbound"])
+            contacts[name] = (instance["id"], started["ContactId"])
+        for _ in range(2):
+            for name, client in callers.items():
+                for other, (instance_id, contact_id) in contacts.items():
+                    if other == name:
+                        found = client.describe_contact(InstanceId=instance_id,
+                                                        ContactId=contact_id)["Contact"]
+                        assert (found["Id"], found["Name"]) == (contact_id, name)
+                    else:
+                        expect_error(client.describe_contact, "ResourceNotFoundException",
+                                     404, instance_id, InstanceId=instance_id,
+                                     ContactId=contact_id)
+    finally:
+        proc.stop()
+
+
 def test_no_input_gives_a_500(server: ServerProcess) -> None:
     paths = ["/contacts/%ZZ/%00", "/instance?maxResults=-1", "/instance?maxResults=abc",
              "/contact-flows/x/" + "y" * 5000, "/search-contacts"]

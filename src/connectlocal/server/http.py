@@ -54,6 +54,10 @@ LINGER_MAX = 30.0  # ... or this long has passed
 M_MMAP_THRESHOLD = -3  # <malloc.h>
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
+# Header field names as received → their lower-case text: clients send the same few names
+# in every request. Bounded: a client inventing names fills it once, then they are decoded.
+_HEADER_NAMES: dict[bytes, str] = {}
+MAX_NAMES_KEPT = 512
 _STATUS_LINES = {code: b"HTTP/1.1 %d %s\r\n" % (code, reason) for code, reason in _REASONS.items()}
 
 
@@ -303,7 +307,11 @@ class Connection(asyncio.Protocol):
             raise _Refused
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        key = name.decode("latin-1").lower()
+        key = _HEADER_NAMES.get(name)
+        if key is None:
+            key = name.decode("latin-1").lower()
+            if len(_HEADER_NAMES) < MAX_NAMES_KEPT:
+                _HEADER_NAMES[name] = key
         text = value.decode("latin-1")
         self._count += 1
         self._head_size += len(name) + len(value)

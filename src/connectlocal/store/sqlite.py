@@ -655,9 +655,10 @@ class SqliteStore(Store):
 
     def wire_and_attributes(self, scope: Scope, instance_id: str,
                             contact_id: str) -> tuple[bytes | None, bytes | None] | None:
-        with self._read_lock:
-            return SqliteTx(self._reader, scope).get_wire_and_attributes(instance_id,
-                                                                         contact_id)
+        with self._read_lock:  # SqliteTx.get_wire_and_attributes, without making a Tx
+            row: tuple[bytes | None, bytes | None] | None = self._reader.execute(
+                WIRE_AND_ATTRIBUTES, (*scope, instance_id, contact_id)).fetchone()
+            return row
 
     @contextmanager
     def write(self, scope: Scope) -> Iterator[Tx]:
