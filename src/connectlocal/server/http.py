@@ -58,6 +58,7 @@ _REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
 # in every request. Bounded: a client inventing names fills it once, then they are decoded.
 _HEADER_NAMES: dict[bytes, str] = {}
 MAX_NAMES_KEPT = 512
+_METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")}
 _STATUS_LINES = {code: b"HTTP/1.1 %d %s\r\n" % (code, reason) for code, reason in _REASONS.items()}
 
 
@@ -360,7 +361,8 @@ class Connection(asyncio.Protocol):
         self._reading_head = True
         self._room = MAX_HEAD
         self.deadline = 0.0
-        method = self.parser.get_method().decode("ascii")
+        raw = self.parser.get_method()
+        method = _METHODS.get(raw) or raw.decode("ascii")
         target = self._url.decode("latin-1")
         path, _, query = target.partition("?")
         if self._body:
