@@ -9,6 +9,7 @@ that every transport shares them; the ``/_connectlocal/`` admin endpoints never 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
@@ -42,6 +43,11 @@ CORS_ALLOW_HEADERS = ("Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Sec
                       "amz-sdk-request")
 CORS_MAX_AGE = "172800"
 HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH")
+# DescribeContact's path with both labels plain ids: nothing for the parser and the validator
+# to do (an id is a valid InstanceId and ContactId; the generic path refuses an instance id of
+# another shape, which a CTR import can store), and none of it is percent-encoded.
+_ID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_DESCRIBE_CONTACT = re.compile(f"/contacts/({_ID})/({_ID})")
 MAX_SCOPES_KEPT = 1024
 
 
@@ -132,15 +138,10 @@ class Dispatcher:
         service = self.service
         if request.query or not self._plain_door or service.faults.any():
             return None
-        # /contacts/<instance>/<contact> (the caller checked the prefix), neither label
-        # percent-encoded: as the router and parser would give them. Labels the store holds
-        # a contact under are valid ids; any others find nothing and go the generic way.
-        path = request.path
-        if path.count("/") != 3 or "%" in path:
+        found = _DESCRIBE_CONTACT.fullmatch(request.path)
+        if found is None:
             return None
-        _, _, instance_id, contact_id = path.split("/")
-        if not instance_id or not contact_id:
-            return None
+        instance_id, contact_id = found.groups()
         # The credential scope (key id, date, region, service) is the same for every request
         # a client signs in a day; the signature that follows it is not.
         authorization = request.headers.get("authorization", "")

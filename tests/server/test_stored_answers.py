@@ -44,10 +44,10 @@ def _records(count: int, start: datetime) -> list[dict[str, Any]]:
     return records
 
 
-def _describe(url: str, contact_id: str) -> tuple[int, bytes]:
+def _describe(url: str, contact_id: str, instance: str = INSTANCE) -> tuple[int, bytes]:
     """DescribeContact's status and body bytes, signed as an SDK signs it."""
     parsed = urlparse(url)
-    path = f"/contacts/{INSTANCE}/{contact_id}"
+    path = f"/contacts/{instance}/{contact_id}"
     request = AWSRequest("GET", url + path)
     SigV4Auth(Credentials("AKIDEXAMPLE", "secret"), "connect", REGION).add_auth(request)
     conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10)
@@ -123,3 +123,24 @@ def test_an_import_over_answered_contacts_never_serves_the_old_answer(tmp_path: 
     assert {k: v for k, v in contact.items()
             if k not in ("DisconnectReason", "LastUpdateTimestamp")} == {
         k: v for k, v in old.items() if k != "LastUpdateTimestamp"}
+
+
+def test_an_imported_instance_id_that_is_no_uuid_is_refused_alike_before_and_after(
+        tmp_path: Path) -> None:
+    # An instance ARN's id is 36 characters of hex and dashes for the import; DescribeContact
+    # takes only a UUID (or an ARN), so the stored answer must not answer where it refuses.
+    store = tmp_path / "s.db"
+    odd = "0123456789abcdef0123456789abcdef0123"
+    record = dict(_records(1, datetime(2026, 11, 1, 9, 0, tzinfo=UTC))[0],
+                  InstanceARN=f"arn:aws:connect:{REGION}:{ACCOUNT}:instance/{odd}")
+    source = tmp_path / "odd.jsonl"
+    source.write_text(json.dumps(record) + "\n")
+    with ServerProcess(str(store), "--clock", "2026-11-20T00:00:00Z") as server:
+        assert connectlocal("import", "--data", str(store), "--quiet",
+                            str(source)).returncode == 0
+        before = _describe(server.url, record["ContactId"], odd)
+        _wait_for_answers(store)
+        after = _describe(server.url, record["ContactId"], odd)
+    assert before[0] == 400 and json.loads(before[1])["Message"] == (
+        f"InstanceId '{odd}' is not a valid instance id or instance ARN")
+    assert after == before
