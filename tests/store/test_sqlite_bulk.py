@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from connectlocal.models import Contact, QueueInfo
+from connectlocal.models import Contact, Instance, QueueInfo
 from connectlocal.store import open_store
 from connectlocal.store import sqlite as sqlite_store
 from connectlocal.store.base import Scope, Staged, staged
@@ -25,6 +25,11 @@ def _contact(c: str, updated: datetime, queue: str = "q-1") -> Contact:
                    initiation_method="API", initiation_timestamp=T0,
                    last_update_timestamp=updated, queue=QueueInfo(queue, T0),
                    name=f"updated {updated.isoformat()}")
+
+
+def _instance() -> Instance:
+    return Instance(id="i-1", arn="arn:i-1", identity_management_type="CONNECT_MANAGED",
+                    created_time=T0, inbound_calls_enabled=True, outbound_calls_enabled=False)
 
 
 def _staged(c: str, minutes: int, queue: str = "q-1") -> Staged:
@@ -137,3 +142,140 @@ def test_an_older_file_loses_its_index_by_time(tmp_path: Path) -> None:
                           ).fetchall() == []
     finally:
         db.close()
+
+
+def test_a_write_between_two_contact_steps_guards_the_facts_that_follow(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One contact a step: the other connection's write of a lands after the step that wrote
+    # a and before the one that writes b and c; the facts pass must still see it.
+    import types
+
+    from connectlocal.store import base
+
+    path = str(tmp_path / "shared.db")
+    store, other = open_store(path), open_store(path)
+    assert isinstance(store, SqliteStore)
+    newer = _contact("a", T0 + timedelta(minutes=5), queue="q-2")
+    rests: list[float] = []
+
+    def rest(seconds: float) -> None:
+        if not rests:
+            with other.write(HERE) as tx:
+                tx.put_contact(newer)
+        rests.append(seconds)
+
+    monkeypatch.setattr(sqlite_store, "MERGE_FIRST_STEP", 1)
+    monkeypatch.setattr(base, "time", types.SimpleNamespace(perf_counter=base.time.perf_counter,
+                                                            sleep=rest))
+    try:
+        with store.bulk_load() as load:
+            load.add(HERE, [_staged("a", 1), _staged("b", 1), _staged("c", 1)])
+            assert load.merge() == (3, 0)
+        assert rests  # the contacts were written in more than one step
+        with store.read(HERE) as tx:
+            assert tx.get_contact("i-1", "a") == newer
+        assert _queue_of(store, "a") == ["q-2"]
+        assert _queue_of(store, "b") == _queue_of(store, "c") == ["q-1"]
+    finally:
+        store.close()
+        other.close()
+
+
+def _stop_before_the_facts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The load stops (as at a kill) once its contacts are written, before their facts."""
+    original = SqliteBulkLoad._in_steps
+
+    def in_steps(load: SqliteBulkLoad, items: list[Any], step: Callable[..., None]) -> None:
+        if step.__name__ == "facts":
+            raise KeyboardInterrupt
+        original(load, items, step)
+
+    monkeypatch.setattr(SqliteBulkLoad, "_in_steps", in_steps)
+
+
+def _loads_seen_long_ago(path: str) -> int:
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    try:
+        with db:
+            return db.execute("UPDATE bulk_loads SET seen = 0").rowcount
+    finally:
+        db.close()
+
+
+def test_the_facts_a_stopped_load_did_not_write_are_made_when_the_store_is_next_opened(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = str(tmp_path / "s.db")
+    store = open_store(path)
+    assert isinstance(store, SqliteStore)
+    _stop_before_the_facts(monkeypatch)
+    with pytest.raises(KeyboardInterrupt), store.bulk_load() as load:
+        load.add(HERE, [_staged("a", 1), _staged("b", 2, queue="q-2")])
+        load.merge()
+    monkeypatch.undo()
+    assert _queue_of(store, "a") == [] and _queue_of(store, "b") == []
+    store.close()
+    # Opened again at once, the load may still be running elsewhere: nothing is made yet.
+    store = open_store(path)
+    assert isinstance(store, SqliteStore)
+    assert _queue_of(store, "a") == []
+    store.close()
+    assert _loads_seen_long_ago(path) == 1
+    store = open_store(path)
+    assert isinstance(store, SqliteStore)
+    try:
+        assert _queue_of(store, "a") == ["q-1"] and _queue_of(store, "b") == ["q-2"]
+        with store._lock:
+            made = store._db.execute("SELECT * FROM contact_facts ORDER BY contact_id"
+                                     ).fetchall()
+            assert store._db.execute("SELECT count(*) FROM bulk_loads").fetchone() == (0,)
+        # The facts as a load that had not stopped writes them.
+        expected = [(*HERE, *staged(_contact(c, T0 + timedelta(minutes=m), q)).facts)
+                    for c, m, q in (("a", 1, "q-1"), ("b", 2, "q-2"))]
+        assert made == expected
+        with store.read(HERE) as tx:
+            assert [c.id for c in tx.list_contacts("i-1", T0, T0)] == ["a", "b"]
+    finally:
+        store.close()
+
+
+def test_the_retention_sweep_finds_the_contacts_of_a_stopped_load(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = str(tmp_path / "s.db")
+    store = open_store(path)
+    assert isinstance(store, SqliteStore)
+    try:
+        with store.write(HERE) as tx:
+            tx.put_instance(_instance())
+        _stop_before_the_facts(monkeypatch)
+        with pytest.raises(KeyboardInterrupt), store.bulk_load() as load:
+            load.add(HERE, [_staged("a", 1), _staged("b", 1)])
+            load.merge()
+        monkeypatch.undo()
+        assert _loads_seen_long_ago(path) == 1
+        assert store.delete_contacts_initiated_before(T0 + timedelta(days=1)) == 2
+        with store.read(HERE) as tx:
+            assert tx.get_contact("i-1", "a") is None and tx.get_contact("i-1", "b") is None
+        assert _queue_of(store, "a") == []
+    finally:
+        store.close()
+
+
+def test_a_facts_row_under_another_initiation_neither_sweeps_nor_repeats_its_contact(
+        store: SqliteStore) -> None:
+    with store.write(HERE) as tx:
+        tx.put_instance(_instance())
+        tx.put_contact(_contact("recent", T0))
+    with store._lock:  # a row left under an initiation the contact no longer has
+        store._db.execute(
+            "INSERT INTO contact_facts SELECT account, region, instance_id, contact_id, "
+            "initiated - 86400, channel, method, queue_id, enqueued, agent_id, connected, "
+            "disconnected, acw_seconds, hold_seconds, transferred FROM contact_facts")
+    with store.read(HERE) as tx:
+        assert [c.id for c in tx.list_contacts("i-1", T0 - timedelta(days=2), T0)] == [
+            "recent"]
+    assert store.delete_contacts_initiated_before(T0 - timedelta(hours=1)) == 0
+    with store.read(HERE) as tx:
+        assert tx.get_contact("i-1", "recent") == _contact("recent", T0)
+    assert _queue_of(store, "recent") == ["q-1"]  # the stray row went

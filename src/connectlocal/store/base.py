@@ -313,7 +313,10 @@ class BulkLoad(ABC):
     in key order, so that each page of the store is written about once (adding them batch by
     batch wrote every page once per batch). A contact's newest LastUpdateTimestamp wins (at
     a tie, what was stored or added first); its attributes, when it wins and carries them,
-    replace its chain's, the chain's newest such record winning."""
+    replace its chain's, the chain's newest such record winning. A store may merge a large
+    load in parts as it is added (SQLite: runs of ``sqlite.RUN`` records), each as a load of
+    its own: what a part merged stays if the load stops, and a chain's attributes come from
+    the newest such record of the last part that has one."""
 
     @abstractmethod
     def add(self, scope: Scope, contacts: list[Staged]) -> None: ...

@@ -8,6 +8,7 @@ import os
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -57,6 +58,7 @@ RUN = 250_000
 # in this process or another) before its request fails: steps last ~0.1 s (store.base.Paced).
 BUSY_SECONDS = 30.0
 CLOCK_RECHECK = 0.25  # seconds a clock setting read from a file is trusted
+LOAD_LAPSE = 60.0  # wall-clock seconds a bulk load goes unseen before it is taken as stopped
 _PUT_CONTACT = (
     "INSERT OR REPLACE INTO contacts (account, region, instance_id, contact_id, initiated, "
     "association, chain, updated, expires, doc) VALUES (?,?,?,?,?,?,?,?,?,?)")
@@ -81,7 +83,7 @@ _NOT_PENDING = ("DELETE FROM answers_pending WHERE account=? AND region=? AND in
 DATA_TABLES = ("instances", "resources", "contacts", "attributes", "client_tokens",
                "contact_facts", "agent_states", "agent_status_history", "flow_runs",
                "flow_logs", "ctr_outbox", "answers", "answers_pending")
-OWN_TABLES = frozenset({"meta", "ctr_consumers", *DATA_TABLES})
+OWN_TABLES = frozenset({"meta", "ctr_consumers", "bulk_loads", *DATA_TABLES})
 
 
 def _instant(path: str) -> str:
@@ -270,8 +272,8 @@ class SqliteTx(Tx):
         rows = self.db.execute(
             "SELECT c.doc FROM contact_facts f CROSS JOIN contacts c ON c.account=f.account "
             "AND c.region=f.region AND c.instance_id=f.instance_id AND c.contact_id=f.contact_id "
-            "WHERE f.account=? AND f.region=? AND f.instance_id=? AND f.initiated>=? AND "
-            "f.initiated<=?",
+            "AND c.initiated=f.initiated WHERE f.account=? AND f.region=? AND f.instance_id=? "
+            "AND f.initiated>=? AND f.initiated<=?",
             (*self._key, instance_id, initiated_from.timestamp(), initiated_to.timestamp()),
         ).fetchall()
         return [decode(Contact, r[0]) for r in rows]
@@ -383,6 +385,9 @@ class SqliteBulkLoad(BulkLoad):
         self._count = 0
         self._new = self._merged = 0
         self._mark: tuple[int, int] | None = None  # _changes after this load's last step
+        self._disturbed = False  # something else was written between two of its steps
+        # Listed in bulk_loads from its first contacts step until its facts are written.
+        self._id = uuid.uuid4().hex
 
     def add(self, scope: Scope, contacts: list[Staged]) -> None:
         documents, kept = self._documents, self._added.setdefault(scope, [])
@@ -422,6 +427,7 @@ class SqliteBulkLoad(BulkLoad):
             # What is stored is read in the transaction that writes: no write of another
             # connection comes between.
             nonlocal existing
+            db.execute(_LOAD_SEEN, (self._id, time.time()))
             stored: dict[tuple[str, str], tuple[float, float]] = {}
             for instance_id, keys in itertools.groupby(chunk, lambda w: w[0][0]):
                 ids = orjson.dumps([key[1] for key, _ in keys])
@@ -458,12 +464,9 @@ class SqliteBulkLoad(BulkLoad):
         # rewrote pages all over contact_facts), where the record is the one stored: another
         # write since may have stored a newer one, with its own facts. Until one is seen, each
         # row is written as it is; from then on, only if its record is still stored.
-        guarded = False
-
         def facts(chunk: list[tuple[int, _Added]]) -> None:
-            nonlocal guarded
-            guarded = guarded or self._disturbed()
-            if guarded:
+            db.execute(_LOAD_SEEN, (self._id, time.time()))
+            if self._disturbed:
                 db.executemany(_PUT_FACTS_IF_STORED, [
                     (*scope, *item.facts, *scope, item.row[_INSTANCE], item.row[_CONTACT],
                      item.row[_UPDATED]) for _, item in chunk])
@@ -474,6 +477,10 @@ class SqliteBulkLoad(BulkLoad):
         written.sort(key=lambda w: w[1].row[_INITIATED])
         written.sort(key=lambda w: w[1].row[_INSTANCE])
         self._in_steps(written, facts)
+        # Every contact written has its facts row: this load no longer needs a repair if it
+        # stops (SqliteStore.repair_facts).
+        with self._store._lock, _transaction(db):
+            db.execute("DELETE FROM bulk_loads WHERE load_id=?", (self._id,))
 
         # Per chain, of the contacts written with attributes: the newest record's (at a tie,
         # the first added) and the newest initiation (the sweep reads it).
@@ -511,17 +518,14 @@ class SqliteBulkLoad(BulkLoad):
             chunk = items[first:first + rows]
             if chunk:
                 with self._store._lock, _transaction(db):
+                    if self._mark is not None and _changes(db) != self._mark:
+                        self._disturbed = True  # by another connection, or another thread
                     write(chunk)
                     self._mark = _changes(db)  # no other write comes before the commit
             first += rows
             return len(chunk)
 
         Paced(first=MERGE_FIRST_STEP, most=100_000).run(step)
-
-    def _disturbed(self) -> bool:
-        """In a step's transaction: whether anything was written since this load's last step
-        (by another connection, or through this one by another thread)."""
-        return _changes(self._store._db) != self._mark
 
     def drop(self) -> None:
         self._added, self._documents, self._count = {}, bytearray(), 0
@@ -554,6 +558,16 @@ _PUT_FACTS_IF_STORED = (
     "INSERT OR REPLACE INTO contact_facts SELECT ?,?,?,?,?,?,?,?,?,?,?,?,?,?,? WHERE EXISTS "
     "(SELECT 1 FROM contacts WHERE account=? AND region=? AND instance_id=? AND contact_id=? "
     "AND updated=?)")
+_LOAD_SEEN = "INSERT OR REPLACE INTO bulk_loads VALUES (?,?)"
+# The facts of the contacts in a key range that have none at their initiation.
+_REPAIR_FACTS = (
+    "INSERT OR IGNORE INTO contact_facts SELECT account, region, instance_id, contact_id, "
+    f"initiated, {FACT_COLUMNS} FROM (SELECT c.account, c.region, c.instance_id, "
+    "c.contact_id, c.initiated, CAST(c.doc AS TEXT) AS j FROM contacts c WHERE "
+    "(c.account, c.region, c.instance_id, c.contact_id) > (?,?,?,?) AND (c.account, c.region, "
+    "c.instance_id, c.contact_id) <= (?,?,?,?) AND NOT EXISTS (SELECT 1 FROM contact_facts f "
+    "WHERE f.account=c.account AND f.region=c.region AND f.instance_id=c.instance_id AND "
+    "f.initiated=c.initiated AND f.contact_id=c.contact_id))")
 _MERGE_ATTRIBUTES = (
     "INSERT INTO attributes VALUES (?,?,?,?,?,?) ON CONFLICT (account, region, instance_id, "
     "initial_id) DO UPDATE SET touched=max(touched, excluded.touched), doc=excluded.doc")
@@ -604,6 +618,11 @@ class SqliteStore(Store):
                 self._db.close()
                 raise StoreError(f"cannot open the store {path}: {exc}") from None
             self._read_lock = threading.RLock()
+            try:  # a bulk load that stopped midway, found when the store is opened
+                self.repair_facts()
+            except BaseException:
+                self.close()
+                raise
 
     @staticmethod
     def _connect(path: str, cache_kib: int, check: bool = False) -> sqlite3.Connection:
@@ -751,10 +770,45 @@ class SqliteStore(Store):
                 changed = int(self._db.execute(statement, parameters).rowcount)
         return changed
 
+    def repair_facts(self) -> int:
+        """After a bulk load that stopped between writing contacts and their facts (listed in
+        ``bulk_loads``, unseen for LOAD_LAPSE): the facts rows its contacts lack, derived from
+        their documents (as the version 5 migration derives them), a step at a time in key
+        order; then the load is forgotten. Returns the rows made. A load still running that
+        is taken for stopped loses nothing: what is made is what it writes."""
+        with self._lock:
+            stopped = self._db.execute("SELECT load_id FROM bulk_loads WHERE seen < ?",
+                                       (time.time() - LOAD_LAPSE,)).fetchall()
+        if not stopped:
+            return 0
+        after: tuple[str, ...] = ("", "", "", "")
+        made = 0
+
+        def step(rows: int) -> int:
+            nonlocal after, made
+            with self._lock, _transaction(self._db):
+                keys = self._db.execute(
+                    "SELECT account, region, instance_id, contact_id FROM contacts WHERE "
+                    "(account, region, instance_id, contact_id) > (?,?,?,?) ORDER BY account, "
+                    "region, instance_id, contact_id LIMIT ?", (*after, rows)).fetchall()
+                if not keys:
+                    return 0
+                made += self._db.execute(_REPAIR_FACTS, (*after, *keys[-1])).rowcount
+            after = keys[-1]
+            return len(keys)
+
+        Paced().run(step)
+        with self._lock, _transaction(self._db):
+            self._db.executemany("DELETE FROM bulk_loads WHERE load_id=?", stopped)
+        if made:
+            log.warning("made the metric facts of %d contacts a stopped bulk load wrote", made)
+        return made
+
     def delete_contacts_initiated_before(self, cutoff: datetime) -> int:
         # Per instance, along contact_facts (in initiation order), a step at a time: after a
         # clock advance this can be every contact of the store.
         before = cutoff.timestamp()
+        self.repair_facts()  # a stopped bulk load's contacts are found by their facts rows
         with self._lock:
             owners = self._db.execute(
                 "SELECT account, region, instance_id FROM instances").fetchall()
@@ -763,14 +817,17 @@ class SqliteStore(Store):
 
             def step(rows: int, owner: tuple[str, str, str] = owner) -> int:
                 # The same contacts for each statement (one transaction, the same walk): their
-                # stored answers, the contacts, and last their facts rows.
+                # stored answers, the contacts (initiated before the cutoff themselves), and
+                # last the facts rows walked.
                 nonlocal removed
                 picked = ("SELECT account, region, instance_id, initiated, contact_id FROM "
                           "contact_facts WHERE account=? AND region=? AND instance_id=? AND "
                           "initiated < ? LIMIT ?")
-                where = ("account=? AND region=? AND instance_id=? AND contact_id IN (SELECT "
-                         f"contact_id FROM ({picked}))")
-                parameters = (*owner, *owner, before, rows)
+                swept = ("SELECT contact_id FROM contacts WHERE account=? AND region=? AND "
+                         "instance_id=? AND initiated < ? AND contact_id IN (SELECT contact_id "
+                         f"FROM ({picked}))")
+                where = f"account=? AND region=? AND instance_id=? AND contact_id IN ({swept})"
+                parameters = (*owner, *owner, before, *owner, before, rows)
                 with self._lock, _transaction(self._db):
                     for table in ("answers", "answers_pending", "contacts"):
                         contacts = self._db.execute(f"DELETE FROM {table} WHERE {where}",

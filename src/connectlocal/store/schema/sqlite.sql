@@ -177,6 +177,14 @@ CREATE TABLE IF NOT EXISTS ctr_consumers (
   seen        REAL NOT NULL
 ) WITHOUT ROWID;
 
+-- Bulk loads between writing contacts and writing their facts (store/sqlite.py), each seen at
+-- every step: one seen long ago stopped midway, and the contacts it wrote may lack their
+-- facts rows, which metrics, time ranges and the retention sweep read (repair_facts).
+CREATE TABLE IF NOT EXISTS bulk_loads (
+  load_id TEXT PRIMARY KEY,
+  seen    REAL NOT NULL  -- wall-clock epoch seconds
+) WITHOUT ROWID;
+
 -- Version 8: DescribeContact's answer as stored (connectlocal.wire), one per contact, in a
 -- table of its own so that contacts stay small. Every write of a contact writes its answer in
 -- the same transaction (wire NULL: no read can use one), and the retention sweep deletes it
