@@ -279,3 +279,17 @@ def test_a_facts_row_under_another_initiation_neither_sweeps_nor_repeats_its_con
     with store.read(HERE) as tx:
         assert tx.get_contact("i-1", "recent") == _contact("recent", T0)
     assert _queue_of(store, "recent") == ["q-1"]  # the stray row went
+
+
+def test_a_load_alone_is_never_disturbed_and_leaves_no_trace(store: SqliteStore) -> None:
+    other_region = Scope("123456789012", "eu-west-2")
+    with store.bulk_load() as load:
+        load.add(HERE, [_staged("a", 1), _staged("b", 1)])
+        load.add(other_region, [_staged("a", 1)])
+        assert load.merge() == (3, 0)
+        # Its own writes (the second scope's steps, the list of running loads) are not
+        # another writer's: every facts row was written without a lookup of its contact.
+        assert getattr(load, "_disturbed") is False  # noqa: B009 - the SQLite load's state
+    with store._lock:
+        assert store._db.execute("SELECT count(*) FROM bulk_loads").fetchone() == (0,)
+    assert _queue_of(store, "a") == ["q-1", "q-1"]

@@ -197,6 +197,7 @@ class SqliteTx(Tx):
         rows = self.db.execute(
             "SELECT c.doc FROM contact_facts f JOIN contacts c ON c.account=f.account AND "
             "c.region=f.region AND c.instance_id=f.instance_id AND c.contact_id=f.contact_id "
+            "AND c.initiated=f.initiated "
             "WHERE f.account=? AND f.region=? AND f.instance_id=? AND f.queue_id IS NOT NULL "
             "AND f.connected IS NULL AND f.disconnected IS NULL AND f.enqueued <= ? "
             "ORDER BY f.enqueued",
@@ -481,6 +482,7 @@ class SqliteBulkLoad(BulkLoad):
         # stops (SqliteStore.repair_facts).
         with self._store._lock, _transaction(db):
             db.execute("DELETE FROM bulk_loads WHERE load_id=?", (self._id,))
+            self._mark = _changes(db)  # its own write
 
         # Per chain, of the contacts written with attributes: the newest record's (at a tie,
         # the first added) and the newest initiation (the sweep reads it).
@@ -620,6 +622,8 @@ class SqliteStore(Store):
             self._read_lock = threading.RLock()
             try:  # a bulk load that stopped midway, found when the store is opened
                 self.repair_facts()
+            except sqlite3.Error as exc:  # the store opens all the same; the sweep tries again
+                log.warning("could not make the facts a stopped bulk load left out: %s", exc)
             except BaseException:
                 self.close()
                 raise
@@ -776,9 +780,10 @@ class SqliteStore(Store):
         their documents (as the version 5 migration derives them), a step at a time in key
         order; then the load is forgotten. Returns the rows made. A load still running that
         is taken for stopped loses nothing: what is made is what it writes."""
+        lapsed = time.time() - LOAD_LAPSE
         with self._lock:
             stopped = self._db.execute("SELECT load_id FROM bulk_loads WHERE seen < ?",
-                                       (time.time() - LOAD_LAPSE,)).fetchall()
+                                       (lapsed,)).fetchall()
         if not stopped:
             return 0
         after: tuple[str, ...] = ("", "", "", "")
@@ -798,8 +803,9 @@ class SqliteStore(Store):
             return len(keys)
 
         Paced().run(step)
-        with self._lock, _transaction(self._db):
-            self._db.executemany("DELETE FROM bulk_loads WHERE load_id=?", stopped)
+        with self._lock, _transaction(self._db):  # not one seen again since: it is running
+            self._db.executemany("DELETE FROM bulk_loads WHERE load_id=? AND seen < ?",
+                                 [(load_id, lapsed) for (load_id,) in stopped])
         if made:
             log.warning("made the metric facts of %d contacts a stopped bulk load wrote", made)
         return made
