@@ -521,6 +521,22 @@ def test_flow_runs_are_per_contact_scoped_and_found_when_due(store: Store) -> No
     assert store.due_flow_runs(T0) == []
 
 
+def test_a_contacts_flow_run_and_flow_logs_go_with_it_at_the_retention_sweep(
+        store: Store) -> None:
+    with store.write(HERE) as tx:
+        tx.put_instance(_instance())
+        for name, initiated in (("old", T0), ("recent", T0 + timedelta(days=10))):
+            tx.put_contact(_contact(name, initiated))
+            tx.put_flow_run("i-1", name, {"action": name}, None)
+            tx.add_flow_logs("i-1", name, [{"Identifier": name}])
+    assert store.delete_contacts_initiated_before(T0 + timedelta(days=5)) == 1
+    with store.read(HERE) as tx:
+        assert tx.get_contact("i-1", "old") is None
+        assert tx.get_flow_run("i-1", "old") is None and tx.get_flow_logs("old") == []
+        assert tx.get_flow_run("i-1", "recent") == {"action": "recent"}
+        assert tx.get_flow_logs("recent") == [{"Identifier": "recent"}]
+
+
 def test_flow_logs_keep_their_order_and_go_with_the_instance(store: Store) -> None:
     with store.write(HERE) as tx:
         tx.put_instance(_instance())

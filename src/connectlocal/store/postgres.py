@@ -782,7 +782,8 @@ class PostgresStore(Store):
                         with db.transaction():
                             db.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
                                        ("/".join(owner),))
-                            # The contacts, their stored answers with them.
+                            # The contacts, their stored answers, flow runs and flow logs
+                            # with them.
                             row = db.execute(
                                 "WITH gone AS (DELETE FROM contacts WHERE ctid = ANY(ARRAY("
                                 "SELECT ctid FROM contacts WHERE account=%s AND region=%s AND "
@@ -793,7 +794,13 @@ class PostgresStore(Store):
                                 "a.contact_id=g.contact_id), waiting AS (DELETE FROM "
                                 "answers_pending p USING gone g WHERE p.account=g.account AND "
                                 "p.region=g.region AND p.instance_id=g.instance_id AND "
-                                "p.contact_id=g.contact_id) SELECT count(*) FROM gone",
+                                "p.contact_id=g.contact_id), runs AS (DELETE FROM flow_runs r "
+                                "USING gone g WHERE r.account=g.account AND r.region=g.region "
+                                "AND r.instance_id=g.instance_id AND r.contact_id=g.contact_id), "
+                                "logs AS (DELETE FROM flow_logs l USING gone g WHERE "
+                                "l.account=g.account AND l.region=g.region AND "
+                                "l.instance_id=g.instance_id AND l.contact_id=g.contact_id) "
+                                "SELECT count(*) FROM gone",
                                 (*owner, cutoff.timestamp(), n)).fetchone()
                             return int(row[0]) if row else 0
 

@@ -823,8 +823,8 @@ class SqliteStore(Store):
 
             def step(rows: int, owner: tuple[str, str, str] = owner) -> int:
                 # The same contacts for each statement (one transaction, the same walk): their
-                # stored answers, the contacts (initiated before the cutoff themselves), and
-                # last the facts rows walked.
+                # stored answers, flow runs and flow logs, the contacts (initiated before the
+                # cutoff themselves), and last the facts rows walked.
                 nonlocal removed
                 picked = ("SELECT account, region, instance_id, initiated, contact_id FROM "
                           "contact_facts WHERE account=? AND region=? AND instance_id=? AND "
@@ -835,7 +835,8 @@ class SqliteStore(Store):
                 where = f"account=? AND region=? AND instance_id=? AND contact_id IN ({swept})"
                 parameters = (*owner, *owner, before, *owner, before, rows)
                 with self._lock, _transaction(self._db):
-                    for table in ("answers", "answers_pending", "contacts"):
+                    for table in ("answers", "answers_pending", "flow_runs", "flow_logs",
+                                  "contacts"):
                         contacts = self._db.execute(f"DELETE FROM {table} WHERE {where}",
                                                     parameters).rowcount
                     removed += contacts
