@@ -396,3 +396,21 @@ def test_a_long_clock_jump_routes_at_the_instants_things_fell_due(
     _advance(clocked_server, 3600)  # wrap-up ended at T0+40: the second call was taken then
     taken = connect.describe_contact(InstanceId=instance["id"], ContactId=second)["Contact"]
     assert taken["AgentInfo"]["ConnectedToAgentTimestamp"] == T0 + timedelta(seconds=40)
+
+
+def test_an_end_time_in_the_clocks_current_millisecond_is_not_in_the_future(
+        clocked_server: Any) -> None:
+    # The service clock counts whole milliseconds; a client's own "now" carries microseconds
+    # (in process a call can arrive within the millisecond it was made).
+    clocked_server.set_clock(T0.isoformat().replace("+00:00", "Z"))  # a stopped clock
+    client = client_for(clocked_server.url)
+    instance = new_instance(client)
+    queue = instance["queues"]["BasicQueue"]
+    base = {"ResourceArn": instance["arn"], "Metrics": [{"Name": "CONTACTS_HANDLED"}],
+            "Filters": [{"FilterKey": "QUEUE", "FilterValues": [queue]}],
+            "StartTime": T0 - timedelta(hours=1)}
+    answered = client.get_metric_data_v2(EndTime=T0 + timedelta(microseconds=999), **base)
+    assert answered["MetricResults"] is not None
+    expect_error(client.get_metric_data_v2, "InvalidParameterException", 400,
+                 "cannot be later than the current time",
+                 EndTime=T0 + timedelta(milliseconds=1), **base)

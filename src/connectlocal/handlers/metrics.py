@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..clock import epoch_ms
 from ..engine import routing
 from ..errors import ResourceNotFoundException
 from ..metrics import current, historical
@@ -336,7 +337,9 @@ def get_metric_data_v2(
     now = ctx.now
     if EndTime <= StartTime:
         raise ctx.invalid("EndTime must be later than StartTime")
-    if EndTime > now:
+    # The service clock counts whole milliseconds (what its timestamps carry): an EndTime in
+    # its current millisecond, microseconds and all, is not later than now.
+    if epoch_ms(EndTime) > epoch_ms(now):
         raise ctx.invalid(f"EndTime {EndTime.isoformat()} cannot be later than the current "
                           f"time ({now.isoformat()})")
     if StartTime < now - HISTORY:
