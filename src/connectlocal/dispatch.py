@@ -20,7 +20,7 @@ from botocore.model import OperationModel
 from . import errors, wire
 from .handlers import discover
 from .ids import RequestIds
-from .protocol.auth import caller
+from .protocol.auth import Caller, caller
 from .protocol.parser import MalformedRequest, RequestParser
 from .protocol.router import Router
 from .protocol.serializer import JSON, Response, ResponseSerializer
@@ -84,9 +84,8 @@ class Dispatcher:
         self._debug = log.isEnabledFor(logging.DEBUG)
         self._access = access_log.isEnabledFor(logging.INFO)
         self._request_id = RequestIds()
-        # The fast path's scope of each credential scope seen ("Credential=<key>/<date>/
-        # <region>/connect/aws4_request"; accounts are fixed for a service's life).
-        self._scopes: dict[str, Scope] = {}
+        # The scope of each caller seen (accounts are fixed for a service's life).
+        self._scopes: dict[Caller, Scope] = {}
         # No strict signatures and no throttling (fixed for a service's life; fault rules
         # can change at any time and are checked per request).
         self._plain_door = service.verifier is None and service.throttle is None
@@ -142,22 +141,10 @@ class Dispatcher:
         if found is None:
             return None
         instance_id, contact_id = found.groups()
-        # The credential scope (key id, date, region, service) is the same for every request
-        # a client signs in a day; the signature that follows it is not.
-        authorization = request.headers.get("authorization", "")
-        start = authorization.find("Credential=")
-        end = authorization.find(",", start) if start >= 0 else 0
-        credential = authorization[start:end] if end >= 0 else authorization[start:]
-        scope = self._scopes.get(credential)
-        if scope is None:
-            try:
-                who = caller(request.headers, {})
-            except errors.ServiceError:
-                return None
-            scope = Scope(service.accounts.for_key(who.access_key), who.region)
-            if len(self._scopes) >= MAX_SCOPES_KEPT:
-                self._scopes.clear()
-            self._scopes[credential] = scope
+        try:
+            scope = self._scope_of(caller(request.headers, {}))
+        except errors.ServiceError:
+            return None
         stored = service.store.wire_and_attributes(scope, instance_id, contact_id)
         if stored is None:
             return None
@@ -167,6 +154,16 @@ class Dispatcher:
         if self._debug:
             log.debug("%s DescribeContact -> 200 (stored)", request_id)
         return Response(200, [("x-amzn-requestid", request_id), ("content-type", JSON)], body)
+
+    def _scope_of(self, who: Caller) -> Scope:
+        """The account (``--accounts``) and region a caller's requests act in."""
+        scope = self._scopes.get(who)
+        if scope is None:
+            scope = Scope(self.service.accounts.for_key(who.access_key), who.region)
+            if len(self._scopes) >= MAX_SCOPES_KEPT:
+                self._scopes.clear()
+            self._scopes[who] = scope
+        return scope
 
     def _unavailable(self, exc: StoreUnavailable, request_id: str, operation: str) -> Response:
         log.error("%s %s: %s", request_id, operation, exc)
@@ -207,7 +204,7 @@ class Dispatcher:
                     f"No Amazon Connect operation answers {request.method} {request.path}"
                 )
             op = match.operation
-            scope = Scope(service.accounts.for_key(who.access_key), who.region)
+            scope = self._scope_of(who)
             if service.throttle is not None and not service.throttle.allow(
                     scope.account, scope.region, op.name):
                 raise errors.throttled(self._error_codes[op.name])

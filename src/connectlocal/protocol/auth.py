@@ -16,7 +16,7 @@ import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 
@@ -105,6 +105,13 @@ def caller(headers: Mapping[str, str], query: Mapping[str, list[str]]) -> Caller
         credential = authorization[marker + 11:].split(",", 1)[0].strip()
     elif "X-Amz-Credential" in query:
         credential = unquote(query["X-Amz-Credential"][-1])
+    return caller_of(credential)
+
+
+@lru_cache(maxsize=1024)
+def caller_of(credential: str | None) -> Caller:
+    """``caller`` of a credential scope (``<key>/<date>/<region>/connect/aws4_request``), read
+    once: a client's is the same for every request it signs in a day (its signature is not)."""
     if not credential:
         return Caller(None, DEFAULT_REGION)
     key, scope = _scope(credential)
