@@ -52,7 +52,7 @@ WRITER_CACHE_KIB = 64 * 1024
 READER_CACHE_KIB = 32 * 1024
 PAGE_SIZE = 8192
 MERGE_FIRST_STEP = 5_000  # contacts in a bulk load's first merge transaction (then Paced)
-# Records a bulk load keeps in memory before it merges them (a run): ~2 KB each.
+# Records a bulk load keeps in memory before it merges them (a run): ~1.75 KB each.
 RUN = 250_000
 # A writer waits this long for another connection's transaction (a step of a sweep or a merge,
 # in this process or another) before its request fails: steps last ~0.1 s (store.base.Paced).
@@ -377,7 +377,7 @@ class SqliteBulkLoad(BulkLoad):
     than ``RUN`` records is merged as several loads, a run each.
 
     A run's documents wait in one buffer: kept as a quarter of a million bytes objects, they
-    fragmented the heap and made each new one six times as slow to allocate."""
+    fragmented the heap and made each new one about seven times as slow to make."""
 
     def __init__(self, store: SqliteStore) -> None:
         self._store = store
@@ -678,10 +678,9 @@ class SqliteStore(Store):
 
     def wire_and_attributes(self, scope: Scope, instance_id: str,
                             contact_id: str) -> tuple[bytes | None, bytes | None] | None:
-        with self._read_lock:  # SqliteTx.get_wire_and_attributes, without making a Tx
-            row: tuple[bytes | None, bytes | None] | None = self._reader.execute(
-                WIRE_AND_ATTRIBUTES, (*scope, instance_id, contact_id)).fetchone()
-            return row
+        with self._read_lock:
+            return SqliteTx(self._reader, scope).get_wire_and_attributes(instance_id,
+                                                                         contact_id)
 
     @contextmanager
     def write(self, scope: Scope) -> Iterator[Tx]:
@@ -835,11 +834,10 @@ class SqliteStore(Store):
                 where = f"account=? AND region=? AND instance_id=? AND contact_id IN ({swept})"
                 parameters = (*owner, *owner, before, *owner, before, rows)
                 with self._lock, _transaction(self._db):
-                    for table in ("answers", "answers_pending", "flow_runs", "flow_logs",
-                                  "contacts"):
-                        contacts = self._db.execute(f"DELETE FROM {table} WHERE {where}",
-                                                    parameters).rowcount
-                    removed += contacts
+                    for table in ("answers", "answers_pending", "flow_runs", "flow_logs"):
+                        self._db.execute(f"DELETE FROM {table} WHERE {where}", parameters)
+                    removed += self._db.execute(f"DELETE FROM contacts WHERE {where}",
+                                                parameters).rowcount
                     return int(self._db.execute(
                         "DELETE FROM contact_facts WHERE (account, region, instance_id, "
                         f"initiated, contact_id) IN ({picked})", (*owner, before, rows)
