@@ -70,44 +70,31 @@ def _queue_of(store: SqliteStore, contact_id: str) -> list[str]:
             "SELECT queue_id FROM contact_facts WHERE contact_id=?", (contact_id,))]
 
 
-def _before_the_facts(monkeypatch: pytest.MonkeyPatch, write: Callable[[], None]) -> None:
-    """``write`` between the load's contacts and their facts (between two of its steps)."""
+def _before_the_facts(monkeypatch: pytest.MonkeyPatch, act: Callable[[], None]) -> None:
+    """``act`` between the load's contacts and their facts (between two of its steps); one
+    that raises stops the load there, as a kill would."""
     original = SqliteBulkLoad._in_steps
 
     def in_steps(load: SqliteBulkLoad, items: list[Any], step: Callable[..., None]) -> None:
         if step.__name__ == "facts":
-            write()
+            act()
         original(load, items, step)
 
     monkeypatch.setattr(SqliteBulkLoad, "_in_steps", in_steps)
 
 
-def test_a_contact_written_through_the_store_during_a_merge_keeps_its_facts(
-        store: SqliteStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    newer = _contact("b", T0 + timedelta(minutes=5), queue="q-2")
-
-    def write() -> None:  # another thread of this process: the store's own connection
-        with store.write(HERE) as tx:
-            tx.put_contact(newer)
-
-    _before_the_facts(monkeypatch, write)
-    with store.bulk_load() as load:
-        load.add(HERE, [_staged("a", 1), _staged("b", 1), _staged("c", 1)])
-        assert load.merge() == (3, 0)
-    with store.read(HERE) as tx:
-        assert tx.get_contact("i-1", "b") == newer
-    assert _queue_of(store, "b") == ["q-2"]  # not the loaded record's q-1
-    assert _queue_of(store, "a") == _queue_of(store, "c") == ["q-1"]
-
-
-def test_a_contact_written_by_another_process_during_a_merge_keeps_its_facts(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("writer", ["this connection", "another connection"])
+def test_a_contact_written_during_a_merge_keeps_its_facts(
+        writer: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Through the store's own connection (another thread of this process), or another
+    # connection to the file (another process).
     path = str(tmp_path / "shared.db")
-    store, other = open_store(path), open_store(path)
+    store = open_store(path)
+    other = store if writer == "this connection" else open_store(path)
     assert isinstance(store, SqliteStore)
     newer = _contact("b", T0 + timedelta(minutes=5), queue="q-2")
 
-    def write() -> None:  # another connection to the file
+    def write() -> None:
         with other.write(HERE) as tx:
             tx.put_contact(newer)
 
@@ -118,11 +105,12 @@ def test_a_contact_written_by_another_process_during_a_merge_keeps_its_facts(
             assert load.merge() == (3, 0)
         with store.read(HERE) as tx:
             assert tx.get_contact("i-1", "b") == newer
-        assert _queue_of(store, "b") == ["q-2"]
+        assert _queue_of(store, "b") == ["q-2"]  # not the loaded record's q-1
         assert _queue_of(store, "a") == _queue_of(store, "c") == ["q-1"]
     finally:
         store.close()
-        other.close()
+        if other is not store:
+            other.close()
 
 
 def test_an_older_file_loses_its_index_by_time(tmp_path: Path) -> None:
@@ -148,6 +136,7 @@ def test_a_write_between_two_contact_steps_guards_the_facts_that_follow(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # One contact a step: the other connection's write of a lands after the step that wrote
     # a and before the one that writes b and c; the facts pass must still see it.
+    import time
     import types
 
     from connectlocal.store import base
@@ -165,7 +154,7 @@ def test_a_write_between_two_contact_steps_guards_the_facts_that_follow(
         rests.append(seconds)
 
     monkeypatch.setattr(sqlite_store, "MERGE_FIRST_STEP", 1)
-    monkeypatch.setattr(base, "time", types.SimpleNamespace(perf_counter=base.time.perf_counter,
+    monkeypatch.setattr(base, "time", types.SimpleNamespace(perf_counter=time.perf_counter,
                                                             sleep=rest))
     try:
         with store.bulk_load() as load:
@@ -181,16 +170,19 @@ def test_a_write_between_two_contact_steps_guards_the_facts_that_follow(
         other.close()
 
 
-def _stop_before_the_facts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The load stops (as at a kill) once its contacts are written, before their facts."""
-    original = SqliteBulkLoad._in_steps
+def _stopped_load(store: SqliteStore, monkeypatch: pytest.MonkeyPatch,
+                  records: list[Staged]) -> None:
+    """A load of ``records`` that stops (as at a kill) once its contacts are written, before
+    their facts."""
 
-    def in_steps(load: SqliteBulkLoad, items: list[Any], step: Callable[..., None]) -> None:
-        if step.__name__ == "facts":
-            raise KeyboardInterrupt
-        original(load, items, step)
+    def stop() -> None:
+        raise KeyboardInterrupt
 
-    monkeypatch.setattr(SqliteBulkLoad, "_in_steps", in_steps)
+    with monkeypatch.context() as patched:
+        _before_the_facts(patched, stop)
+        with pytest.raises(KeyboardInterrupt), store.bulk_load() as load:
+            load.add(HERE, records)
+            load.merge()
 
 
 def _loads_seen_long_ago(path: str) -> int:
@@ -209,11 +201,7 @@ def test_the_facts_a_stopped_load_did_not_write_are_made_when_the_store_is_next_
     path = str(tmp_path / "s.db")
     store = open_store(path)
     assert isinstance(store, SqliteStore)
-    _stop_before_the_facts(monkeypatch)
-    with pytest.raises(KeyboardInterrupt), store.bulk_load() as load:
-        load.add(HERE, [_staged("a", 1), _staged("b", 2, queue="q-2")])
-        load.merge()
-    monkeypatch.undo()
+    _stopped_load(store, monkeypatch, [_staged("a", 1), _staged("b", 2, queue="q-2")])
     assert _queue_of(store, "a") == [] and _queue_of(store, "b") == []
     store.close()
     # Opened again at once, the load may still be running elsewhere: nothing is made yet.
@@ -248,11 +236,7 @@ def test_the_retention_sweep_finds_the_contacts_of_a_stopped_load(
     try:
         with store.write(HERE) as tx:
             tx.put_instance(_instance())
-        _stop_before_the_facts(monkeypatch)
-        with pytest.raises(KeyboardInterrupt), store.bulk_load() as load:
-            load.add(HERE, [_staged("a", 1), _staged("b", 1)])
-            load.merge()
-        monkeypatch.undo()
+        _stopped_load(store, monkeypatch, [_staged("a", 1), _staged("b", 1)])
         assert _loads_seen_long_ago(path) == 1
         assert store.delete_contacts_initiated_before(T0 + timedelta(days=1)) == 2
         with store.read(HERE) as tx:
