@@ -20,7 +20,7 @@ from botocore.model import OperationModel
 from . import errors, wire
 from .handlers import discover
 from .ids import RequestIds
-from .protocol.auth import Caller, caller
+from .protocol.auth import caller_of, credential_in
 from .protocol.parser import MalformedRequest, RequestParser
 from .protocol.router import Router
 from .protocol.serializer import JSON, Response, ResponseSerializer
@@ -84,8 +84,8 @@ class Dispatcher:
         self._debug = log.isEnabledFor(logging.DEBUG)
         self._access = access_log.isEnabledFor(logging.INFO)
         self._request_id = RequestIds()
-        # The scope of each caller seen (accounts are fixed for a service's life).
-        self._scopes: dict[Caller, Scope] = {}
+        # The scope of each credential scope seen (accounts are fixed for a service's life).
+        self._scopes: dict[str | None, Scope] = {}
         # No strict signatures and no throttling (fixed for a service's life; fault rules
         # can change at any time and are checked per request).
         self._plain_door = service.verifier is None and service.throttle is None
@@ -142,7 +142,7 @@ class Dispatcher:
             return None
         instance_id, contact_id = found.groups()
         try:
-            scope = self._scope_of(caller(request.headers, {}))
+            scope = self._scope_of(credential_in(request.headers, {}))
         except errors.ServiceError:
             return None
         stored = service.store.wire_and_attributes(scope, instance_id, contact_id)
@@ -155,14 +155,16 @@ class Dispatcher:
             log.debug("%s DescribeContact -> 200 (stored)", request_id)
         return Response(200, [("x-amzn-requestid", request_id), ("content-type", JSON)], body)
 
-    def _scope_of(self, who: Caller) -> Scope:
-        """The account (``--accounts``) and region a caller's requests act in."""
-        scope = self._scopes.get(who)
+    def _scope_of(self, credential: str | None) -> Scope:
+        """The account (``--accounts``) and region of a credential scope's requests, read once
+        per credential scope (``caller_of``: ServiceError for one naming no AWS region)."""
+        scope = self._scopes.get(credential)
         if scope is None:
+            who = caller_of(credential)
             scope = Scope(self.service.accounts.for_key(who.access_key), who.region)
             if len(self._scopes) >= MAX_SCOPES_KEPT:
                 self._scopes.clear()
-            self._scopes[who] = scope
+            self._scopes[credential] = scope
         return scope
 
     def _unavailable(self, exc: StoreUnavailable, request_id: str, operation: str) -> Response:
@@ -191,11 +193,12 @@ class Dispatcher:
             query = parse_qs(request.query, keep_blank_values=True) if request.query else {}
             service = self.service
             if service.verifier is None:
-                who = caller(request.headers, query)
+                scope = self._scope_of(credential_in(request.headers, query))
             else:  # strict: AWS's front door checks the signature before anything else
                 who = service.verifier.verify(request.method, request.path, request.query,
                                               query, request.headers, request.body,
                                               service.now())
+                scope = Scope(service.accounts.for_key(who.access_key), who.region)
             # HEAD is GET without the body (RFC 9110); the transport drops the body.
             method = "GET" if request.method == "HEAD" else request.method
             match = self.router.match(method, request.path)
@@ -204,7 +207,6 @@ class Dispatcher:
                     f"No Amazon Connect operation answers {request.method} {request.path}"
                 )
             op = match.operation
-            scope = self._scope_of(who)
             if service.throttle is not None and not service.throttle.allow(
                     scope.account, scope.region, op.name):
                 raise errors.throttled(self._error_codes[op.name])

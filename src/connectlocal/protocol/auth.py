@@ -16,7 +16,7 @@ import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 
@@ -98,20 +98,24 @@ def _check_region(region: str, status: int) -> None:
 def caller(headers: Mapping[str, str], query: Mapping[str, list[str]]) -> Caller:
     """The access key id and region a request names, unverified (the default, lenient mode).
     An unsigned request is ``us-east-1``; a scope naming no AWS region is refused (400)."""
-    credential = None
+    return caller_of(credential_in(headers, query))
+
+
+def credential_in(headers: Mapping[str, str], query: Mapping[str, list[str]]) -> str | None:
+    """The credential scope a request carries (``<key>/<date>/<region>/connect/aws4_request``,
+    in the Authorization header or presigned), unverified: the same for every request a
+    client signs in a day, where the signature is not."""
     authorization = headers.get("authorization", "")
     marker = authorization.find("Credential=")
     if marker >= 0:
-        credential = authorization[marker + 11:].split(",", 1)[0].strip()
-    elif "X-Amz-Credential" in query:
-        credential = unquote(query["X-Amz-Credential"][-1])
-    return caller_of(credential)
+        return authorization[marker + 11:].split(",", 1)[0].strip()
+    if "X-Amz-Credential" in query:
+        return unquote(query["X-Amz-Credential"][-1])
+    return None
 
 
-@lru_cache(maxsize=1024)
 def caller_of(credential: str | None) -> Caller:
-    """``caller`` of a credential scope (``<key>/<date>/<region>/connect/aws4_request``), read
-    once: a client's is the same for every request it signs in a day (its signature is not)."""
+    """``caller`` of a credential scope (``credential_in``)."""
     if not credential:
         return Caller(None, DEFAULT_REGION)
     key, scope = _scope(credential)
