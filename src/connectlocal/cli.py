@@ -272,6 +272,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ctr-webhook", type=URL, default=_env("CTR_WEBHOOK"), metavar="URL",
                        help="POST each such CTR to this URL, retried with backoff "
                             "(CONNECTLOCAL_CTR_WEBHOOK)")
+    serve.add_argument("--ctr-webhook-retry-seconds", type=_int_in(0, 7200),
+                       default=_env("CTR_WEBHOOK_RETRY_SECONDS", "300"), metavar="SECONDS",
+                       help="how long a CTR the webhook fails is tried again before it is "
+                            "logged and dropped, as a Firehose stream's HTTP endpoint retry "
+                            "duration (CONNECTLOCAL_CTR_WEBHOOK_RETRY_SECONDS; 0 to 7200; "
+                            "default 300)")
     serve.add_argument("--head-timeout", type=SECONDS, default=_env("HEAD_TIMEOUT", "10"),
                        metavar="SECONDS",
                        help="close a connection whose request head (line and headers) has not "
@@ -563,7 +569,8 @@ def _run_worker(service: Service, sock: socket.socket, args: argparse.Namespace,
 
     stream = None
     if args.ctr_file or args.ctr_webhook:
-        stream = CtrStream(service, args.ctr_file, args.ctr_webhook).start()
+        stream = CtrStream(service, args.ctr_file, args.ctr_webhook,
+                           args.ctr_webhook_retry_seconds).start()
     timeouts = Timeouts(args.head_timeout, args.body_timeout, args.keep_alive_timeout)
     simulation = _server_simulation(service, sock, args) if args.simulate else None
     try:

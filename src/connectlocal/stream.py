@@ -6,8 +6,10 @@ The write that ends or changes an ended contact queues it in the store's outbox 
 transaction (store.base; docs/design/outbox.md), so an acknowledged write's CTR survives a
 ``kill -9``; this module's thread claims queued contacts for a lease, delivers their records
 and removes them, so that several servers on one store each deliver a share and none twice.
-An API call never waits for it. A failing webhook is retried with exponential backoff; after
-the last try the record is logged and dropped (the file, if configured, still has it).
+An API call never waits for it. A failing webhook is retried with exponential backoff for a
+retry duration, as a Firehose stream retries its HTTP endpoint (``DurationInSeconds``, 300 s
+unless set; 0 to 7,200); after it the record is logged and dropped (the file, if configured,
+still has it).
 """
 
 from __future__ import annotations
@@ -29,8 +31,12 @@ from .store.base import STREAM_HEARTBEAT, Pending, Scope
 
 log = logging.getLogger(__name__)
 
-RETRIES = 6  # tries per record: waits of 0.5, 1, 2, 4, 8 s between them
+# A record whose POST fails is tried again for this long (from the first failure; the tries
+# themselves not counted in it, as Firehose's HttpEndpointRetryOptions.DurationInSeconds), the
+# waits between tries doubling from FIRST_WAIT up to LONGEST_WAIT.
+RETRY_SECONDS = 300
 FIRST_WAIT = 0.5
+LONGEST_WAIT = 30.0
 BATCH = 100  # queued contacts claimed at a time
 LEASE = 15.0  # seconds a claim lasts, renewed while its records are delivered
 TRY_SECONDS = 10.0  # a POST's timeout
@@ -39,10 +45,12 @@ POLL = 0.5  # seconds between looks at the outbox (another server's writes) when
 
 class CtrStream:
     def __init__(self, service: Service, file: str | None = None,
-                 webhook: str | None = None, first_wait: float = FIRST_WAIT) -> None:
+                 webhook: str | None = None, retry_seconds: float = RETRY_SECONDS,
+                 first_wait: float = FIRST_WAIT) -> None:
         self.service = service
         self.file = Path(file) if file else None
         self.webhook = webhook
+        self.retry_seconds = retry_seconds
         self.first_wait = first_wait
         self.consumer = uuid.uuid4().hex
         self._wake = threading.Event()
@@ -148,13 +156,14 @@ class CtrStream:
             return record_of(tx, contact)
 
     def _post(self, line: bytes, contact_id: str, claimed: list[int]) -> bool:
-        """POSTs one record, retrying; False when the stream stops during a wait between
-        tries (the record is not dropped: it stays queued)."""
+        """POSTs one record, retrying for ``retry_seconds``; False when the stream stops during
+        a wait between tries (the record is not dropped: it stays queued)."""
         assert self.webhook is not None
-        wait = self.first_wait
-        for attempt in range(1, RETRIES + 1):
+        wait, tries, waited = self.first_wait, 0, 0.0
+        while True:
             request = urllib.request.Request(self.webhook, data=line, method="POST",
                                              headers={"content-type": "application/json"})
+            tries += 1
             try:
                 with urllib.request.urlopen(request, timeout=TRY_SECONDS) as response:
                     if 200 <= response.status < 300:
@@ -164,14 +173,17 @@ class CtrStream:
                 problem = f"HTTP {error.code}"
             except (urllib.error.URLError, OSError) as error:
                 problem = str(error)
-            if attempt == RETRIES:
-                log.error("CTR of contact %s not delivered to %s after %d tries: %s",
-                          contact_id, self.webhook, RETRIES, problem)
+            left = self.retry_seconds - waited
+            if left <= 0:
+                log.error("CTR of contact %s not delivered to %s: %d tries over %s s failed "
+                          "(the last: %s); dropped", contact_id, self.webhook, tries,
+                          f"{self.retry_seconds:g}", problem)
                 return True
+            wait = min(wait, left)
             log.warning("CTR of contact %s to %s failed (%s); retrying in %.1f s",
                         contact_id, self.webhook, problem, wait)
             self._renew(claimed, wait)  # the claim outlasts the wait and the next try
             if self._stopping.wait(wait):
                 return False
-            wait *= 2
-        return True
+            waited += wait
+            wait = min(wait * 2, LONGEST_WAIT)
