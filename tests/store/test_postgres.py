@@ -22,7 +22,7 @@ from connectlocal.store.base import Aggregate, FactQuery, Scope, staged
 psycopg = pytest.importorskip("psycopg", reason="the postgresql extra is not installed")
 from connectlocal.store import postgres  # noqa: E402 - needs psycopg
 
-from .test_contract import _contact, _instance  # noqa: E402
+from .test_contract import _contact, _instance, _staged  # noqa: E402
 
 HERE = Scope("123456789012", "us-east-1")
 T0 = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -185,6 +185,64 @@ def test_the_main_queries_have_their_index(url: str, statement: str, params: tup
         db.execute("ANALYZE")
         plan = "\n".join(row[0] for row in db.execute(f"EXPLAIN {statement}", params))
     assert f"using {index}" in plan.lower(), plan
+
+
+def test_the_answers_to_make_are_read_by_the_contacts_primary_key(url: str) -> None:
+    """The background answer maker's batch among 20,000 contacts (~1 KB documents) of one
+    instance, 16,000 of them pending (a CTR import's), analyzed: each pending contact is
+    looked up by its key, never every contact of the instance merged against every pending
+    one, nor every contact read."""
+    open_store(url).close()
+    conninfo, _, _ = postgres.parse_url(url)
+    with psycopg.connect(conninfo, autocommit=True) as db:
+        db.execute(
+            "INSERT INTO contacts SELECT 'a', 'r', 'i-1', 'c-' || n, n, 'c-' || n, "
+            "'c-' || n, n, NULL, convert_to('{\"name\": \"' || repeat('x', 1000) || '\"}', "
+            "'UTF8') FROM generate_series(1, 20000) n")
+        db.execute("INSERT INTO answers_pending SELECT 'a', 'r', 'i-1', 'c-' || n "
+                   "FROM generate_series(4001, 20000) n")
+        db.execute("ANALYZE")
+        plan = "\n".join(row[0] for row in db.execute(
+            f"EXPLAIN {postgres.PENDING_ANSWERS}", (500,)))
+    assert "using contacts_pkey on contacts" in plan, plan
+    assert "Seq Scan on contacts" not in plan and "Merge" not in plan, plan
+
+
+def test_a_load_that_stops_midway_leaves_each_contact_it_wrote_whole(
+        url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each chunk of the merge writes its contacts with their facts and their chains'
+    # attributes: a stop (a kill, Ctrl-C) between two chunks leaves no contact that metrics
+    # miss, and an import run again (which skips a record as new as the one stored) has
+    # nothing left to mend.
+    monkeypatch.setattr(postgres, "MERGE_ROWS", 1)
+    store = open_store(url)
+    try:
+        with pytest.raises(KeyboardInterrupt), store.bulk_load() as load:
+            load.add(HERE, [_staged(c, T0, {"n": c}) for c in ("a", "b", "c")])
+            db = getattr(load, "_db")  # noqa: B009
+            real, transactions = db.transaction, itertools.count()
+
+            def transaction(*args: Any, **kwargs: Any) -> Any:
+                # The first picks the winners, then one a chunk: the second chunk stops.
+                if next(transactions) == 2:
+                    raise KeyboardInterrupt
+                return real(*args, **kwargs)
+
+            db.transaction = transaction
+            load.merge()
+        with store._connection() as db:
+            tables = {table: [row[0] for row in db.execute(
+                f"SELECT {column} FROM {table} ORDER BY 1")]
+                for table, column in (("contacts", "contact_id"),
+                                      ("contact_facts", "contact_id"),
+                                      ("attributes", "initial_id"),
+                                      ("answers_pending", "contact_id"))}
+        assert tables == {"contacts": ["a"], "contact_facts": ["a"], "attributes": ["a"],
+                          "answers_pending": ["a"]}
+        with store.read(HERE) as tx:
+            assert tx.get_attributes("i-1", "a") == {"n": "a"}
+    finally:
+        store.close()
 
 
 def test_after_a_bulk_load_describe_contact_goes_by_the_primary_key(url: str) -> None:

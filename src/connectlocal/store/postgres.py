@@ -70,6 +70,17 @@ LOCK_WAIT = 30.0
 IDLE_IN_TRANSACTION = 60.0
 CLOCK_RECHECK = 0.25  # seconds a clock setting read from the database is trusted
 MERGE_ROWS = 100_000  # contacts a transaction when a bulk load is merged
+# The first contacts whose answers are to be made, each with its document: the keys taken
+# first, then each contact by its primary key (a subquery a row). Joined whole and then
+# limited, the planner merged the two on (account, region, instance) by contacts_by_time and
+# filtered on the contact, every pending row against every contact of its instance: over a
+# second a batch among 100,000 imported contacts, ~5 ms this way.
+PENDING_ANSWERS = (
+    "SELECT p.account, p.region, p.instance_id, p.contact_id, (SELECT c.doc FROM contacts c "
+    "WHERE c.account=p.account AND c.region=p.region AND c.instance_id=p.instance_id AND "
+    "c.contact_id=p.contact_id) FROM (SELECT * FROM answers_pending ORDER BY account, region, "
+    "instance_id, contact_id LIMIT %s) p ORDER BY p.account, p.region, p.instance_id, "
+    "p.contact_id")
 # pg_advisory_lock's two-int4 key space (distinct from the one-bigint space the instance
 # locks use): the retention sweep and the schema migration.
 LOCK_CLASS = 0x636C  # "cl"
@@ -479,60 +490,59 @@ class PostgresBulkLoad(BulkLoad):
             (records,) = db.execute("SELECT count(*) FROM staged").fetchone() or (0,)
             contacts, existing = db.execute(
                 "SELECT count(*), count(stored) FROM winners").fetchone() or (0, 0)
+        # One transaction a chunk of winners writes all of theirs: a load that stops (a kill,
+        # Ctrl-C, a lost connection) leaves each contact it wrote with its facts row, and the
+        # chains whose newest record it wrote with their attributes. (Written in passes, a
+        # stop between them left contacts no metric counted, and an import run again skips
+        # a record as new as the one stored: they stayed uncounted.)
         self._in_chunks(
             "winners",
-            "INSERT INTO contacts (account, region, instance_id, contact_id, initiated, "
-            "association, chain, updated, expires, doc) SELECT s.account, s.region, "
+            # A winner initiated at another instant than the contact it replaces drops that
+            # contact's facts row.
+            "DELETE FROM contact_facts f USING winners w WHERE w.n BETWEEN %(first)s AND "
+            "%(last)s AND w.stored IS NOT NULL AND w.updated > w.stored AND "
+            "w.stored_initiated <> w.initiated AND f.account=w.account AND f.region=w.region "
+            "AND f.instance_id=w.instance_id AND f.initiated=w.stored_initiated AND "
+            "f.contact_id=w.contact_id",
+            # The contacts, and the facts of those written: a write since the winners were
+            # picked (by another process) is not replaced by an older record, and keeps its
+            # own facts.
+            "WITH written AS (INSERT INTO contacts (account, region, instance_id, contact_id, "
+            "initiated, association, chain, updated, expires, doc) SELECT s.account, s.region, "
             "s.instance_id, s.contact_id, s.initiated, s.association, s.chain, s.updated, "
             "s.expires, s.doc FROM winners w JOIN staged s ON s.seq=w.seq "
-            "WHERE w.n BETWEEN %s AND %s AND (w.stored IS NULL OR w.updated > w.stored) "
-            "ORDER BY w.n "
-            # A write since the winners were picked (by another process) is not replaced
-            # by an older record.
+            "WHERE w.n BETWEEN %(first)s AND %(last)s AND (w.stored IS NULL OR "
+            "w.updated > w.stored) ORDER BY w.n "
             "ON CONFLICT (account, region, instance_id, contact_id) DO UPDATE SET "
             "initiated=excluded.initiated, association=excluded.association, "
             "chain=excluded.chain, updated=excluded.updated, expires=excluded.expires, "
-            "doc=excluded.doc WHERE excluded.updated > contacts.updated",
-            # In the transaction that writes them (after it: the contacts' row locks are
-            # held), the stored answers of the contacts written go (a server may have stored
-            # one since the winners were picked), and theirs are to be made (connectlocal.wire).
-            "DELETE FROM answers a USING winners w WHERE w.n BETWEEN %s AND %s AND "
-            "(w.stored IS NULL OR w.updated > w.stored) AND a.account=w.account AND "
-            "a.region=w.region AND a.instance_id=w.instance_id AND a.contact_id=w.contact_id",
-            "INSERT INTO answers_pending SELECT account, region, instance_id, contact_id FROM "
-            "winners WHERE n BETWEEN %s AND %s AND (stored IS NULL OR updated > stored) "
-            "ORDER BY n ON CONFLICT DO NOTHING")
-        self._db.execute("ANALYZE contacts")  # just filled: its join below needs the truth
-        # The facts of the stored winners, from what was stored (a newer write wins there);
-        # a winner initiated at another instant than the contact it replaces drops its row.
-        self._in_chunks(
-            "winners",
-            "DELETE FROM contact_facts f USING winners w WHERE w.n BETWEEN %s AND %s AND "
-            "w.stored IS NOT NULL AND w.updated > w.stored AND w.stored_initiated <> w.initiated "
-            "AND f.account=w.account AND f.region=w.region AND f.instance_id=w.instance_id AND "
-            "f.initiated=w.stored_initiated AND f.contact_id=w.contact_id")
-        self._in_chunks(
-            "winners",
-            # As staged, where the record is the one stored (a newer write since the winners
-            # were picked stored its own).
+            "doc=excluded.doc WHERE excluded.updated > contacts.updated "
+            "RETURNING account, region, instance_id, contact_id) "
             "INSERT INTO contact_facts SELECT s.account, s.region, s.instance_id, "
             "s.contact_id, s.initiated, s.channel, s.method, s.queue_id, s.enqueued, "
             "s.agent_id, s.connected, s.disconnected, s.acw_seconds, s.hold_seconds, "
-            "s.transferred FROM winners w JOIN staged s ON s.seq=w.seq JOIN contacts c ON "
-            "c.account=w.account AND c.region=w.region AND c.instance_id=w.instance_id AND "
-            "c.contact_id=w.contact_id WHERE w.n BETWEEN %s AND %s AND (w.stored IS NULL OR "
-            "w.updated > w.stored) AND c.updated = w.updated ORDER BY w.n "
+            "s.transferred FROM written x JOIN winners w ON w.account=x.account AND "
+            "w.region=x.region AND w.instance_id=x.instance_id AND w.contact_id=x.contact_id "
+            "AND w.n BETWEEN %(first)s AND %(last)s JOIN staged s ON s.seq=w.seq ORDER BY w.n "
             "ON CONFLICT (account, region, instance_id, initiated, contact_id) DO UPDATE SET "
             "channel=excluded.channel, method=excluded.method, queue_id=excluded.queue_id, "
             "enqueued=excluded.enqueued, agent_id=excluded.agent_id, "
             "connected=excluded.connected, disconnected=excluded.disconnected, "
             "acw_seconds=excluded.acw_seconds, hold_seconds=excluded.hold_seconds, "
-            "transferred=excluded.transferred")
-        self._in_chunks(
-            "chains",
+            "transferred=excluded.transferred",
+            # After it (the contacts' row locks are held), the stored answers of the contacts
+            # written go (a server may have stored one since the winners were picked), and
+            # theirs are to be made (connectlocal.wire).
+            "DELETE FROM answers a USING winners w WHERE w.n BETWEEN %(first)s AND %(last)s "
+            "AND (w.stored IS NULL OR w.updated > w.stored) AND a.account=w.account AND "
+            "a.region=w.region AND a.instance_id=w.instance_id AND a.contact_id=w.contact_id",
+            "INSERT INTO answers_pending SELECT account, region, instance_id, contact_id FROM "
+            "winners WHERE n BETWEEN %(first)s AND %(last)s AND (stored IS NULL OR "
+            "updated > stored) ORDER BY n ON CONFLICT DO NOTHING",
+            # A chain's attributes with the chunk that holds its newest record.
             "INSERT INTO attributes SELECT c.account, c.region, c.instance_id, c.chain, "
-            "c.touched, s.attributes FROM chains c JOIN staged s ON s.seq=c.seq "
-            "WHERE c.n BETWEEN %s AND %s ORDER BY c.n "
+            "c.touched, s.attributes FROM chains c JOIN winners w ON w.seq=c.seq JOIN staged s "
+            "ON s.seq=c.seq WHERE w.n BETWEEN %(first)s AND %(last)s ORDER BY c.n "
             "ON CONFLICT (account, region, instance_id, initial_id) DO UPDATE SET "
             "touched=greatest(attributes.touched, excluded.touched), doc=excluded.doc")
         # Fresh statistics at once (autovacuum comes later): without any, the planner took
@@ -545,14 +555,15 @@ class PostgresBulkLoad(BulkLoad):
 
     def _in_chunks(self, table: str, *statements: str) -> None:
         """``statements`` over ``table``'s rows, ``MERGE_ROWS`` of them a transaction (each
-        statement's parameters are the range)."""
+        statement's parameters are the range: ``first`` and ``last``)."""
         (last,) = self._db.execute(
             sql.SQL("SELECT coalesce(max(n), 0) FROM {}").format(sql.Identifier(table))
         ).fetchone() or (0,)
         for first in range(1, last + 1, MERGE_ROWS):
+            chunk = {"first": first, "last": first + MERGE_ROWS - 1}
             with self._db.transaction():
                 for statement in statements:
-                    self._db.execute(statement, (first, first + MERGE_ROWS - 1))
+                    self._db.execute(statement, chunk)
 
     def drop(self) -> None:
         self._db.close()  # temporary tables go with their connection
@@ -898,12 +909,7 @@ class PostgresStore(Store):
         return int(row[0]) if row else 0
 
     def pending_answers(self, limit: int) -> list[PendingAnswer]:
-        rows = self._autocommit(lambda db: db.execute(
-            "SELECT p.account, p.region, p.instance_id, p.contact_id, c.doc FROM "
-            "answers_pending p LEFT JOIN contacts c ON c.account=p.account AND "
-            "c.region=p.region AND c.instance_id=p.instance_id AND c.contact_id=p.contact_id "
-            "ORDER BY p.account, p.region, p.instance_id, p.contact_id LIMIT %s",
-            (limit,)).fetchall())
+        rows = self._autocommit(lambda db: db.execute(PENDING_ANSWERS, (limit,)).fetchall())
         return [PendingAnswer(Scope(account, region), instance_id, contact_id, doc)
                 for account, region, instance_id, contact_id, doc in rows]
 
