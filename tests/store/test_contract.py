@@ -347,6 +347,25 @@ def test_a_chains_attributes_come_from_its_newest_record_that_carries_them(
         assert tx.get_attributes("i-1", "first") == {"from": "second"}
 
 
+def test_a_chains_attributes_come_from_its_newest_record_written(store: Store) -> None:
+    # The chain's newest record is not written (what is stored is newer): its attributes
+    # come from the newest record of the chain that is.
+    with store.write(HERE) as tx:
+        stored = _contact("second", initial_contact_id="first")
+        stored.last_update_timestamp = T0 + timedelta(minutes=9)
+        tx.put_contact(stored)
+    with store.bulk_load() as load:
+        load.add(HERE, [
+            _staged("first", T0 + timedelta(minutes=3), {"from": "first"}),
+            _staged("second", T0 + timedelta(minutes=5), {"from": "second"},
+                    initial_contact_id="first"),
+        ])
+        assert load.merge() == (1, 1)
+    with store.read(HERE) as tx:
+        assert tx.get_attributes("i-1", "first") == {"from": "first"}
+        assert tx.get_contact("i-1", "second") == stored
+
+
 def test_a_chains_attributes_are_kept_while_its_newest_contact_is(store: Store) -> None:
     with store.write(HERE) as tx:
         tx.put_instance(_instance())

@@ -228,6 +228,24 @@ def test_the_facts_a_stopped_load_did_not_write_are_made_when_the_store_is_next_
         store.close()
 
 
+def test_a_stopped_load_leaves_each_contact_it_wrote_with_its_chains_attributes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A chain's attributes are written with its newest record: an import stopped after its
+    # contacts and run again (which skips a record as new as the one stored) has nothing
+    # left to mend.
+    store = open_store(str(tmp_path / "s.db"))
+    assert isinstance(store, SqliteStore)
+    try:
+        _stopped_load(store, monkeypatch, [
+            staged(_contact("a", T0 + timedelta(minutes=1)), {"n": "a"}),
+            staged(_contact("b", T0 + timedelta(minutes=2)), {"n": "b"})])
+        with store.read(HERE) as tx:
+            assert tx.get_attributes("i-1", "a") == {"n": "a"}
+            assert tx.get_attributes("i-1", "b") == {"n": "b"}
+    finally:
+        store.close()
+
+
 def test_the_retention_sweep_finds_the_contacts_of_a_stopped_load(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = str(tmp_path / "s.db")

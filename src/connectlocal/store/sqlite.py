@@ -370,11 +370,11 @@ _INSTANCE, _CONTACT, _INITIATED, _CHAIN, _UPDATED = 0, 1, 2, 4, 5
 
 class SqliteBulkLoad(BulkLoad):
     """Added contacts are kept in memory, up to ``RUN`` records (a run), and merged a run at a
-    time: each contact's winner picked in Python, the winners written in key order, their
-    facts in the facts' key order and their chains' attributes in theirs, each pass in
-    transactions of about 0.1 s (``Paced``). Staging the records in temporary tables and
-    picking the winners there took twice the import's time (bench/README.md). A load of more
-    than ``RUN`` records is merged as several loads, a run each.
+    time: each contact's winner picked in Python, the winners written in key order (each
+    chain's attributes with its newest record), then their facts in the facts' key order,
+    each pass in transactions of about 0.1 s (``Paced``). Staging the records in temporary
+    tables and picking the winners there took twice the import's time (bench/README.md). A
+    load of more than ``RUN`` records is merged as several loads, a run each.
 
     A run's documents wait in one buffer: kept as a quarter of a million bytes objects, they
     fragmented the heap and made each new one about seven times as slow to make."""
@@ -420,6 +420,13 @@ class SqliteBulkLoad(BulkLoad):
                 newest[key] = (seq, item)
         winners = _in_key_order(newest)
         del newest
+        # Per chain, of the winners with attributes: the newest record (at a tie, the first
+        # added) and the newest initiation (the sweep reads it). The step that writes that
+        # record writes the chain's attributes with it, so a load that stops leaves every
+        # contact it wrote with its chain's attributes as of then.
+        chains = _chains(winners)
+        chosen = {seq: key for key, (_, seq, _, _) in chains.items()}
+        missed: set[tuple[str, str]] = set()  # chains whose record was not written
         written: list[tuple[int, _Added]] = []
         existing = 0
         db = self._store._db
@@ -435,19 +442,25 @@ class SqliteBulkLoad(BulkLoad):
                 for contact_id, updated, initiated in db.execute(_STORED, (*scope, instance_id,
                                                                             ids)):
                     stored[(instance_id, contact_id)] = (updated, initiated)
-            rows, replaced, moved = [], [], []
+            rows, replaced, moved, attributes = [], [], [], []
             for key, (seq, item) in chunk:
                 row = item.row
                 old = stored.get(key)
                 if old is not None:
                     existing += 1
                     if row[_UPDATED] <= old[0]:  # what is stored is as new or newer
+                        if seq in chosen:
+                            missed.add(chosen[seq])
                         continue
                     replaced.append((*scope, *key))
                     if old[1] != row[_INITIATED]:  # its facts row moves
                         moved.append((*scope, key[0], old[1], key[1]))
                 rows.append((*scope, *row, documents[item.start:item.end]))
                 written.append((seq, item))
+                if seq in chosen:
+                    chain = chosen[seq]
+                    attributes.append((*scope, *chain, chains[chain][3],
+                                       orjson.dumps(item.attributes)))
             db.executemany(_PUT_CONTACT, rows)
             # The stored answers of the contacts written go, and theirs are to be made
             # (connectlocal.wire); so does the facts row under a replaced contact's old
@@ -455,11 +468,13 @@ class SqliteBulkLoad(BulkLoad):
             db.executemany(_DELETE_ANSWER, replaced)
             db.executemany(_ANSWER_PENDING, [row[:4] for row in rows])
             db.executemany(_DELETE_FACTS, moved)
+            db.executemany(_MERGE_ATTRIBUTES, attributes)
 
         self._in_steps(winners, contacts)
         self._new += len(winners) - existing
         self._merged += len(records) - len(winners) + existing
         del winners
+        chosen.clear()
 
         # Their facts, in the facts' own key order (in the contacts' order, each transaction
         # rewrote pages all over contact_facts), where the record is the one stored: another
@@ -474,41 +489,30 @@ class SqliteBulkLoad(BulkLoad):
             else:
                 db.executemany(_PUT_FACTS, [(*scope, *item.facts) for _, item in chunk])
 
+        # A chain whose newest record was not written (what is stored is as new or newer)
+        # takes its attributes from the newest of its records that were, if any: after the
+        # contacts, in a step of their own (a load that stops before it leaves them as they
+        # were).
+        again = _chains([(None, w) for w in written
+                         if (w[1].row[_INSTANCE], w[1].row[_CHAIN]) in missed]) if missed else {}
         # From (instance, contact) order to (instance, initiated, contact): sorts are stable.
         written.sort(key=lambda w: w[1].row[_INITIATED])
         written.sort(key=lambda w: w[1].row[_INSTANCE])
         self._in_steps(written, facts)
+        written.clear()
         # Every contact written has its facts row: this load no longer needs a repair if it
         # stops (SqliteStore.repair_facts).
         with self._store._lock, _transaction(db):
             db.execute("DELETE FROM bulk_loads WHERE load_id=?", (self._id,))
             self._mark = _changes(db)  # its own write
 
-        # Per chain, of the contacts written with attributes: the newest record's (at a tie,
-        # the first added) and the newest initiation (the sweep reads it).
-        chains: dict[tuple[str, str], tuple[float, int, dict[str, str], float]] = {}
-        for seq, item in written:
-            if item.attributes is None:
-                continue
-            row = item.row
-            key = (row[_INSTANCE], row[_CHAIN])
-            chain = chains.get(key)
-            if chain is None:
-                chains[key] = (row[_UPDATED], -seq, item.attributes, row[_INITIATED])
-            else:
-                touched = max(chain[3], row[_INITIATED])
-                if (row[_UPDATED], -seq) > chain[:2]:
-                    chains[key] = (row[_UPDATED], -seq, item.attributes, touched)
-                else:
-                    chains[key] = (*chain[:3], touched)
-        written.clear()
-
         def attributes(chunk: list[tuple[tuple[str, str], tuple[Any, ...]]]) -> None:
             db.executemany(_MERGE_ATTRIBUTES, [
                 (*scope, *key, touched, orjson.dumps(doc))
                 for key, (_, _, doc, touched) in chunk])
 
-        self._in_steps(_in_key_order(chains), attributes)
+        if again:
+            self._in_steps(_in_key_order(again), attributes)
 
     def _in_steps(self, items: list[T], write: Callable[[list[T]], None]) -> None:
         """``write`` over ``items``, a slice a transaction, sized by ``Paced``: another writer
@@ -531,6 +535,29 @@ class SqliteBulkLoad(BulkLoad):
 
     def drop(self) -> None:
         self._added, self._documents, self._count = {}, bytearray(), 0
+
+
+def _chains(winners: list[tuple[Any, tuple[int, _Added]]],
+            ) -> dict[tuple[str, str], tuple[float, int, dict[str, str], float]]:
+    """Per chain, of the winners with attributes: (the newest record's LastUpdateTimestamp,
+    its sequence number, its attributes, the chain's newest initiation). At a tie, the
+    first added."""
+    chains: dict[tuple[str, str], tuple[float, int, dict[str, str], float]] = {}
+    for _, (seq, item) in winners:
+        if item.attributes is None:
+            continue
+        row = item.row
+        key = (row[_INSTANCE], row[_CHAIN])
+        chain = chains.get(key)
+        if chain is None:
+            chains[key] = (row[_UPDATED], seq, item.attributes, row[_INITIATED])
+        else:
+            touched = max(chain[3], row[_INITIATED])
+            if row[_UPDATED] > chain[0] or (row[_UPDATED] == chain[0] and seq < chain[1]):
+                chains[key] = (row[_UPDATED], seq, item.attributes, touched)
+            else:
+                chains[key] = (*chain[:3], touched)
+    return chains
 
 
 def _in_key_order(by_key: dict[tuple[str, str], V]) -> list[tuple[tuple[str, str], V]]:
