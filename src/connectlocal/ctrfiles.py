@@ -5,6 +5,8 @@ path (newest LastUpdateTimestamp wins), and exporting contacts as JSON Lines."""
 from __future__ import annotations
 
 import gzip
+import io
+import itertools
 import json
 import sys
 import urllib.error
@@ -80,10 +82,9 @@ def open_text(path: str) -> IO[bytes]:
     """A CTR file's bytes: ``-`` is stdin, ``.gz`` is gunzipped."""
     if path == "-":
         return sys.stdin.buffer
-    raw = open(path, "rb")  # noqa: SIM115 - the caller closes it
-    if path.endswith(".gz"):
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
-    return raw
+    if path.endswith(".gz"):  # buffered: a gzip file read a line at a time is slow
+        return io.BufferedReader(gzip.GzipFile(path, "rb"))  # closing it closes the file
+    return open(path, "rb")
 
 
 def expand(paths: Iterable[str]) -> Iterator[str]:
@@ -95,30 +96,51 @@ def expand(paths: Iterable[str]) -> Iterator[str]:
             yield path
 
 
-def records(data: bytes, source: str,
+# An object over several lines (pretty-printed) is read on as long as it is open, up to this
+# many characters from where it starts; past it, it is refused as a JSON error at that point.
+MAX_OBJECT = 64 * 1024 * 1024
+
+
+def records(data: bytes | IO[bytes], source: str,
             loads: Callable[[str], Any] = orjson.loads) -> Iterator[tuple[str, Any | Problem]]:
-    """(position, record or Problem) for each record in one file's bytes. ``loads`` reads a
-    line of JSON Lines (``ctr.decode``: the contact itself, when it can)."""
-    stripped = data.lstrip()
-    if stripped.startswith(b"["):
+    """(position, record or Problem) for each record in one file's bytes (or its stream, read
+    a line at a time: a file of JSON Lines is never held whole). ``loads`` reads a line of
+    JSON Lines (``ctr.decode``: the contact itself, when it can)."""
+    stream: IO[bytes] = io.BytesIO(data) if isinstance(data, bytes) else data
+    head: list[bytes] = []  # the lines up to the first that is not blank
+    for raw in stream:
+        head.append(raw)
+        if raw.strip():
+            break
+    if head and head[-1].lstrip().startswith(b"["):  # a JSON array: read whole
+        whole = b"".join(head) + stream.read()
         try:
-            items = orjson.loads(data)
+            items = orjson.loads(whole)
         except orjson.JSONDecodeError as exc:
             yield "the file", Problem(source, "the file", f"not a JSON array: {exc}")
             return
         for index, item in enumerate(items):
             yield f"record {index + 1}", item
         return
-    text = data.decode("utf-8", errors="replace")
+    lines = (raw.decode("utf-8", errors="replace")
+             for raw in itertools.chain(head, stream))
     decoder = json.JSONDecoder()
-    size, index, line, on_line = len(text), 0, 1, 0
+    # ``text`` holds whole lines of the file, the first of them line ``base``; ``line`` is
+    # the line ``index`` is on, ``on_line`` how many objects that line had before it.
+    text, base, index, line, on_line = "", 1, 0, 1, 0
+    size = 0
     while True:
-        while index < size and text[index] in " \t\r\n":
-            if text[index] == "\n":
-                line, on_line = line + 1, 0
-            index += 1
-        if index >= size:
-            return
+        while True:
+            while index < size and text[index] in " \t\r\n":
+                if text[index] == "\n":
+                    line, on_line = line + 1, 0
+                index += 1
+            if index < size:
+                break
+            following = next(lines, None)  # what is held is read: the next line
+            if following is None:
+                return
+            text, base, index, size = following, line, 0, len(following)
         end = text.find("\n", index)
         end = size if end < 0 else end
         if on_line == 0:  # JSON Lines: one record a line, the fast path
@@ -130,19 +152,30 @@ def records(data: bytes, source: str,
                 yield f"line {line}", item
                 index, on_line = end, 1
                 continue
-        # Firehose's {...}{...} with no separator, or an object over several lines.
-        try:
-            item, stop = decoder.raw_decode(text, index)
-        except json.JSONDecodeError as exc:
-            where = f"line {line}"
-            yield where, Problem(source, where, f"not JSON: {exc.msg} (line {exc.lineno}, "
-                                                f"column {exc.colno})")
-            index, on_line = end, 1
-            continue
-        on_line += 1
-        yield (f"line {line}" if on_line == 1 else f"line {line}, object {on_line}"), item
-        line += text.count("\n", index, stop)
-        index = stop
+        # Firehose's {...}{...} with no separator, or an object over several lines: read on
+        # while it is open (a JSON token never spans lines, so an error before the end of
+        # what is held is the error of the whole file).
+        grow = 1
+        while True:
+            try:
+                item, stop = decoder.raw_decode(text, index)
+            except json.JSONDecodeError as exc:
+                more = ("".join(itertools.islice(lines, grow))
+                        if exc.pos >= size and size - index < MAX_OBJECT else "")
+                if more:
+                    text, grow = text + more, grow * 2
+                    size = len(text)
+                    continue
+                where = f"line {line}"
+                yield where, Problem(source, where, (
+                    f"not JSON: {exc.msg} (line {base + exc.lineno - 1}, column {exc.colno})"))
+                index, on_line = end, 1
+                break
+            on_line += 1
+            yield (f"line {line}" if on_line == 1 else f"line {line}, object {on_line}"), item
+            line += text.count("\n", index, stop)
+            index = stop
+            break
 
 
 # ----------------------------------------------------------------------------- importing
@@ -283,13 +316,18 @@ def read_paths(paths: Iterable[str], loads: Callable[[str], Any] = orjson.loads,
     for path in expand(paths):
         source = "stdin" if path == "-" else path
         try:
-            with open_text(path) as handle:
-                data = handle.read()
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            handle = open_text(path)
+        except OSError as exc:
             yield source, "the file", Problem(source, "the file", f"cannot read: {exc}")
             continue
-        for position, item in records(data, source, loads):
-            yield source, position, item
+        # Read as it is imported: a file that fails midway (a truncated gzip, a disk error)
+        # gives the records before it, then the problem.
+        with handle:
+            try:
+                for position, item in records(handle, source, loads):
+                    yield source, position, item
+            except (OSError, EOFError, gzip.BadGzipFile) as exc:
+                yield source, "the file", Problem(source, "the file", f"cannot read: {exc}")
 
 
 def import_paths(service: Service, paths: Iterable[str], keep_past_retention: bool = False,
