@@ -12,7 +12,7 @@ import pytest
 
 from connectlocal.mock import mock_connect
 
-from ..conftest import TRANSPORT, InProcessServer, client_for, new_instance
+from ..conftest import TRANSPORT, InProcessServer, client_for, new_agent, new_instance
 from ..errors import expect_error
 from ..serverproc import ServerProcess, tmp_db
 from .flow_lambdas import FAILING, LOOKUP, NESTED, SLOW, TARGETS
@@ -527,3 +527,115 @@ def test_check_hours_of_operation_reads_the_hours_at_the_service_clock(
         seen[instant] = client.get_contact_attributes(
             InstanceId=instance["id"], InitialContactId=task)["Attributes"]["hours"]
     assert list(seen.values()) == ["open", "closed", "closed"]
+
+
+def _metrics_flow(client: Any, instance: dict[str, Any], queue_arn: str) -> str:
+    """Checks staffing and queue depth with CheckMetricData, keeps GetMetricData's
+    attributes, and queues the contact."""
+    return _flow(client, instance, [
+        _act("target", "UpdateContactTargetQueue", {"QueueId": queue_arn}, "staffing"),
+        _act("staffing", "CheckMetricData", {"MetricType": "NumberOfAgentsAvailable"}, None,
+             {"NoMatchingCondition": "nobody", "NoMatchingError": "err"},
+             [("NumberGreaterThan", "0", "somebody")]),
+        _act("somebody", "UpdateContactAttributes", {"Attributes": {"staffing": "yes"}},
+             "metrics"),
+        _act("nobody", "UpdateContactAttributes", {"Attributes": {"staffing": "no"}},
+             "metrics"),
+        _act("metrics", "GetMetricData", {}, "keep", {"NoMatchingError": "err"}),
+        _act("keep", "UpdateContactAttributes", {"Attributes": {
+            "queue": "$.Metrics.Queue.Name", "size": "$.Metrics.Queue.Size",
+            "oldest": "$.Metrics.Queue.OldestContactAge",
+            "available": "$.Metrics.Agents.Available.Count",
+            "online": "$.Metrics.Agents.Online.Count"}}, "depth"),
+        _act("depth", "CheckMetricData", {"MetricType": "NumberOfContactsInQueue"}, None,
+             {"NoMatchingCondition": "long", "NoMatchingError": "err"},
+             [("NumberLessThan", "2", "short")]),
+        _act("short", "UpdateContactAttributes", {"Attributes": {"depth": "short"}}, "queue"),
+        _act("long", "UpdateContactAttributes", {"Attributes": {"depth": "long"}}, "queue"),
+        _act("queue", "TransferContactToQueue", {}, None,
+             {"QueueAtCapacity": "err", "NoMatchingError": "err"}),
+        _act("err", "UpdateContactAttributes", {"Attributes": {"error": "yes"}}),
+    ])
+
+
+def test_check_metric_data_and_get_metric_data_read_the_queues_real_time_metrics(
+        clocked_server: Any) -> None:
+    client = client_for(clocked_server.url)
+    clocked_server.set_clock("2025-06-02T14:00:00Z")
+
+    def task(instance: dict[str, Any], flow_id: str) -> dict[str, str]:
+        contact = client.start_task_contact(InstanceId=instance["id"], Name="t",
+                                            ContactFlowId=flow_id)["ContactId"]
+        attributes: dict[str, str] = client.get_contact_attributes(
+            InstanceId=instance["id"], InitialContactId=contact)["Attributes"]
+        return attributes
+
+    def queue_arn(instance: dict[str, Any]) -> str:
+        arn: str = client.describe_queue(InstanceId=instance["id"], QueueId=instance[
+            "queues"]["BasicQueue"])["Queue"]["QueueArn"]
+        return arn
+
+    # No agent online: no agent metrics at all ("if there are no agents, no metrics are
+    # returned"), so the attributes that read them are empty.
+    empty = new_instance(client)
+    assert task(empty, _metrics_flow(client, empty, queue_arn(empty))) == {
+        "staffing": "no", "queue": "BasicQueue", "size": "0", "oldest": "0", "available": "",
+        "online": "", "depth": "short"}
+    instance = new_instance(client)
+    flow_id = _metrics_flow(client, instance, queue_arn(instance))
+    agent = new_agent(client, instance)
+    available = {s["Name"]: s["Id"] for s in client.list_agent_statuses(
+        InstanceId=instance["id"])["AgentStatusSummaryList"]}["Available"]
+    client.put_user_status(InstanceId=instance["id"], UserId=agent, AgentStatusId=available)
+    # An agent available, nothing waiting; the task is then offered to the agent (it rings:
+    # not accepted, still in the queue).
+    assert task(instance, flow_id) == {
+        "staffing": "yes", "queue": "BasicQueue", "size": "0", "oldest": "0",
+        "available": "1", "online": "1", "depth": "short"}
+    # The next tasks find the agent online, not available, and the queue filling.
+    clocked_server.set_clock("2025-06-02T14:00:30Z")
+    assert _in_queue(client, instance) == (1, 30)  # GetCurrentMetricData, the same numbers
+    assert task(instance, flow_id) == {
+        "staffing": "no", "queue": "BasicQueue", "size": "1", "oldest": "30",
+        "available": "0", "online": "1", "depth": "short"}
+    clocked_server.set_clock("2025-06-02T14:01:00Z")
+    assert task(instance, flow_id) == {
+        "staffing": "no", "queue": "BasicQueue", "size": "2", "oldest": "60",
+        "available": "0", "online": "1", "depth": "long"}
+
+
+def _in_queue(client: Any, instance: dict[str, Any]) -> tuple[int, int]:
+    """CONTACTS_IN_QUEUE and OLDEST_CONTACT_AGE (seconds) of BasicQueue, by the API."""
+    result = client.get_current_metric_data(
+        InstanceId=instance["id"], Groupings=["QUEUE"],
+        Filters={"Queues": [instance["queues"]["BasicQueue"]],
+                 "Channels": ["VOICE", "CHAT", "TASK"]},
+        CurrentMetrics=[{"Name": "CONTACTS_IN_QUEUE", "Unit": "COUNT"},
+                        {"Name": "OLDEST_CONTACT_AGE", "Unit": "SECONDS"}])["MetricResults"]
+    values = {c["Metric"]["Name"]: int(c["Value"]) for c in result[0]["Collections"]}
+    return values["CONTACTS_IN_QUEUE"], values["OLDEST_CONTACT_AGE"]
+
+
+def test_check_metric_data_of_an_agent_queue_and_its_metric_types(connect: Any) -> None:
+    instance = new_instance(connect)
+    agent = new_agent(connect, instance)
+    flow_id = _flow(connect, instance, [
+        _act("online", "CheckMetricData", {"MetricType": "NumberOfAgentsOnline",
+                                           "AgentId": agent}, None,
+             {"NoMatchingCondition": "offline", "NoMatchingError": "err"},
+             [("NumberGreaterThan", "0", "on")]),
+        _act("on", "UpdateContactAttributes", {"Attributes": {"agent": "online"}}),
+        _act("offline", "UpdateContactAttributes", {"Attributes": {"agent": "offline"}}),
+        _act("err", "UpdateContactAttributes", {"Attributes": {"agent": "error"}})])
+    contact = connect.start_task_contact(InstanceId=instance["id"], Name="t",
+                                         ContactFlowId=flow_id)["ContactId"]
+    assert connect.get_contact_attributes(InstanceId=instance["id"], InitialContactId=contact)[
+        "Attributes"] == {"agent": "offline"}
+    # MetricType takes no dynamic value and only the five documented names.
+    content = json.dumps({"Version": "2019-10-30", "StartAction": "c", "Actions": [
+        _act("c", "CheckMetricData", {"MetricType": "AgentsAvailable"}, None,
+             {"NoMatchingError": "c"})]})
+    expect_error(connect.create_contact_flow, "InvalidContactFlowException", 400,
+                 "CheckMetricData's MetricType must be one of NumberOfAgentsAvailable",
+                 InstanceId=instance["id"], Name="Bad metric", Type="CONTACT_FLOW",
+                 Content=content)

@@ -14,10 +14,12 @@ import orjson
 
 from .. import rules
 from ..handlers import contacts as contact_api
+from ..handlers import metrics as metrics_api
 from ..handlers import updates as update_api
-from ..models import TASK, ContactFlow, HoursOfOperation, LambdaFunction, User
+from ..metrics import current
+from ..models import TASK, AgentStatus, ContactFlow, HoursOfOperation, LambdaFunction, User
 from ..protocol.timestamps import parse_iso
-from . import flows, hours
+from . import flows, hours, routing
 from .flows import INPUT, WAIT, Outcome, Step, action
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -123,6 +125,128 @@ def check_hours_of_operation(step: Step) -> Outcome:
     if found is None:
         return step.error("NoMatchingError", f"Hours of operation not found: {hours_id!r}")
     return step.branch("True" if is_open(found, step.now) else "False")
+
+
+# Queue metrics (CheckMetricData, GetMetricData): the real-time metrics GetCurrentMetricData
+# answers, for one queue over its channels, read in the contact's own transaction.
+
+# CheckMetricData's MetricType: the real-time metric it reads.
+CHECKED_METRICS = {
+    "NumberOfAgentsAvailable": "AGENTS_AVAILABLE", "NumberOfAgentsStaffed": "AGENTS_STAFFED",
+    "NumberOfAgentsOnline": "AGENTS_ONLINE", "NumberOfContactsInQueue": "CONTACTS_IN_QUEUE",
+    "OldestContactInQueueAgeSeconds": "OLDEST_CONTACT_AGE"}
+# GetMetricData's attributes (Admin Guide, "Get queue metrics"): $.Metrics.Queue.<key> and
+# $.Metrics.Agents.<key>.Count, each the real-time metric it holds.
+QUEUE_ATTRIBUTES = {"Size": "CONTACTS_IN_QUEUE", "OldestContactAge": "OLDEST_CONTACT_AGE"}
+AGENT_ATTRIBUTES = {
+    "Online": "AGENTS_ONLINE", "Available": "AGENTS_AVAILABLE", "Staffed": "AGENTS_STAFFED",
+    "AfterContactWork": "AGENTS_AFTER_CONTACT_WORK", "Busy": "AGENTS_ON_CONTACT",
+    "Missed": "AGENTS_ERROR", "NonProductive": "AGENTS_NON_PRODUCTIVE"}
+_CHANNELS = {"Voice": ["VOICE"], "Chat": ["CHAT"]}  # GetMetricData's QueueChannel
+
+
+def _metric_target(step: Step) -> tuple[str, str, str] | Outcome:
+    """The queue whose metrics an action reads: (kind, id, ARN), kind "queue" or "agent" (an
+    agent queue); QueueId, AgentId, or else the contact's working queue."""
+    queue_id, agent_id = step.text("QueueId"), step.text("AgentId")
+    if queue_id and agent_id:
+        return step.error("NoMatchingError", "QueueId and AgentId may not both be given")
+    if not queue_id and not agent_id:
+        queue_id = step.data.get("queue") or ""
+        agent_id = step.data.get("agent") or ""
+        if not queue_id and not agent_id and step.contact.queue is not None:
+            queue_id = step.contact.queue.queue_id
+    if agent_id:
+        user = step.tx.get_resource(step.instance.id, User, agent_id.rsplit("/", 1)[-1])
+        if user is None:
+            return step.error("NoMatchingError", f"User not found: {agent_id}")
+        return "agent", user.id, user.arn
+    queue = step.queue(queue_id) if queue_id else None
+    if queue is None:
+        return step.error("NoMatchingError", f"Queue not found: {queue_id!r}" if queue_id
+                          else "no queue is named and no working queue is set")
+    return "queue", queue.id, queue.arn
+
+
+def _queue_metrics(step: Step, kind: str, target: str, names: list[str],
+                   channels: list[str]) -> tuple[dict[str, float], bool]:
+    """The metrics of a queue over ``channels`` (OLDEST_CONTACT_AGE in seconds), and whether
+    an agent serves it (agent metrics are of those online)."""
+    if kind == "queue":
+        answer = metrics_api.get_current_metric_data(
+            step.ctx, InstanceId=step.instance.id, within=step.tx, Groupings=["QUEUE"],
+            Filters={"Queues": [target], "Channels": channels},
+            CurrentMetrics=[{"Name": name, "Unit": current.DEFINITIONS[name].unit}
+                            for name in names])
+        values = dict.fromkeys(names, 0.0)
+        for result in answer["MetricResults"]:
+            for collection in result["Collections"]:
+                values[collection["Metric"]["Name"]] = float(collection["Value"])
+        return values, values.get("AGENTS_ONLINE", 0.0) > 0 or any(
+            values.get(name, 0) for name in AGENT_ATTRIBUTES.values())
+    # An agent queue: the contacts waiting for the agent, and the agent.
+    waiting = [c for c in step.tx.waiting_contacts(step.instance.id, step.now)
+               if c.queue is not None and c.queue.queue_id == target and c.channel in channels]
+    state = step.tx.get_agent_state(step.instance.id, target)
+    status = step.tx.get_resource(step.instance.id, AgentStatus, state.status_id) \
+        if state is not None else None
+    status_type = status.type if status is not None else routing.OFFLINE
+    doing = routing.activity(state, status_type) if state is not None else "OFFLINE"
+    online = state is not None and (status_type != routing.OFFLINE or bool(state.contacts))
+    agent = {"AGENTS_ONLINE": online, "AGENTS_AVAILABLE": doing == "AVAILABLE",
+             "AGENTS_STAFFED": online and doing != "NPT",
+             "AGENTS_AFTER_CONTACT_WORK": doing == "ACW", "AGENTS_ON_CONTACT":
+             doing == "ON_CONTACT", "AGENTS_ERROR": doing == "ERROR",
+             "AGENTS_NON_PRODUCTIVE": doing == "NPT"}
+    oldest = max(((step.now - c.queue.enqueue_timestamp).total_seconds() for c in waiting
+                  if c.queue is not None), default=0.0)
+    values = {name: float(len(waiting)) if name == "CONTACTS_IN_QUEUE" else
+              float(int(oldest)) if name == "OLDEST_CONTACT_AGE" else float(agent[name])
+              for name in names}
+    return values, online
+
+
+@action("CheckMetricData")
+def check_metric_data(step: Step) -> Outcome:
+    kind = step.parameters.get("MetricType")  # "Dynamic values are not supported"
+    name = CHECKED_METRICS.get(str(kind))
+    if name is None:
+        return step.error("NoMatchingError", f"MetricType {kind!r} is not one of "
+                          f"{', '.join(CHECKED_METRICS)}")
+    target = _metric_target(step)
+    if isinstance(target, Outcome):
+        return target
+    values, _ = _queue_metrics(step, target[0], target[1], [name], ["VOICE", "CHAT", "TASK"])
+    return step.branch(int(values[name]))
+
+
+@action("GetMetricData")
+def get_metric_data(step: Step) -> Outcome:
+    channel = step.text("QueueChannel")
+    if channel and channel not in _CHANNELS:
+        return step.error("NoMatchingError", f"QueueChannel must be Voice or Chat, not "
+                          f"{channel!r}")
+    target = _metric_target(step)
+    if isinstance(target, Outcome):
+        return target
+    kind, target_id, arn = target
+    names = [*QUEUE_ATTRIBUTES.values(), *AGENT_ATTRIBUTES.values()]
+    values, staffed = _queue_metrics(step, kind, target_id, list(dict.fromkeys(names)),
+                                     _CHANNELS.get(channel, ["VOICE", "CHAT", "TASK"]))
+    if kind == "queue":
+        found = step.queue(target_id)
+        name = found.name if found is not None else target_id
+    else:
+        user = step.tx.get_resource(step.instance.id, User, target_id)
+        name = user.username if user is not None else target_id
+    metrics: dict[str, Any] = {"Queue": {"Name": name, "ARN": arn, **{
+        key: int(values[metric]) for key, metric in QUEUE_ATTRIBUTES.items()}}}
+    # "For agent-based metrics ... if there are no agents, no metrics are returned."
+    if staffed:
+        metrics["Agents"] = {key: {"Count": int(values[metric])}
+                             for key, metric in AGENT_ATTRIBUTES.items()}
+    step.run["metrics"] = metrics
+    return step.go()
 
 
 # ---------------------------------------------------------------------------------- contact
@@ -379,4 +503,7 @@ flows.CHECKS.update({
     "Wait": lambda p: [] if "TimeoutSeconds" in p else ["Wait needs TimeoutSeconds"],
     "UpdateContactTargetQueue": lambda p: [] if p.get("QueueId") or p.get("AgentId") else
     ["UpdateContactTargetQueue needs a QueueId or an AgentId"],
+    "CheckMetricData": lambda p: [] if p.get("MetricType") in CHECKED_METRICS else
+    [f"CheckMetricData's MetricType must be one of {', '.join(CHECKED_METRICS)} (set "
+     f"statically), not {p.get('MetricType')!r}"],
 })

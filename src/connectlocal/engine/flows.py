@@ -221,6 +221,7 @@ def _root(step: Step) -> dict[str, Any]:
     root.update({
         "External": step.run.get("external") or {},
         "FlowAttributes": step.run.get("flow_attributes") or {},
+        "Metrics": step.run.get("metrics") or {},  # GetMetricData's
         "StoredCustomerInput": step.run.get("stored_input"),
         "AwsRegion": step.ctx.region,
         "ContactFlowId": step.flow.id,
@@ -308,7 +309,7 @@ NOT_SIMULATED = frozenset({
     "UpdateContactRecordingAndAnalyticsBehavior", "UpdateContactTextToSpeechVoice",
     "UpdatePreviousContactParticipantState", "AssociateContactToCustomerProfile",
     "CreateCustomerProfile", "GetCustomerProfile", "UpdateCustomerProfile",
-    "GetCustomerProfileObject", "CheckMetricData", "GetMetricData", "AuthenticateParticipant",
+    "GetCustomerProfileObject", "AuthenticateParticipant",
     "SetVoiceId", "UpdateRoutingCriteria", "ChatAnalyticsBehavior",
 })
 

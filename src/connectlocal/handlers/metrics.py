@@ -16,7 +16,7 @@ from ..errors import ResourceNotFoundException
 from ..metrics import current, historical
 from ..models import AgentStatus, Queue, RoutingProfile, User
 from ..service import RequestContext
-from ..store.base import Aggregate, FactQuery
+from ..store.base import Aggregate, FactQuery, Tx
 from .common import decode_token, encode_token, instance_id_of, require_instance
 from .directory import ALL
 
@@ -95,8 +95,10 @@ def get_current_metric_data(
     ctx: RequestContext, *, InstanceId: str, Filters: dict[str, Any],
     CurrentMetrics: list[dict[str, Any]], Groupings: list[str] | None = None,
     NextToken: str | None = None, MaxResults: int | None = None,
-    SortCriteria: list[dict[str, Any]] | None = None,
+    SortCriteria: list[dict[str, Any]] | None = None, within: Tx | None = None,
 ) -> dict[str, Any]:
+    """The handler; ``within``: read in this transaction instead of one of its own (a flow's
+    CheckMetricData and GetMetricData, engine/actions.py, inside the contact's write)."""
     groupings = list(Groupings or [])
     queue_filter, profile_filter = _ids(Filters.get("Queues")), _ids(
         Filters.get("RoutingProfiles"))
@@ -139,7 +141,7 @@ def get_current_metric_data(
     if sort is not None and sort.get("SortByMetric") in ("SLOTS_ACTIVE", "SLOTS_AVAILABLE"):
         raise ctx.invalid(f"Sorting on {sort['SortByMetric']} is not supported")
 
-    with ctx.store.read(ctx.scope) as tx:
+    def read(tx: Tx) -> tuple[Any, ...]:
         instance = require_instance(ctx, tx, InstanceId)
         profiles = {p.id: p for p in tx.list_resources(instance.id, RoutingProfile, None, ALL)}
         # The queues named, or those the routing profiles named serve, read one by one (an
@@ -161,6 +163,13 @@ def get_current_metric_data(
         states = tx.list_agent_states(instance.id)
         waiting = [c for c in tx.waiting_contacts(instance.id, datetime.max.replace(tzinfo=UTC))
                    if c.queue is not None]
+        return profiles, queues, users, statuses, states, waiting
+
+    if within is None:
+        with ctx.store.read(ctx.scope) as tx:
+            profiles, queues, users, statuses, states, waiting = read(tx)
+    else:
+        profiles, queues, users, statuses, states, waiting = read(within)
     now = ctx.now
     # (queue, channel) pairs each routing profile serves, within the filters.
     served: dict[str, set[tuple[str, str]]] = {}
