@@ -107,6 +107,52 @@ def test_chat_contact(connect: Any, instance: Any) -> None:
     assert contact["QueueInfo"]["Id"] == instance["queues"]["BasicQueue"]
 
 
+def test_webrtc_contact_is_an_in_app_call_that_runs_its_flow(connect: Any,
+                                                             instance: Any) -> None:
+    started = connect.start_web_rtc_contact(
+        InstanceId=instance["id"], ContactFlowId=instance["flows"]["Default inbound"],
+        ParticipantDetails={"DisplayName": "Jane"}, Attributes={"app": "ios"},
+        Description="In-app call", References={"order": {"Type": "STRING", "Value": "7"}},
+        AllowedCapabilities={"Customer": {"Video": "SEND"},
+                             "Agent": {"Video": "SEND", "ScreenShare": "SEND"}},
+        ClientToken="webrtc-1")
+    contact_id = started["ContactId"]
+    assert uuid.UUID(started["ParticipantId"]) and started["ParticipantToken"]
+    meeting = started["ConnectionData"]["Meeting"]
+    assert meeting["MediaRegion"] == "us-east-1" and uuid.UUID(meeting["MeetingId"])
+    assert meeting["MediaPlacement"]["SignalingUrl"].startswith("wss://")
+    assert meeting["MeetingFeatures"] == {"Audio": {"EchoReduction": "AVAILABLE"}}
+    attendee = started["ConnectionData"]["Attendee"]
+    assert uuid.UUID(attendee["AttendeeId"]) and attendee["JoinToken"]
+    contact = _describe(connect, instance, contact_id)
+    _assert_common(contact, instance, contact_id)
+    assert (contact["Channel"], contact["InitiationMethod"]) == ("VOICE", "WEBRTC_API")
+    assert contact["ConnectedToSystemTimestamp"] == contact["InitiationTimestamp"]
+    assert contact["Description"] == "In-app call"
+    assert contact["SegmentAttributes"] == {
+        "connect:Subtype": {"ValueString": "connect:WebRTC"}}
+    assert contact["Attributes"] == {"app": "ios"}
+    assert "CustomerEndpoint" not in contact  # an app, not a telephone number
+    assert connect.list_contact_references(
+        InstanceId=instance["id"], ContactId=contact_id, ReferenceTypes=["STRING"],
+    )["ReferenceSummaryList"] == [{"String": {"Name": "order", "Value": "7"}}]
+    # The same request with the same token is the same call, with the same meeting.
+    again = connect.start_web_rtc_contact(
+        InstanceId=instance["id"], ContactFlowId=instance["flows"]["Default inbound"],
+        ParticipantDetails={"DisplayName": "Jane"}, Attributes={"app": "ios"},
+        Description="In-app call", References={"order": {"Type": "STRING", "Value": "7"}},
+        AllowedCapabilities={"Customer": {"Video": "SEND"},
+                             "Agent": {"Video": "SEND", "ScreenShare": "SEND"}},
+        ClientToken="webrtc-1")
+    assert again["ContactId"] == contact_id
+    assert again["ConnectionData"]["Meeting"]["MeetingId"] == meeting["MeetingId"]
+    expect_error(connect.start_web_rtc_contact, "ResourceNotFoundException", 404,
+                 "flow", InstanceId=instance["id"], ContactFlowId=str(uuid.uuid4()),
+                 ParticipantDetails={"DisplayName": "Jane"})
+    connect.stop_contact(InstanceId=instance["id"], ContactId=contact_id)
+    assert _describe(connect, instance, contact_id)["DisconnectReason"] == "API"
+
+
 def test_persistent_chat_continues_from_its_source(connect: Any, instance: Any) -> None:
     flow = instance["flows"]["Default inbound"]
     first = connect.start_chat_contact(InstanceId=instance["id"], ContactFlowId=flow,

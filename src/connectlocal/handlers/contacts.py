@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import re
 import secrets
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -252,6 +253,83 @@ def start_outbound_voice_contact(
                           after=starter)
     starter.finish()
     return {"ContactId": contact.id}
+
+
+WEBRTC_API = "WEBRTC_API"  # InitiationMethod of an in-app, web or video call
+
+
+def start_web_rtc_contact(
+    ctx: RequestContext,
+    *,
+    InstanceId: str,
+    ContactFlowId: str,
+    ParticipantDetails: dict[str, Any],
+    Attributes: dict[str, str] | None = None,
+    ClientToken: str | None = None,
+    AllowedCapabilities: dict[str, Any] | None = None,
+    RelatedContactId: str | None = None,
+    References: dict[str, dict[str, Any]] | None = None,
+    Description: str | None = None,
+    SegmentAttributes: dict[str, Any] | None = None,
+    **_unmodelled_here: Any,
+) -> dict[str, Any]:
+    """An in-app, web or video call: a VOICE contact, InitiationMethod WEBRTC_API, that runs
+    its flow, answered with what the client joins the call with (ConnectionData). The media
+    session is not made here: its meeting, attendee and URLs are ids and placeholders under
+    the instance's region, stable for the contact, that no media service answers."""
+    check_attribute_keys(ctx, Attributes)
+
+    def build(tx: Tx, instance: Instance, contact_id: str) -> Contact:
+        flow = start_flow(ctx, tx, instance, ContactFlowId)
+        _related(ctx, tx, instance, RelatedContactId)
+        contact = new_contact(
+            ctx, instance, contact_id, VOICE, WEBRTC_API,
+            description=Description,
+            related_contact_id=RelatedContactId,
+            references=references_of(References),
+            # "Use the connect:Subtype attribute to specify the channel subtype, such as
+            # connect:WebRTC."
+            segment_attributes=SegmentAttributes or {
+                "connect:Subtype": {"ValueString": "connect:WebRTC"}},
+            connected_to_system_timestamp=ctx.now,
+            contact_flow_id=flow.id,
+            participant_id=ctx.ids.uuid(),
+        )
+        flows.begin(tx, contact, flow)
+        return contact
+
+    request = {"flow": ContactFlowId, "participant": ParticipantDetails,
+               "attributes": Attributes, "capabilities": AllowedCapabilities,
+               "related": RelatedContactId, "references": References,
+               "description": Description, "segment": SegmentAttributes}
+    starter = flows.Starter(ctx)
+    contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes,
+                          after=starter)
+    starter.finish()
+    meeting = str(uuid.uuid5(uuid.NAMESPACE_URL, f"meeting/{contact.arn}"))
+    attendee = str(uuid.uuid5(uuid.NAMESPACE_URL, f"attendee/{contact.arn}"))
+    host = f"{ctx.region}.media.connectlocal.invalid"
+    return {
+        "ConnectionData": {
+            "Attendee": {"AttendeeId": attendee,
+                         "JoinToken": base64.b64encode(secrets.token_bytes(48)).decode()},
+            "Meeting": {
+                "MediaRegion": ctx.region,
+                "MediaPlacement": {
+                    "AudioHostUrl": f"{host}:3478",
+                    "AudioFallbackUrl": f"wss://{host}:443/calls/{meeting}",
+                    "SignalingUrl": f"wss://{host}/control/{meeting}",
+                    "TurnControlUrl": f"https://{host}/v2/turn_sessions",
+                    "EventIngestionUrl": f"https://{host}/v2/client-events",
+                },
+                "MeetingFeatures": {"Audio": {"EchoReduction": "AVAILABLE"}},
+                "MeetingId": meeting,
+            },
+        },
+        "ContactId": contact.id,
+        "ParticipantId": contact.participant_id,
+        "ParticipantToken": base64.b64encode(secrets.token_bytes(96)).decode(),
+    }
 
 
 def start_chat_contact(
