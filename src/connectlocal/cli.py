@@ -274,10 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "(CONNECTLOCAL_CTR_WEBHOOK)")
     serve.add_argument("--ctr-webhook-retry-seconds", type=_int_in(0, 7200),
                        default=_env("CTR_WEBHOOK_RETRY_SECONDS", "300"), metavar="SECONDS",
-                       help="how long a CTR the webhook fails is tried again before it is "
-                            "logged and dropped, as a Firehose stream's HTTP endpoint retry "
-                            "duration (CONNECTLOCAL_CTR_WEBHOOK_RETRY_SECONDS; 0 to 7200; "
-                            "default 300)")
+                       help="how long a failing webhook is retried (from its first failure "
+                            "since it last took a CTR) before each CTR it fails is logged and "
+                            "dropped, as a Firehose stream's HTTP endpoint retry duration "
+                            "(CONNECTLOCAL_CTR_WEBHOOK_RETRY_SECONDS; 0 to 7200; default 300)")
     serve.add_argument("--head-timeout", type=SECONDS, default=_env("HEAD_TIMEOUT", "10"),
                        metavar="SECONDS",
                        help="close a connection whose request head (line and headers) has not "

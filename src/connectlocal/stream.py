@@ -8,8 +8,8 @@ transaction (store.base; docs/design/outbox.md), so an acknowledged write's CTR 
 and removes them, so that several servers on one store each deliver a share and none twice.
 An API call never waits for it. A failing webhook is retried with exponential backoff for a
 retry duration, as a Firehose stream retries its HTTP endpoint (``DurationInSeconds``, 300 s
-unless set; 0 to 7,200); after it the record is logged and dropped (the file, if configured,
-still has it).
+unless set; 0 to 7,200), counted from its first failure since it last took a record; after
+it, each record it fails is logged and dropped (the file, if configured, still has it).
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from .store.base import STREAM_HEARTBEAT, Pending, Scope
 
 log = logging.getLogger(__name__)
 
-# A record whose POST fails is tried again for this long (from the first failure; the tries
-# themselves not counted in it, as Firehose's HttpEndpointRetryOptions.DurationInSeconds), the
-# waits between tries doubling from FIRST_WAIT up to LONGEST_WAIT.
+# A failing webhook is tried again for this long (from its first failure since it last took
+# a record; the tries themselves not counted, as Firehose's HttpEndpointRetryOptions.
+# DurationInSeconds), the waits between tries doubling from FIRST_WAIT up to LONGEST_WAIT.
 RETRY_SECONDS = 300
 FIRST_WAIT = 0.5
 LONGEST_WAIT = 30.0
@@ -58,6 +58,9 @@ class CtrStream:
         self._thread = threading.Thread(target=self._run, name="ctr-stream", daemon=True)
         self._seen = 0.0  # when this consumer last told the store it is there (monotonic)
         self._renewed = 0.0
+        # When the webhook's failures since its last success are past the retry duration
+        # (monotonic): one outage, however many records it spans.
+        self._failing_until: float | None = None
 
     def start(self) -> CtrStream:
         if self.file is not None:
@@ -156,28 +159,38 @@ class CtrStream:
             return record_of(tx, contact)
 
     def _post(self, line: bytes, contact_id: str, claimed: list[int]) -> bool:
-        """POSTs one record, retrying for ``retry_seconds``; False when the stream stops during
-        a wait between tries (the record is not dropped: it stays queued)."""
+        """POSTs one record, retrying while the webhook has been failing for less than
+        ``retry_seconds`` (since its last success: a long outage drops each record after one
+        try, not after a retry duration of its own); False when the stream stops during a
+        wait between tries (the record is not dropped: it stays queued)."""
         assert self.webhook is not None
-        wait, tries, waited = self.first_wait, 0, 0.0
+        wait, tries = self.first_wait, 0
         while True:
             request = urllib.request.Request(self.webhook, data=line, method="POST",
                                              headers={"content-type": "application/json"})
             tries += 1
+            started = time.monotonic()
             try:
                 with urllib.request.urlopen(request, timeout=TRY_SECONDS) as response:
                     if 200 <= response.status < 300:
+                        self._failing_until = None
                         return True
                     problem = f"HTTP {response.status}"
             except urllib.error.HTTPError as error:
                 problem = f"HTTP {error.code}"
             except (urllib.error.URLError, OSError) as error:
                 problem = str(error)
-            left = self.retry_seconds - waited
+            now = time.monotonic()
+            if self._failing_until is None:
+                self._failing_until = now + self.retry_seconds
+            else:  # the time a try takes is not counted in the retry duration
+                self._failing_until += now - started
+            left = self._failing_until - now
             if left <= 0:
-                log.error("CTR of contact %s not delivered to %s: %d tries over %s s failed "
-                          "(the last: %s); dropped", contact_id, self.webhook, tries,
-                          f"{self.retry_seconds:g}", problem)
+                log.error("CTR of contact %s not delivered to %s: it failed %d tries, the "
+                          "last %s, and the webhook has failed for its retry duration (%s "
+                          "s); dropped", contact_id, self.webhook, tries, problem,
+                          f"{self.retry_seconds:g}")
                 return True
             wait = min(wait, left)
             log.warning("CTR of contact %s to %s failed (%s); retrying in %.1f s",
@@ -185,5 +198,4 @@ class CtrStream:
             self._renew(claimed, wait)  # the claim outlasts the wait and the next try
             if self._stopping.wait(wait):
                 return False
-            waited += wait
             wait = min(wait * 2, LONGEST_WAIT)

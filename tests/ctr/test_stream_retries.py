@@ -73,8 +73,8 @@ def down() -> Iterator[Hook]:
     yield from _hook(failures=10**9)
 
 
-def _end_a_contact(service: Service) -> None:
-    ended = Contact(id="c-1", arn=f"{INSTANCE}/contact/c-1", instance_id="i-1",
+def _end_a_contact(service: Service, contact_id: str = "c-1") -> None:
+    ended = Contact(id=contact_id, arn=f"{INSTANCE}/contact/{contact_id}", instance_id="i-1",
                     channel="TASK", initiation_method="API", initiation_timestamp=T0,
                     last_update_timestamp=T0 + timedelta(minutes=1),
                     disconnect_timestamp=T0 + timedelta(minutes=1), disconnect_reason="API")
@@ -105,18 +105,33 @@ def test_a_record_is_tried_until_the_webhook_takes_it(flaky: Hook, tmp_path: Pat
     assert flaky.received[0]["DisconnectReason"] == "API"
 
 
-def test_after_the_retry_duration_the_record_is_logged_and_dropped(
+def test_after_the_retry_duration_records_are_logged_and_dropped_until_it_recovers(
         down: Hook, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     service = Service(open_store(str(tmp_path / "s.db")))
     stream_file = tmp_path / "ctr.jsonl"
     stream = CtrStream(service, str(stream_file), down.url, retry_seconds=1,
                        first_wait=0.1).start()
+
+    def dropped() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+
     started = time.monotonic()
     try:
         with caplog.at_level(logging.ERROR, logger="connectlocal.stream"):
-            _end_a_contact(service)
-            _until(lambda: any("dropped" in r.getMessage() for r in caplog.records), 30)
+            _end_a_contact(service, "c-1")
+            _until(lambda: dropped(), 30)
             took = time.monotonic() - started
+            # Waits of 0.1, 0.2, 0.4 and then what is left of the second: five tries.
+            assert down.tries == 5
+            # The webhook is still down: the next record is tried once, not for a retry
+            # duration of its own (a long outage would hold each record that long).
+            _end_a_contact(service, "c-2")
+            _until(lambda: len(dropped()) == 2, 30)
+            assert down.tries == 6
+            # Back up: delivered, and a later failure has its whole retry duration again.
+            down.failures = 0
+            _end_a_contact(service, "c-3")
+            _until(lambda: down.received, 30)
             # Dropped: the outbox holds nothing for another stream to deliver.
             _until(lambda: not service.store.claim_outbox("another", 10, time.time() + 60,
                                                           15.0), 5)
@@ -124,14 +139,14 @@ def test_after_the_retry_duration_the_record_is_logged_and_dropped(
     finally:
         stream.stop()
         service.store.close()
-    # Waits of 0.1, 0.2, 0.4 and then what is left of the second: five tries.
-    assert down.tries == 5
     assert 1.0 <= took < 10
-    (error,) = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert error == (f"CTR of contact c-1 not delivered to {down.url}: 5 tries over 1 s failed "
-                     "(the last: HTTP 503); dropped")
+    assert dropped() == [
+        f"CTR of contact {c} not delivered to {down.url}: it failed {n} tries, the last HTTP "
+        "503, and the webhook has failed for its retry duration (1 s); dropped"
+        for c, n in (("c-1", 5), ("c-2", 1))]
+    assert [r["ContactId"] for r in down.received] == ["c-3"]
     assert [json.loads(line)["ContactId"] for line in stream_file.read_text().splitlines()] \
-        == ["c-1"]  # the file has it
+        == ["c-1", "c-2", "c-3"]  # the file has them all
 
 
 def test_a_retry_duration_of_zero_drops_at_the_first_failure(
