@@ -59,8 +59,11 @@ class CtrStream:
         self._seen = 0.0  # when this consumer last told the store it is there (monotonic)
         self._renewed = 0.0
         # When the webhook's failures since its last success are past the retry duration
-        # (monotonic): one outage, however many records it spans.
+        # (monotonic): one outage, however many records it spans. An outage ends when the
+        # webhook takes a record, or when no try has failed for a retry duration (nothing
+        # was sent: it may be back).
         self._failing_until: float | None = None
+        self._failed_at = 0.0
 
     def start(self) -> CtrStream:
         if self.file is not None:
@@ -181,10 +184,11 @@ class CtrStream:
             except (urllib.error.URLError, OSError) as error:
                 problem = str(error)
             now = time.monotonic()
-            if self._failing_until is None:
-                self._failing_until = now + self.retry_seconds
+            if self._failing_until is None or started - self._failed_at > self.retry_seconds:
+                self._failing_until = now + self.retry_seconds  # a new outage
             else:  # the time a try takes is not counted in the retry duration
                 self._failing_until += now - started
+            self._failed_at = now
             left = self._failing_until - now
             if left <= 0:
                 log.error("CTR of contact %s not delivered to %s: it failed %d tries, the "

@@ -632,10 +632,11 @@ def test_check_metric_data_of_an_agent_queue_and_its_metric_types(connect: Any) 
     assert connect.get_contact_attributes(InstanceId=instance["id"], InitialContactId=contact)[
         "Attributes"] == {"agent": "offline"}
     # MetricType takes no dynamic value and only the five documented names.
-    content = json.dumps({"Version": "2019-10-30", "StartAction": "c", "Actions": [
-        _act("c", "CheckMetricData", {"MetricType": "AgentsAvailable"}, None,
-             {"NoMatchingError": "c"})]})
-    expect_error(connect.create_contact_flow, "InvalidContactFlowException", 400,
-                 "CheckMetricData's MetricType must be one of NumberOfAgentsAvailable",
-                 InstanceId=instance["id"], Name="Bad metric", Type="CONTACT_FLOW",
-                 Content=content)
+    for metric_type in ("AgentsAvailable", ["NumberOfAgentsOnline"], {"$": "x"}):
+        content = json.dumps({"Version": "2019-10-30", "StartAction": "c", "Actions": [
+            _act("c", "CheckMetricData", {"MetricType": metric_type}, None,
+                 {"NoMatchingError": "c"})]})
+        expect_error(connect.create_contact_flow, "InvalidContactFlowException", 400,
+                     "CheckMetricData's MetricType must be one of NumberOfAgentsAvailable",
+                     InstanceId=instance["id"], Name="Bad metric", Type="CONTACT_FLOW",
+                     Content=content)

@@ -128,10 +128,20 @@ def test_after_the_retry_duration_records_are_logged_and_dropped_until_it_recove
             _end_a_contact(service, "c-2")
             _until(lambda: len(dropped()) == 2, 30)
             assert down.tries == 6
-            # Back up: delivered, and a later failure has its whole retry duration again.
-            down.failures = 0
+            # Still down, but nothing was tried for longer than the retry duration: a new
+            # outage, with its whole duration.
+            time.sleep(1.2)
             _end_a_contact(service, "c-3")
+            _until(lambda: len(dropped()) == 3, 30)
+            assert down.tries == 11
+            # Back up: delivered; and a later failure has its whole retry duration again
+            # (three failures, then it takes the record).
+            down.failures = 0
+            _end_a_contact(service, "c-4")
             _until(lambda: down.received, 30)
+            down.failures = down.tries + 3
+            _end_a_contact(service, "c-5")
+            _until(lambda: len(down.received) == 2, 30)
             # Dropped: the outbox holds nothing for another stream to deliver.
             _until(lambda: not service.store.claim_outbox("another", 10, time.time() + 60,
                                                           15.0), 5)
@@ -143,10 +153,10 @@ def test_after_the_retry_duration_records_are_logged_and_dropped_until_it_recove
     assert dropped() == [
         f"CTR of contact {c} not delivered to {down.url}: it failed {n} tries, the last HTTP "
         "503, and the webhook has failed for its retry duration (1 s); dropped"
-        for c, n in (("c-1", 5), ("c-2", 1))]
-    assert [r["ContactId"] for r in down.received] == ["c-3"]
+        for c, n in (("c-1", 5), ("c-2", 1), ("c-3", 5))]
+    assert [r["ContactId"] for r in down.received] == ["c-4", "c-5"]
     assert [json.loads(line)["ContactId"] for line in stream_file.read_text().splitlines()] \
-        == ["c-1", "c-2", "c-3"]  # the file has them all
+        == ["c-1", "c-2", "c-3", "c-4", "c-5"]  # the file has them all
 
 
 def test_a_retry_duration_of_zero_drops_at_the_first_failure(

@@ -187,6 +187,59 @@ def test_the_main_queries_have_their_index(url: str, statement: str, params: tup
     assert f"using {index}" in plan.lower(), plan
 
 
+def test_a_load_and_a_write_of_the_same_chain_wait_for_each_other_not_deadlock(
+        url: str) -> None:
+    # UpdateContactAttributes locks the chain's attributes, then its contacts; the load's
+    # chunk locks them in the same order, so the write waits for the chunk (before, the chunk
+    # took the contacts first: each then waited for the other, and PostgreSQL killed one).
+    store = open_store(url)
+    try:
+        with store.write(HERE) as tx:
+            tx.put_instance(_instance())
+            tx.put_contact(_contact("x"))
+            tx.put_attributes("i-1", "x", {"k": "stored"}, T0)
+        newer = _contact("x")
+        newer.last_update_timestamp = T0 + timedelta(minutes=9)
+        locked, writing, errors = threading.Event(), threading.Event(), []
+
+        def server() -> None:
+            locked.wait(10)
+            writing.set()
+            try:
+                with store.write(HERE) as tx:
+                    tx.put_attributes("i-1", "x", {"k": "server"}, T0)
+                    tx.put_contact(newer)
+            except Exception as exc:  # what a deadlock would raise, on either side
+                errors.append(repr(exc))
+
+        thread = threading.Thread(target=server)
+        with store.bulk_load() as load:
+            load.add(HERE, [_staged("x", T0 + timedelta(minutes=5), {"k": "load"})])
+            db = getattr(load, "_db")  # noqa: B009
+            real = db.execute
+
+            def execute(statement: Any, *args: Any, **kwargs: Any) -> Any:
+                done = real(statement, *args, **kwargs)
+                if isinstance(statement, str) and statement.startswith("WITH written"):
+                    locked.set()  # the chunk holds the contact: the write starts
+                    writing.wait(10)
+                    time.sleep(0.5)  # and has taken what it can by now
+                return done
+
+            db.execute = execute
+            thread.start()
+            try:
+                load.merge()
+            except Exception as exc:
+                errors.append(repr(exc))
+        thread.join(20)
+        assert errors == []
+        with store.read(HERE) as tx:  # the write came after the chunk
+            assert tx.get_contact_and_attributes("i-1", "x") == (newer, {"k": "server"})
+    finally:
+        store.close()
+
+
 def test_the_answers_to_make_are_read_by_the_contacts_primary_key(url: str) -> None:
     """The background answer maker's batch among 20,000 contacts (~1 KB documents) of one
     instance, 16,000 of them pending (a CTR import's), analyzed: each pending contact is

@@ -503,7 +503,8 @@ flows.CHECKS.update({
     "Wait": lambda p: [] if "TimeoutSeconds" in p else ["Wait needs TimeoutSeconds"],
     "UpdateContactTargetQueue": lambda p: [] if p.get("QueueId") or p.get("AgentId") else
     ["UpdateContactTargetQueue needs a QueueId or an AgentId"],
-    "CheckMetricData": lambda p: [] if p.get("MetricType") in CHECKED_METRICS else
+    "CheckMetricData": lambda p: [] if isinstance(p.get("MetricType"), str)
+    and p["MetricType"] in CHECKED_METRICS else
     [f"CheckMetricData's MetricType must be one of {', '.join(CHECKED_METRICS)} (set "
      f"statically), not {p.get('MetricType')!r}"],
 })

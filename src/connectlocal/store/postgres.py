@@ -70,6 +70,7 @@ LOCK_WAIT = 30.0
 IDLE_IN_TRANSACTION = 60.0
 CLOCK_RECHECK = 0.25  # seconds a clock setting read from the database is trusted
 MERGE_ROWS = 100_000  # contacts a transaction when a bulk load is merged
+DEADLOCK_TRIES = 3  # a bulk load's chunk, rolled back as a deadlock's victim, is run again
 # The first contacts whose answers are to be made, each with its document: the keys taken
 # first, then each contact by its primary key (a subquery a row). Joined whole and then
 # limited, the planner merged the two on (account, region, instance) by contacts_by_time and
@@ -494,16 +495,18 @@ class PostgresBulkLoad(BulkLoad):
         # Ctrl-C, a lost connection) leaves each contact it wrote with its facts row, and the
         # chains whose newest record it wrote with their attributes. (Written in passes, a
         # stop between them left contacts no metric counted, and an import run again skips
-        # a record as new as the one stored: they stayed uncounted.)
+        # a record as new as the one stored: they stayed uncounted.) Its statements lock rows
+        # in the order the server's writes do (attributes, contacts, facts, answers:
+        # UpdateContactAttributes, put_contact), so that one waits for the other instead of
+        # deadlocking.
         self._in_chunks(
             "winners",
-            # A winner initiated at another instant than the contact it replaces drops that
-            # contact's facts row.
-            "DELETE FROM contact_facts f USING winners w WHERE w.n BETWEEN %(first)s AND "
-            "%(last)s AND w.stored IS NOT NULL AND w.updated > w.stored AND "
-            "w.stored_initiated <> w.initiated AND f.account=w.account AND f.region=w.region "
-            "AND f.instance_id=w.instance_id AND f.initiated=w.stored_initiated AND "
-            "f.contact_id=w.contact_id",
+            # A chain's attributes with the chunk that holds its newest record.
+            "INSERT INTO attributes SELECT c.account, c.region, c.instance_id, c.chain, "
+            "c.touched, s.attributes FROM chains c JOIN winners w ON w.seq=c.seq JOIN staged s "
+            "ON s.seq=c.seq WHERE w.n BETWEEN %(first)s AND %(last)s ORDER BY c.n "
+            "ON CONFLICT (account, region, instance_id, initial_id) DO UPDATE SET "
+            "touched=greatest(attributes.touched, excluded.touched), doc=excluded.doc",
             # The contacts, and the facts of those written: a write since the winners were
             # picked (by another process) is not replaced by an older record, and keeps its
             # own facts.
@@ -530,21 +533,21 @@ class PostgresBulkLoad(BulkLoad):
             "connected=excluded.connected, disconnected=excluded.disconnected, "
             "acw_seconds=excluded.acw_seconds, hold_seconds=excluded.hold_seconds, "
             "transferred=excluded.transferred",
-            # After it (the contacts' row locks are held), the stored answers of the contacts
-            # written go (a server may have stored one since the winners were picked), and
-            # theirs are to be made (connectlocal.wire).
+            # A winner initiated at another instant than the contact it replaces drops that
+            # contact's facts row.
+            "DELETE FROM contact_facts f USING winners w WHERE w.n BETWEEN %(first)s AND "
+            "%(last)s AND w.stored IS NOT NULL AND w.updated > w.stored AND "
+            "w.stored_initiated <> w.initiated AND f.account=w.account AND f.region=w.region "
+            "AND f.instance_id=w.instance_id AND f.initiated=w.stored_initiated AND "
+            "f.contact_id=w.contact_id",
+            # The stored answers of the contacts written go (a server may have stored one
+            # since the winners were picked), and theirs are to be made (connectlocal.wire).
             "DELETE FROM answers a USING winners w WHERE w.n BETWEEN %(first)s AND %(last)s "
             "AND (w.stored IS NULL OR w.updated > w.stored) AND a.account=w.account AND "
             "a.region=w.region AND a.instance_id=w.instance_id AND a.contact_id=w.contact_id",
             "INSERT INTO answers_pending SELECT account, region, instance_id, contact_id FROM "
             "winners WHERE n BETWEEN %(first)s AND %(last)s AND (stored IS NULL OR "
-            "updated > stored) ORDER BY n ON CONFLICT DO NOTHING",
-            # A chain's attributes with the chunk that holds its newest record.
-            "INSERT INTO attributes SELECT c.account, c.region, c.instance_id, c.chain, "
-            "c.touched, s.attributes FROM chains c JOIN winners w ON w.seq=c.seq JOIN staged s "
-            "ON s.seq=c.seq WHERE w.n BETWEEN %(first)s AND %(last)s ORDER BY c.n "
-            "ON CONFLICT (account, region, instance_id, initial_id) DO UPDATE SET "
-            "touched=greatest(attributes.touched, excluded.touched), doc=excluded.doc")
+            "updated > stored) ORDER BY n ON CONFLICT DO NOTHING")
         # Fresh statistics at once (autovacuum comes later): without any, the planner took
         # contacts_by_association for DescribeContact's lookup (its three leading columns
         # are the primary key's too) and filtered the instance's rows, 12.7 ms a lookup among
@@ -561,9 +564,18 @@ class PostgresBulkLoad(BulkLoad):
         ).fetchone() or (0,)
         for first in range(1, last + 1, MERGE_ROWS):
             chunk = {"first": first, "last": first + MERGE_ROWS - 1}
-            with self._db.transaction():
-                for statement in statements:
-                    self._db.execute(statement, chunk)
+            for attempt in range(1, DEADLOCK_TRIES + 1):
+                try:
+                    with self._db.transaction():
+                        for statement in statements:
+                            self._db.execute(statement, chunk)
+                    break
+                except psycopg.errors.DeadlockDetected:
+                    # Chosen to give way to a server's write (the chunk's rows in key
+                    # order, a chain's contacts in that write's): the chunk again.
+                    if attempt == DEADLOCK_TRIES:
+                        raise
+                    log.warning("a bulk load's chunk gave way to a deadlocked write; again")
 
     def drop(self) -> None:
         self._db.close()  # temporary tables go with their connection
