@@ -624,13 +624,33 @@ def test_check_metric_data_of_an_agent_queue_and_its_metric_types(connect: Any) 
                                            "AgentId": agent}, None,
              {"NoMatchingCondition": "offline", "NoMatchingError": "err"},
              [("NumberGreaterThan", "0", "on")]),
-        _act("on", "UpdateContactAttributes", {"Attributes": {"agent": "online"}}),
-        _act("offline", "UpdateContactAttributes", {"Attributes": {"agent": "offline"}}),
+        _act("on", "UpdateContactAttributes", {"Attributes": {"agent": "online"}},
+             "metrics"),
+        _act("offline", "UpdateContactAttributes", {"Attributes": {"agent": "offline"}},
+             "metrics"),
+        _act("metrics", "GetMetricData", {"AgentId": agent}, "keep", {"NoMatchingError": "err"}),
+        _act("keep", "UpdateContactAttributes", {"Attributes": {
+            "queue": "$.Metrics.Queue.Name", "size": "$.Metrics.Queue.Size",
+            "available": "$.Metrics.Agents.Available.Count",
+            "staffed": "$.Metrics.Agents.Staffed.Count"}}),
         _act("err", "UpdateContactAttributes", {"Attributes": {"agent": "error"}})])
-    contact = connect.start_task_contact(InstanceId=instance["id"], Name="t",
-                                         ContactFlowId=flow_id)["ContactId"]
-    assert connect.get_contact_attributes(InstanceId=instance["id"], InitialContactId=contact)[
-        "Attributes"] == {"agent": "offline"}
+
+    def task() -> dict[str, str]:
+        contact = connect.start_task_contact(InstanceId=instance["id"], Name="t",
+                                             ContactFlowId=flow_id)["ContactId"]
+        attributes: dict[str, str] = connect.get_contact_attributes(
+            InstanceId=instance["id"], InitialContactId=contact)["Attributes"]
+        return attributes
+
+    username = connect.describe_user(InstanceId=instance["id"], UserId=agent)["User"]["Username"]
+    # Offline: no agent metrics; nothing waits for the agent.
+    assert task() == {"agent": "offline", "queue": username, "size": "0", "available": "",
+                      "staffed": ""}
+    available = {s["Name"]: s["Id"] for s in connect.list_agent_statuses(
+        InstanceId=instance["id"])["AgentStatusSummaryList"]}["Available"]
+    connect.put_user_status(InstanceId=instance["id"], UserId=agent, AgentStatusId=available)
+    assert task() == {"agent": "online", "queue": username, "size": "0", "available": "1",
+                      "staffed": "1"}
     # MetricType takes no dynamic value and only the five documented names.
     for metric_type in ("AgentsAvailable", ["NumberOfAgentsOnline"], {"$": "x"}):
         content = json.dumps({"Version": "2019-10-30", "StartAction": "c", "Actions": [

@@ -8,7 +8,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -145,9 +145,18 @@ AGENT_ATTRIBUTES = {
 _CHANNELS = {"Voice": ["VOICE"], "Chat": ["CHAT"]}  # GetMetricData's QueueChannel
 
 
-def _metric_target(step: Step) -> tuple[str, str, str] | Outcome:
-    """The queue whose metrics an action reads: (kind, id, ARN), kind "queue" or "agent" (an
-    agent queue); QueueId, AgentId, or else the contact's working queue."""
+class _Target(NamedTuple):
+    """The queue whose metrics an action reads: ``kind`` "queue", or "agent" (an agent's
+    queue, its id the user's)."""
+
+    kind: str
+    id: str
+    arn: str
+    name: str
+
+
+def _metric_target(step: Step) -> _Target | Outcome:
+    """QueueId, AgentId, or else the contact's working queue."""
     queue_id, agent_id = step.text("QueueId"), step.text("AgentId")
     if queue_id and agent_id:
         return step.error("NoMatchingError", "QueueId and AgentId may not both be given")
@@ -160,50 +169,60 @@ def _metric_target(step: Step) -> tuple[str, str, str] | Outcome:
         user = step.tx.get_resource(step.instance.id, User, agent_id.rsplit("/", 1)[-1])
         if user is None:
             return step.error("NoMatchingError", f"User not found: {agent_id}")
-        return "agent", user.id, user.arn
+        return _Target("agent", user.id, user.arn, user.username)
     queue = step.queue(queue_id) if queue_id else None
     if queue is None:
         return step.error("NoMatchingError", f"Queue not found: {queue_id!r}" if queue_id
                           else "no queue is named and no working queue is set")
-    return "queue", queue.id, queue.arn
+    return _Target("queue", queue.id, queue.arn, queue.name)
 
 
-def _queue_metrics(step: Step, kind: str, target: str, names: list[str],
-                   channels: list[str]) -> tuple[dict[str, float], bool]:
-    """The metrics of a queue over ``channels`` (OLDEST_CONTACT_AGE in seconds), and whether
-    an agent serves it (agent metrics are of those online)."""
-    if kind == "queue":
+def _queue_metrics(step: Step, target: _Target, names: list[str],
+                   channels: list[str]) -> dict[str, float]:
+    """The real-time metrics of a queue over ``channels`` (OLDEST_CONTACT_AGE in seconds),
+    by their definitions (``metrics.current``)."""
+    if target.kind == "queue":
         answer = metrics_api.get_current_metric_data(
             step.ctx, InstanceId=step.instance.id, within=step.tx, Groupings=["QUEUE"],
-            Filters={"Queues": [target], "Channels": channels},
+            Filters={"Queues": [target.id], "Channels": channels},
             CurrentMetrics=[{"Name": name, "Unit": current.DEFINITIONS[name].unit}
                             for name in names])
         values = dict.fromkeys(names, 0.0)
         for result in answer["MetricResults"]:
             for collection in result["Collections"]:
                 values[collection["Metric"]["Name"]] = float(collection["Value"])
-        return values, values.get("AGENTS_ONLINE", 0.0) > 0 or any(
-            values.get(name, 0) for name in AGENT_ATTRIBUTES.values())
-    # An agent queue: the contacts waiting for the agent, and the agent.
+        return values
+    # An agent's queue (no Queue resource: GetCurrentMetricData does not answer it): the
+    # contacts waiting for the agent, and the agent as one sample of its own.
     waiting = [c for c in step.tx.waiting_contacts(step.instance.id, step.now)
-               if c.queue is not None and c.queue.queue_id == target and c.channel in channels]
-    state = step.tx.get_agent_state(step.instance.id, target)
-    status = step.tx.get_resource(step.instance.id, AgentStatus, state.status_id) \
-        if state is not None else None
-    status_type = status.type if status is not None else routing.OFFLINE
-    doing = routing.activity(state, status_type) if state is not None else "OFFLINE"
-    online = state is not None and (status_type != routing.OFFLINE or bool(state.contacts))
-    agent = {"AGENTS_ONLINE": online, "AGENTS_AVAILABLE": doing == "AVAILABLE",
-             "AGENTS_STAFFED": online and doing != "NPT",
-             "AGENTS_AFTER_CONTACT_WORK": doing == "ACW", "AGENTS_ON_CONTACT":
-             doing == "ON_CONTACT", "AGENTS_ERROR": doing == "ERROR",
-             "AGENTS_NON_PRODUCTIVE": doing == "NPT"}
-    oldest = max(((step.now - c.queue.enqueue_timestamp).total_seconds() for c in waiting
-                  if c.queue is not None), default=0.0)
-    values = {name: float(len(waiting)) if name == "CONTACTS_IN_QUEUE" else
-              float(int(oldest)) if name == "OLDEST_CONTACT_AGE" else float(agent[name])
-              for name in names}
-    return values, online
+               if c.queue is not None and c.queue.queue_id == target.id
+               and c.channel in channels]
+    state = step.tx.get_agent_state(step.instance.id, target.id)
+    sample = None
+    if state is not None:
+        status = step.tx.get_resource(step.instance.id, AgentStatus, state.status_id)
+        status_type = status.type if status is not None else routing.OFFLINE
+        busy = [c for c in state.contacts if c.state in routing.BUSY and c.channel in channels]
+        # No slot metric is read here: the routing profile's concurrency is not needed.
+        sample = current.AgentSample(
+            state, status_type, routing.activity(state, status_type), "",
+            active_slots=0, available_slots=0,
+            acw_contacts=sum(1 for c in busy if c.state == routing.ENDED))
+    values = {}
+    for name in names:
+        definition = current.DEFINITIONS[name]
+        if definition.agent is not None:
+            values[name] = float(definition.agent(sample)) if sample is not None else 0.0
+        elif name == "OLDEST_CONTACT_AGE":
+            values[name] = float(int(max(
+                ((step.now - c.queue.enqueue_timestamp).total_seconds() for c in waiting
+                 if c.queue is not None), default=0.0)))
+        else:
+            values[name] = float(len(waiting))
+    return values
+
+
+_ALL_CHANNELS = ["VOICE", "CHAT", "TASK"]
 
 
 @action("CheckMetricData")
@@ -216,8 +235,7 @@ def check_metric_data(step: Step) -> Outcome:
     target = _metric_target(step)
     if isinstance(target, Outcome):
         return target
-    values, _ = _queue_metrics(step, target[0], target[1], [name], ["VOICE", "CHAT", "TASK"])
-    return step.branch(int(values[name]))
+    return step.branch(int(_queue_metrics(step, target, [name], _ALL_CHANNELS)[name]))
 
 
 @action("GetMetricData")
@@ -229,20 +247,13 @@ def get_metric_data(step: Step) -> Outcome:
     target = _metric_target(step)
     if isinstance(target, Outcome):
         return target
-    kind, target_id, arn = target
-    names = [*QUEUE_ATTRIBUTES.values(), *AGENT_ATTRIBUTES.values()]
-    values, staffed = _queue_metrics(step, kind, target_id, list(dict.fromkeys(names)),
-                                     _CHANNELS.get(channel, ["VOICE", "CHAT", "TASK"]))
-    if kind == "queue":
-        found = step.queue(target_id)
-        name = found.name if found is not None else target_id
-    else:
-        user = step.tx.get_resource(step.instance.id, User, target_id)
-        name = user.username if user is not None else target_id
-    metrics: dict[str, Any] = {"Queue": {"Name": name, "ARN": arn, **{
+    values = _queue_metrics(step, target, [*QUEUE_ATTRIBUTES.values(),
+                                           *AGENT_ATTRIBUTES.values()],
+                            _CHANNELS.get(channel, _ALL_CHANNELS))
+    metrics: dict[str, Any] = {"Queue": {"Name": target.name, "ARN": target.arn, **{
         key: int(values[metric]) for key, metric in QUEUE_ATTRIBUTES.items()}}}
     # "For agent-based metrics ... if there are no agents, no metrics are returned."
-    if staffed:
+    if values["AGENTS_ONLINE"]:
         metrics["Agents"] = {key: {"Count": int(values[metric])}
                              for key, metric in AGENT_ATTRIBUTES.items()}
     step.run["metrics"] = metrics
