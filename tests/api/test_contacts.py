@@ -109,13 +109,15 @@ def test_chat_contact(connect: Any, instance: Any) -> None:
 
 def test_webrtc_contact_is_an_in_app_call_that_runs_its_flow(connect: Any,
                                                              instance: Any) -> None:
-    started = connect.start_web_rtc_contact(
-        InstanceId=instance["id"], ContactFlowId=instance["flows"]["Default inbound"],
-        ParticipantDetails={"DisplayName": "Jane"}, Attributes={"app": "ios"},
-        Description="In-app call", References={"order": {"Type": "STRING", "Value": "7"}},
-        AllowedCapabilities={"Customer": {"Video": "SEND"},
-                             "Agent": {"Video": "SEND", "ScreenShare": "SEND"}},
-        ClientToken="webrtc-1")
+    params = {"InstanceId": instance["id"],
+              "ContactFlowId": instance["flows"]["Default inbound"],
+              "ParticipantDetails": {"DisplayName": "Jane"}, "Attributes": {"app": "ios"},
+              "Description": "In-app call",
+              "References": {"order": {"Type": "STRING", "Value": "7"}},
+              "AllowedCapabilities": {"Customer": {"Video": "SEND"},
+                                      "Agent": {"Video": "SEND", "ScreenShare": "SEND"}},
+              "ClientToken": "webrtc-1"}
+    started = connect.start_web_rtc_contact(**params)
     contact_id = started["ContactId"]
     assert uuid.UUID(started["ParticipantId"]) and started["ParticipantToken"]
     meeting = started["ConnectionData"]["Meeting"]
@@ -133,21 +135,18 @@ def test_webrtc_contact_is_an_in_app_call_that_runs_its_flow(connect: Any,
         "connect:Subtype": {"ValueString": "connect:WebRTC"}}
     assert contact["Attributes"] == {"app": "ios"}
     assert "CustomerEndpoint" not in contact  # an app, not a telephone number
+    assert contact["QueueInfo"]["Id"] == instance["queues"]["BasicQueue"]  # the flow's
     assert connect.list_contact_references(
         InstanceId=instance["id"], ContactId=contact_id, ReferenceTypes=["STRING"],
     )["ReferenceSummaryList"] == [{"String": {"Name": "order", "Value": "7"}}]
     # The same request with the same token is the same call, with the same meeting.
-    again = connect.start_web_rtc_contact(
-        InstanceId=instance["id"], ContactFlowId=instance["flows"]["Default inbound"],
-        ParticipantDetails={"DisplayName": "Jane"}, Attributes={"app": "ios"},
-        Description="In-app call", References={"order": {"Type": "STRING", "Value": "7"}},
-        AllowedCapabilities={"Customer": {"Video": "SEND"},
-                             "Agent": {"Video": "SEND", "ScreenShare": "SEND"}},
-        ClientToken="webrtc-1")
+    again = connect.start_web_rtc_contact(**params)
     assert again["ContactId"] == contact_id
     assert again["ConnectionData"]["Meeting"]["MeetingId"] == meeting["MeetingId"]
+    missing = str(uuid.uuid4())
     expect_error(connect.start_web_rtc_contact, "ResourceNotFoundException", 404,
-                 "flow", InstanceId=instance["id"], ContactFlowId=str(uuid.uuid4()),
+                 f"Contact flow not found: {missing} (instance {instance['id']})",
+                 InstanceId=instance["id"], ContactFlowId=missing,
                  ParticipantDetails={"DisplayName": "Jane"})
     connect.stop_contact(InstanceId=instance["id"], ContactId=contact_id)
     assert _describe(connect, instance, contact_id)["DisconnectReason"] == "API"

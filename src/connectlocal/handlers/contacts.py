@@ -258,6 +258,11 @@ def start_outbound_voice_contact(
 WEBRTC_API = "WEBRTC_API"  # InitiationMethod of an in-app, web or video call
 
 
+def _token(size: int) -> str:
+    """An opaque token of ``size`` random bytes, as base64 (participant and join tokens)."""
+    return base64.b64encode(secrets.token_bytes(size)).decode()
+
+
 def start_web_rtc_contact(
     ctx: RequestContext,
     *,
@@ -312,7 +317,7 @@ def start_web_rtc_contact(
     return {
         "ConnectionData": {
             "Attendee": {"AttendeeId": attendee,
-                         "JoinToken": base64.b64encode(secrets.token_bytes(48)).decode()},
+                         "JoinToken": _token(48)},
             "Meeting": {
                 "MediaRegion": ctx.region,
                 "MediaPlacement": {
@@ -328,7 +333,7 @@ def start_web_rtc_contact(
         },
         "ContactId": contact.id,
         "ParticipantId": contact.participant_id,
-        "ParticipantToken": base64.b64encode(secrets.token_bytes(96)).decode(),
+        "ParticipantToken": _token(96),
     }
 
 
@@ -387,7 +392,7 @@ def start_chat_contact(
     contact = create_once(ctx, InstanceId, ClientToken, request, build, attributes=Attributes,
                           after=starter)
     starter.finish()
-    token = base64.b64encode(secrets.token_bytes(96)).decode()
+    token = _token(96)
     expiry = rules.settle(contact, ctx.now).expires_at
     return {
         "ContactId": contact.id,
