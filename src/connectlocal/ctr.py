@@ -29,7 +29,7 @@ from .models import (
     Reference,
 )
 from .spec import service_model
-from .store.base import Scope
+from .store.base import ContactRow, Scope, Staged, _ms, staged
 
 FORMAT_VERSION = "2017-03-10"
 _INSTANCE_ARN = re.compile(
@@ -55,12 +55,15 @@ class Named(NamedTuple):
     name: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportedContact:
+    """What the import stores of a record (``staged``: its contact's row, its chain's
+    attributes, None when it carries no Attributes, and its facts) and what it names."""
+
     scope: Scope
     instance: Named
-    contact: Contact
-    attributes: dict[str, str] | None  # None: the record carries no Attributes
+    initiated: datetime  # InitiationTimestamp: retention is judged by it
+    staged: Staged
     queue: Named | None
     agent: Named | None
     routing_profile: Named | None
@@ -99,12 +102,15 @@ _RECORDING = {"Location": str, "StorageType": str, "MediaStreamType": str,
               "FragmentStartNumber": str, "FragmentStopNumber": str, "StartTimestamp": str,
               "StopTimestamp": str}
 _NOTHING: dict[str, Any] = {}
+_LEAST, _MOST = -2**63, 2**63 - 1  # a signed 64-bit integer (a Long in the model)
 _MICROSECONDS = tuple(timedelta(microseconds=n) for n in range(1000))
 _instances: dict[str, tuple[str, str, str]] = {}  # InstanceARN → (account, region, id)
 
 
 def _wrong(path: str, kind: type, value: Any) -> CtrError:
     given = _JSON_NAMES.get(type(value), type(value).__name__)
+    if kind is int and value.__class__ is int:  # past 64 bits: no store or SDK holds it
+        return CtrError(f"{path} must be a whole number from {_LEAST} to {_MOST}, not {value}")
     if kind is int and isinstance(value, float):
         return CtrError(f"{path} must be a whole number, not {value!r}")
     return CtrError(f"{path} must be {_JSON_NAMES[kind]}, not {given}")
@@ -119,9 +125,15 @@ def _checked(value: Any, kinds: Mapping[str, type], path: str) -> dict[str, Any]
         raise _wrong(path, dict, value)
     for name, kind in kinds.items():
         item = value.get(name)
-        if item is not None and item.__class__ is not kind:
+        if item is not None and (item.__class__ is not kind
+                                 or (kind is int and _outside(item))):
             raise _wrong(f"{path}.{name}" if path else name, kind, item)
     return value
+
+
+def _outside(number: Any) -> bool:
+    """Whether an int is past 64 bits (which no store or SDK holds, nor orjson writes)."""
+    return not _LEAST <= number <= _MOST
 
 
 def _objects(value: list[Any] | None, kinds: Mapping[str, type], path: str) -> list[dict[str, Any]]:
@@ -192,10 +204,15 @@ def _instance(arn: str) -> tuple[str, str, str]:
 
 
 def parse(record: Any) -> ImportedContact:
-    """The contact a CTR describes, with the scope, instance, queue and agent it names. Each
-    object is checked against its table before it is read: the path every refused record
-    takes, so that its message names the first problem in the order below, and the
+    """What the import stores of a CTR, and the scope, instance, queue and agent it names.
+    Each object is checked against its table before it is read: the path every refused
+    record takes, so that its message names the first problem in the order below, and the
     reference the fast path (``decode``, ``parse_json``) is tested against."""
+    return parse_contact(record)[0]
+
+
+def parse_contact(record: Any) -> tuple[ImportedContact, Contact]:
+    """``parse``, and the Contact its row is made from."""
     if not isinstance(record, dict):
         raise CtrError(f"a contact trace record is a JSON object, not {type(record).__name__}")
     r = _checked(record, _TOP, "")
@@ -329,13 +346,55 @@ def parse(record: Any) -> ImportedContact:
         transfer_completed_timestamp=_time(r.get("TransferCompletedTimestamp"),
                                            "TransferCompletedTimestamp"),
     )
-    return ImportedContact(
+    attributes = _strings(r.get("Attributes"), "Attributes")
+    try:
+        row = staged(contact, attributes)
+    except TypeError:  # orjson cannot write it: no store could keep it
+        raise CtrError(_unwritable(r)) from None
+    imported = ImportedContact(
         scope=Scope(account, region),
         instance=Named(instance_id, instance_arn),
-        contact=contact,
-        attributes=_strings(r.get("Attributes"), "Attributes"),
+        initiated=initiated, staged=row,
         queue=queue, agent=agent, routing_profile=routing,
     )
+    return imported, contact
+
+
+def _unwritable(record: dict[str, Any]) -> str:
+    """What makes a record parse read unwritable as JSON: the first string (or key) of the
+    fields it reads with a lone surrogate (a JSON escape such as \\ud800 alone, which the
+    reader of what orjson refuses keeps), or integer past 64 bits."""
+
+    def first(value: Any, path: str) -> str | None:
+        if value.__class__ is str:
+            return None if _is_text(value) else (
+                f"{path} is not Unicode text: it holds a lone surrogate ({value!a})")
+        if value.__class__ is int and not _LEAST <= value <= 2**64 - 1:
+            return f"{path} must be a whole number from {_LEAST} to {_MOST}, not {value}"
+        if value.__class__ is dict:
+            for key, item in value.items():
+                if not _is_text(key):
+                    return f"{path} has a key that is not Unicode text ({key!a})"
+                if found := first(item, f"{path}.{key}"):
+                    return found
+        if value.__class__ is list:
+            for index, item in enumerate(value):
+                if found := first(item, f"{path}[{index}]"):
+                    return found
+        return None
+
+    for name in _TOP:
+        if name in record and (found := first(record[name], name)):
+            return found
+    return "the record cannot be written as JSON"
+
+
+def _is_text(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # The fast path: msgspec reads a record into Structs made from the same tables (every field
@@ -344,7 +403,7 @@ def parse(record: Any) -> ImportedContact:
 # int beyond 64 bits, which orjson reads as a float, is refused; so are HierarchyGroups and
 # SegmentAttributes values of other shapes), so a record it reads passes parse's checks too;
 # anything it refuses or cannot map goes to parse, whose message it is.
-_INT = Annotated[int, msgspec.Meta(ge=-2**63, le=2**63 - 1)]
+_INT = Annotated[int, msgspec.Meta(ge=_LEAST, le=_MOST)]
 _FAST: dict[type, Any] = {str: str, int: _INT}
 
 
@@ -391,15 +450,36 @@ def decode(text: str) -> Any:
         return orjson.loads(text)
 
 
-def _endpoint_fast(e: Any) -> Endpoint | None:
+def _endpoint_fast(e: Any) -> dict[str, str] | None:
+    """An endpoint's document (codec.encode's of parse's Endpoint), or None."""
     if e is None or not e.Address:
         return None
-    return Endpoint(e.Type or TELEPHONE_NUMBER, e.Address, e.DisplayName)
+    endpoint = {"type": e.Type or TELEPHONE_NUMBER, "address": e.Address}
+    if e.DisplayName is not None:
+        endpoint["display_name"] = e.DisplayName
+    return endpoint
+
+
+def _recording_fast(rec: Any) -> dict[str, Any]:
+    """A recording's document, its fields in Recording's order, None left out."""
+    fields = (("location", rec.Location), ("storage_type", rec.StorageType),
+              ("media_stream_type", rec.MediaStreamType),
+              ("participant_type", rec.ParticipantType), ("status", rec.Status),
+              ("deletion_reason", rec.DeletionReason),
+              ("fragment_start", rec.FragmentStartNumber),
+              ("fragment_stop", rec.FragmentStopNumber),
+              ("start", _time(rec.StartTimestamp, "Recordings.StartTimestamp")),
+              ("stop", _time(rec.StopTimestamp, "Recordings.StopTimestamp")))
+    return {name: value for name, value in fields if value is not None}
 
 
 def _mapped(r: Any) -> ImportedContact:
-    """parse's mapping, rule for rule, from the Structs of a record read whole. Its CtrErrors
-    are never shown: the record goes to parse, which words the first."""
+    """parse's mapping, rule for rule, from the Structs of a record read whole, straight to
+    the row it stores: the document ``codec.encode`` makes of parse's Contact (its fields in
+    the Contact's order, those at their default left out), ``contact_row``'s keys and
+    ``contact_facts``' facts, with no Contact made on the way (a third of a record's mapping
+    and staging; tests/unit/test_ctr_fast.py holds the two paths to the same bytes). Its
+    CtrErrors are never shown: the record goes to parse, which words the first."""
     contact_id = r.ContactId
     if contact_id is None or not is_uuid(contact_id):
         raise CtrError("ContactId")
@@ -423,92 +503,130 @@ def _mapped(r: Any) -> ImportedContact:
         raise CtrError("InitiationTimestamp")
     disconnected = _time(r.DisconnectTimestamp, "DisconnectTimestamp")
     updated = _time(r.LastUpdateTimestamp, "LastUpdateTimestamp") or disconnected or initiated
+    initial_id = r.InitialContactId
+    association = r.ContactAssociationId or initial_id or contact_id
 
-    queue = queue_info = None
+    doc: dict[str, Any] = {
+        "id": contact_id, "arn": f"{instance_arn}/contact/{contact_id}",
+        "instance_id": instance_id, "channel": channel, "initiation_method": method,
+        "initiation_timestamp": initiated, "last_update_timestamp": updated}
+    if initial_id is not None:
+        doc["initial_contact_id"] = initial_id
+    if (value := r.PreviousContactId) is not None:
+        doc["previous_contact_id"] = value
+    if (value := r.RelatedContactId) is not None:
+        doc["related_contact_id"] = value
+    doc["contact_association_id"] = association
+    if (value := r.Name) is not None:
+        doc["name"] = value
+    if (value := r.Description) is not None:
+        doc["description"] = value
+    if disconnected is not None:
+        doc["disconnect_timestamp"] = disconnected
+    if (value := r.DisconnectReason) is not None:
+        doc["disconnect_reason"] = value
+    if (value := _time(r.ScheduledTimestamp, "ScheduledTimestamp")) is not None:
+        doc["scheduled_timestamp"] = value
+    if (value := _time(r.ConnectedToSystemTimestamp, "ConnectedToSystemTimestamp")) is not None:
+        doc["connected_to_system_timestamp"] = value
+
+    queue = queue_id = enqueued = None
     q = r.Queue
     if q is not None and q.ARN:
-        queue = Named(_tail(q.ARN, "Queue.ARN", "queue"), q.ARN, q.Name)
-        queue_info = QueueInfo(
-            queue.id, _time(q.EnqueueTimestamp, "Queue.EnqueueTimestamp") or initiated)
+        queue_id = _tail(q.ARN, "Queue.ARN", "queue")
+        queue = Named(queue_id, q.ARN, q.Name)
+        enqueued = _time(q.EnqueueTimestamp, "Queue.EnqueueTimestamp") or initiated
+        doc["queue"] = {"queue_id": queue_id, "enqueue_timestamp": enqueued}
 
-    agent = routing = None
-    agent_info = None
+    agent = routing = agent_id = connected = work = hold = None
     a = r.Agent
     if a is not None and a.ARN:
-        agent = Named(_tail(a.ARN, "Agent.ARN", "agent"), a.ARN, a.Username)
+        agent_id = _tail(a.ARN, "Agent.ARN", "agent")
+        agent = Named(agent_id, a.ARN, a.Username)
         profile = a.RoutingProfile
         if profile is not None and profile.ARN:
             routing = Named(_tail(profile.ARN, "Agent.RoutingProfile.ARN", "routing-profile"),
                             profile.ARN, profile.Name)
+        held: dict[str, Any] = {"agent_id": agent_id}
+        connected = _time(a.ConnectedToAgentTimestamp, "Agent.ConnectedToAgentTimestamp")
+        if connected is not None:
+            held["connected_to_agent_timestamp"] = connected
+        if (value := _time(a.AcceptedByAgentTimestamp,
+                           "Agent.AcceptedByAgentTimestamp")) is not None:
+            held["accepted_by_agent_timestamp"] = value
         groups = {level: group.ARN for level, group in (a.HierarchyGroups or _NOTHING).items()
                   if level in _LEVELS and group is not None and group.ARN}
-        agent_info = AgentInfo(
-            agent.id,
-            connected_to_agent_timestamp=_time(a.ConnectedToAgentTimestamp,
-                                               "Agent.ConnectedToAgentTimestamp"),
-            accepted_by_agent_timestamp=_time(a.AcceptedByAgentTimestamp,
-                                              "Agent.AcceptedByAgentTimestamp"),
-            hierarchy_groups=groups,
-            after_contact_work_start=_time(a.AfterContactWorkStartTimestamp,
-                                           "Agent.AfterContactWorkStartTimestamp"),
-            after_contact_work_end=_time(a.AfterContactWorkEndTimestamp,
-                                         "Agent.AfterContactWorkEndTimestamp"),
-            after_contact_work_seconds=a.AfterContactWorkDuration,
-            hold_seconds=a.CustomerHoldDuration or None,
-            hold_count=a.NumberOfHolds or 0,
-            longest_hold_seconds=a.LongestHoldDuration or None,
-        )
+        if groups:
+            held["hierarchy_groups"] = groups
+        if (value := _time(a.AfterContactWorkStartTimestamp,
+                           "Agent.AfterContactWorkStartTimestamp")) is not None:
+            held["after_contact_work_start"] = value
+        if (value := _time(a.AfterContactWorkEndTimestamp,
+                           "Agent.AfterContactWorkEndTimestamp")) is not None:
+            held["after_contact_work_end"] = value
+        work = a.AfterContactWorkDuration
+        if work is not None:
+            held["after_contact_work_seconds"] = work
+        hold = a.CustomerHoldDuration or None
+        if hold is not None:
+            held["hold_seconds"] = hold
+        if a.NumberOfHolds:
+            held["hold_count"] = a.NumberOfHolds
+        if value := a.LongestHoldDuration:
+            held["longest_hold_seconds"] = value
+        doc["agent"] = held
 
-    references = {ref.Name: Reference(ref.Type, ref.Value, ref.Status)
-                  for ref in r.References or () if ref.Name and ref.Type}
-    recordings = [Recording(
-        location=rec.Location, storage_type=rec.StorageType,
-        media_stream_type=rec.MediaStreamType, participant_type=rec.ParticipantType,
-        status=rec.Status, deletion_reason=rec.DeletionReason,
-        fragment_start=rec.FragmentStartNumber, fragment_stop=rec.FragmentStopNumber,
-        start=_time(rec.StartTimestamp, "Recordings.StartTimestamp"),
-        stop=_time(rec.StopTimestamp, "Recordings.StopTimestamp"),
-    ) for rec in r.Recordings or ()]
+    if (value := _endpoint_fast(r.CustomerEndpoint)) is not None:
+        doc["customer_endpoint"] = value
+    if (value := _endpoint_fast(r.SystemEndpoint)) is not None:
+        doc["system_endpoint"] = value
+    if (value := r.CustomerId) is not None:
+        doc["customer_id"] = value
+    if r.References:
+        references = {}
+        for ref in r.References:
+            if ref.Name and ref.Type:
+                reference = {"type": ref.Type}
+                if ref.Value is not None:
+                    reference["value"] = ref.Value
+                if ref.Status is not None:
+                    reference["status"] = ref.Status
+                references[ref.Name] = reference
+        if references:
+            doc["references"] = references
+    if value := r.SegmentAttributes:
+        doc["segment_attributes"] = value
+    if value := r.Tags:
+        doc["tags"] = value
     next_id = r.NextContactId
-    initial_id = r.InitialContactId
+    if next_id:
+        doc["next_contacts"] = [{"contact_id": next_id}]
     campaign = r.Campaign
-    contact = Contact(
-        id=contact_id,
-        arn=f"{instance_arn}/contact/{contact_id}",
-        instance_id=instance_id,
-        channel=channel,
-        initiation_method=method,
-        initiation_timestamp=initiated,
-        last_update_timestamp=updated,
-        initial_contact_id=initial_id,
-        previous_contact_id=r.PreviousContactId,
-        related_contact_id=r.RelatedContactId,
-        contact_association_id=r.ContactAssociationId or initial_id or contact_id,
-        name=r.Name,
-        description=r.Description,
-        disconnect_timestamp=disconnected,
-        disconnect_reason=r.DisconnectReason,
-        scheduled_timestamp=_time(r.ScheduledTimestamp, "ScheduledTimestamp"),
-        connected_to_system_timestamp=_time(r.ConnectedToSystemTimestamp,
-                                            "ConnectedToSystemTimestamp"),
-        queue=queue_info,
-        agent=agent_info,
-        customer_endpoint=_endpoint_fast(r.CustomerEndpoint),
-        system_endpoint=_endpoint_fast(r.SystemEndpoint),
-        customer_id=r.CustomerId,
-        references=references,
-        segment_attributes=r.SegmentAttributes or {},
-        tags=r.Tags or {},
-        next_contacts=[NextContact(next_id)] if next_id else [],
-        campaign_id=campaign.CampaignId if campaign is not None else None,
-        recordings=recordings,
-        answering_machine_detection_status=r.AnsweringMachineDetectionStatus,
-        agent_connection_attempts=r.AgentConnectionAttempts or 0,
-        transferred_to_endpoint=_endpoint_fast(r.TransferredToEndpoint),
-        transfer_completed_timestamp=_time(r.TransferCompletedTimestamp,
-                                           "TransferCompletedTimestamp"),
-    )
-    return ImportedContact(scope, instance, contact, r.Attributes, queue, agent, routing)
+    if campaign is not None and campaign.CampaignId is not None:
+        doc["campaign_id"] = campaign.CampaignId
+    if r.Recordings:
+        doc["recordings"] = [_recording_fast(rec) for rec in r.Recordings]
+    if (value := r.AnsweringMachineDetectionStatus) is not None:
+        doc["answering_machine_detection_status"] = value
+    if value := r.AgentConnectionAttempts:
+        doc["agent_connection_attempts"] = value
+    if (value := _endpoint_fast(r.TransferredToEndpoint)) is not None:
+        doc["transferred_to_endpoint"] = value
+    if (value := _time(r.TransferCompletedTimestamp, "TransferCompletedTimestamp")) is not None:
+        doc["transfer_completed_timestamp"] = value
+
+    try:
+        document = orjson.dumps(doc)
+    except TypeError:  # a lone surrogate (in a record json's reader read): parse names it
+        raise CtrError("unwritable") from None
+    at = initiated.timestamp()
+    row = ContactRow(instance_id, contact_id, at, association, initial_id or contact_id,
+                     updated.timestamp(), None, document)
+    facts = (instance_id, contact_id, at, channel, method, queue_id,
+             _ms(enqueued), agent_id, _ms(connected), _ms(disconnected), work,
+             hold, bool(next_id))
+    return ImportedContact(scope, instance, initiated, Staged(row, r.Attributes, facts),
+                           queue, agent, routing)
 
 
 # ----------------------------------------------------------------------------- contact → CTR

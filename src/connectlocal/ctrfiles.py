@@ -21,7 +21,7 @@ import orjson
 
 from . import adminclient, rules
 from .bulk import collector_paused
-from .ctr import CtrError, ImportedContact, Named, decode, parse_json, record
+from .ctr import CtrError, ImportedContact, Named, decode, parse, parse_json, record
 from .handlers.defaults import create_default_directory
 from .models import (
     Contact,
@@ -34,7 +34,7 @@ from .models import (
     User,
 )
 from .service import RequestContext, Service
-from .store.base import BulkLoad, Scope, Tx, staged
+from .store.base import BulkLoad, Scope, Tx
 
 BATCH = 20_000  # records added to an import's bulk load at a time (a progress step)
 
@@ -229,7 +229,7 @@ class Importer:
         earliest = rules.earliest_describable(self.service.now())
         scopes: dict[Scope, list[ImportedContact]] = {}
         for item in batch:
-            if item.contact.initiation_timestamp < earliest:
+            if item.initiated < earliest:
                 counts.past_retention += 1
                 if not self.keep_past_retention:
                     continue
@@ -240,7 +240,7 @@ class Importer:
                 with self.service.store.write(scope) as tx:
                     for item in unknown:
                         self._directory(tx, item)
-            load.add(scope, [staged(item.contact, item.attributes) for item in items])
+            load.add(scope, [item.staged for item in items])
 
     def _knows(self, item: ImportedContact) -> bool:
         """Whether the instance, queue and agent the record names were made or found."""
@@ -378,7 +378,17 @@ def send(endpoint: str, items: Iterable[tuple[str, str, Any]],
             counts.skipped += 1
             counts.problems.append(item)
             continue
-        encoded = orjson.dumps([source, position, item])
+        try:
+            encoded = orjson.dumps([source, position, item])
+        except TypeError:  # a lone surrogate or an integer past 64 bits (json's reader keeps
+            # them): the problem parse finds, as a local import's; else json's own writing
+            try:
+                parse(item)
+            except CtrError as exc:
+                counts.skipped += 1
+                counts.problems.append(Problem(source, position, str(exc)))
+                continue
+            encoded = json.dumps([source, position, item]).encode()
         if len(encoded) > room:
             counts.skipped += 1
             counts.problems.append(Problem(source, position, (

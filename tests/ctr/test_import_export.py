@@ -154,6 +154,14 @@ def test_bad_records_are_named_and_skipped(tmp_path: Path, served: ServerProcess
         json.dumps({**_record("CHAT", "API"), "InitiationTimestamp": 1700000000}),
         json.dumps({**_record("CHAT", "API"), "Channel": "FAX"}),
         json.dumps({**_record("TASK", "API"), "InstanceARN": "arn:aws:s3:::bucket"}),
+        # Durations past a 64-bit integer: from orjson, and from the reader that takes what
+        # orjson refuses (1e400), which keeps any integer (both crashed the import once).
+        json.dumps({**_record("VOICE", "INBOUND"), "Agent": {
+            "ARN": f"{INSTANCE_ARN}/agent/{uuid.uuid4()}", "CustomerHoldDuration": 2**63}}),
+        json.dumps({**_record("VOICE", "INBOUND"), "Agent": {
+            "ARN": f"{INSTANCE_ARN}/agent/{uuid.uuid4()}", "NumberOfHolds": 2**64}}
+                   ).replace("{", '{"MediaStreams": 1e400, ', 1),
+        json.dumps({**_record("VOICE", "INBOUND"), "Name": "a\ud800b"}),  # a lone surrogate
     ]
     path = tmp_path / "mixed.jsonl"
     path.write_text("\n".join(lines) + "\n")
@@ -165,12 +173,18 @@ def test_bad_records_are_named_and_skipped(tmp_path: Path, served: ServerProcess
     assert f"{path}: line 4: InitiationTimestamp must be a string, not a number" in err
     assert f"{path}: line 5: Channel 'FAX' is not one of CHAT, EMAIL, TASK, VOICE" in err
     assert f"{path}: line 6: InstanceARN is not an Amazon Connect instance ARN" in err
-    assert "│        1 │      0 │       5 │              0 │" in err
+    assert (f"{path}: line 7: Agent.CustomerHoldDuration must be a whole number from "
+            f"{-2**63} to {2**63 - 1}, not {2**63}") in err
+    assert f"{path}: line 8: Agent.NumberOfHolds must be a whole number from" in err
+    assert (f"{path}: line 9: Name is not Unicode text: it holds a lone surrogate "
+            "('a\\ud800b')") in err
+    assert "Traceback" not in err
+    assert "│        1 │      0 │       8 │              0 │" in err
     contact = client_for(server.url).describe_contact(InstanceId=INSTANCE,
                                                       ContactId=good["ContactId"])
     assert contact["Contact"]["Channel"] == "VOICE"
     local = connectlocal("import", "--data", str(tmp_path / "local.db"), str(path))
-    assert local.returncode == 1 and "│        1 │      0 │       5 │" in local.stderr
+    assert local.returncode == 1 and "│        1 │      0 │       8 │" in local.stderr
     for target in (["--endpoint", server.url], ["--data", str(tmp_path / "local.db")]):
         missing = connectlocal("import", *target, str(tmp_path / "no-such.json"))
         assert missing.returncode == 1

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from connectlocal.ctr import parse, record
+from connectlocal.ctr import parse_contact, record
 
 from ..conftest import client_for, new_agent, new_instance
 from ..serverproc import ServerProcess
@@ -197,9 +197,9 @@ def test_the_sample_maps_back_to_itself() -> None:
     enqueue to the agent; AgentInteractionDuration 239 s: connected until after-contact work
     less 221 s on hold)."""
     sample = _sample()
-    imported = parse(sample)
+    imported, contact = parse_contact(sample)
     assert imported.queue is not None and imported.agent is not None
-    ours = record(imported.contact, imported.attributes or {}, imported.scope.account,
+    ours = record(contact, imported.staged.attributes or {}, imported.scope.account,
                   imported.queue, imported.agent, imported.routing_profile)
     assert _missing(sample, ours) == []
     for key in ("AgentConnectionAttempts", "TransferredToEndpoint", "MediaStreams",

@@ -156,7 +156,10 @@ RAW = ['"ContactId": 5, ', '"Queue": {"ARN": 5}, ', '"Tags": {"a": "b", "a": 1},
        '"MediaStreams": 1e400, ', '"MediaStreams": 123456789012345678901234567890, ',
        '"MediaStreams": "\\ud800", ', '"Name": "\\ud83d\\ude00", ', '"Name": "\\u00e9\\/", ',
        '"MediaStreams": [[[[[[[[[[]]]]]]]]]], ', '"AgentConnectionAttempts": 1e2, ',
-       '"AgentConnectionAttempts": 18446744073709551615, ', '"Name": "\xe9", ']
+       '"AgentConnectionAttempts": 18446744073709551615, ', '"Name": "\xe9", ',
+       # Lone surrogates where the contact keeps them: only json's reader reads them.
+       '"Name": "a\\ud800", ', '"Attributes": {"\\udc00": "x"}, ',
+       '"SegmentAttributes": {"a": {"ValueString": "\\ud800"}}, ']
 
 
 def _outcome(result: Any) -> str:
