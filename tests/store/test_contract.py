@@ -156,12 +156,20 @@ def test_sweep_deletes_by_initiation(store: Store) -> None:
         # A chain started long ago whose newest contact is recent keeps its attributes.
         tx.put_attributes("i-1", "chain", {"kept": "too"}, old)
         tx.put_attributes("i-1", "chain", {"kept": "too"}, T0)
+        # Either side of the cutoff by a millisecond, on its day (SQLite finds them by day).
+        cutoff = T0 - timedelta(days=730)
+        tx.put_attributes("i-1", "just-before", {"gone": "yes"}, cutoff - timedelta(milliseconds=1))
+        tx.put_attributes("i-1", "at", {"kept": "yes"}, cutoff)
+        tx.put_attributes("i-1", "just-after", {"kept": "yes"}, cutoff + timedelta(milliseconds=1))
     assert store.delete_contacts_initiated_before(T0 - timedelta(days=730)) == 1
     assert store.count_contacts() == 1
     with store.read(HERE) as tx:
         assert tx.get_attributes("i-1", "old") == {}
         assert tx.get_attributes("i-1", "new") == {"kept": "yes"}
         assert tx.get_attributes("i-1", "chain") == {"kept": "too"}
+        assert tx.get_attributes("i-1", "just-before") == {}
+        assert tx.get_attributes("i-1", "at") == {"kept": "yes"}
+        assert tx.get_attributes("i-1", "just-after") == {"kept": "yes"}
 
 
 def test_attributes_are_per_chain_and_scoped(store: Store) -> None:
@@ -207,6 +215,30 @@ def test_contact_lookup_uses_the_primary_key(tmp_path: Path) -> None:
         "EXPLAIN QUERY PLAN SELECT doc FROM contacts WHERE account=? AND region=? "
         "AND instance_id=? AND contact_id=?", ("a", "r", "i", "c")))
     assert "USING PRIMARY KEY" in plan and "SCAN" not in plan, plan
+
+
+def test_the_attributes_sweep_reads_the_day_index_alone(tmp_path: Path) -> None:
+    """By the day of touched, covered (a file with the old index by touched alone gets the
+    new one when opened): no scan, no read of the table's rows to filter."""
+    import sqlite3
+
+    from connectlocal.store.sqlite import _SWEEP_ATTRIBUTES
+
+    path = tmp_path / "plan.db"
+    open_store(str(path)).close()
+    db = sqlite3.connect(path)
+    db.execute("DROP INDEX attributes_by_day")
+    db.execute("CREATE INDEX attributes_touched ON attributes (touched)")
+    db.commit()
+    db.close()
+    open_store(str(path)).close()
+    db = sqlite3.connect(path)
+    indexes = {row[0] for row in db.execute(
+        "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='attributes'")}
+    assert indexes == {"attributes_by_day"}
+    plan = " ".join(row[3] for row in db.execute(
+        f"EXPLAIN QUERY PLAN {_SWEEP_ATTRIBUTES}", (1.7e9, 1.7e9, 100)))
+    assert "COVERING INDEX attributes_by_day" in plan and "SCAN" not in plan, plan
 
 
 def test_a_version_1_file_is_migrated(tmp_path: Path) -> None:

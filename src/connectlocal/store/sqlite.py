@@ -588,6 +588,12 @@ _PUT_FACTS_IF_STORED = (
     "(SELECT 1 FROM contacts WHERE account=? AND region=? AND instance_id=? AND contact_id=? "
     "AND updated=?)")
 _LOAD_SEEN = "INSERT OR REPLACE INTO bulk_loads VALUES (?,?)"
+# The chains whose newest contact was initiated before the cutoff, by attributes_by_day
+# (days up to the cutoff's; truncation keeps the order, so none is missed).
+_SWEEP_ATTRIBUTES = (
+    "DELETE FROM attributes WHERE (account, region, instance_id, initial_id) IN "
+    "(SELECT account, region, instance_id, initial_id FROM attributes WHERE "
+    "CAST(touched / 86400 AS INTEGER) <= CAST(? / 86400 AS INTEGER) AND touched < ? LIMIT ?)")
 # The facts of the contacts in a key range that have none at their initiation.
 _REPAIR_FACTS = (
     "INSERT OR IGNORE INTO contact_facts SELECT account, region, instance_id, contact_id, "
@@ -874,10 +880,7 @@ class SqliteStore(Store):
                     ).rowcount)
 
             pace.run(step)
-        Paced().run(lambda rows: self._step(
-            "DELETE FROM attributes WHERE (account, region, instance_id, initial_id) IN "
-            "(SELECT account, region, instance_id, initial_id FROM attributes WHERE touched < ? "
-            "LIMIT ?)", (before, rows)))
+        Paced().run(lambda rows: self._step(_SWEEP_ATTRIBUTES, (before, before, rows)))
         return removed
 
     def expiring(self, until: datetime) -> list[tuple[Scope, str, str]]:
