@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sqlite3
 import tempfile
@@ -124,6 +125,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "ctrs.jsonl"
         write_records(source, args.records, args.duplicates)
+        # The file on disk before the clock starts: its writeback would otherwise compete
+        # with the import's commits (and not with the floors', which run later).
+        os.sync()
         store = open_store(str(Path(tmp) / "import.db"))
         started = time.perf_counter()
         counts = import_paths(Service(store), [str(source)])

@@ -440,7 +440,7 @@ def parse_json(record: Any) -> ImportedContact:
         return parse(record)
 
 
-def decode(text: str) -> Any:
+def decode(text: bytes | str) -> Any:
     """The contact one record's JSON describes, read by msgspec straight into Structs; or, when
     the fast path cannot map it, the JSON value orjson reads (``parse`` maps or refuses it as
     it would any record). Raises orjson.JSONDecodeError for what is not JSON, as orjson.loads."""

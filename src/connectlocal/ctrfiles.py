@@ -102,10 +102,11 @@ MAX_OBJECT = 64 * 1024 * 1024
 
 
 def records(data: bytes | IO[bytes], source: str,
-            loads: Callable[[str], Any] = orjson.loads) -> Iterator[tuple[str, Any | Problem]]:
+            loads: Callable[[bytes | str], Any] = orjson.loads,
+            ) -> Iterator[tuple[str, Any | Problem]]:
     """(position, record or Problem) for each record in one file's bytes (or its stream, read
     a line at a time: a file of JSON Lines is never held whole). ``loads`` reads a line of
-    JSON Lines (``ctr.decode``: the contact itself, when it can)."""
+    JSON Lines, its bytes or its text (``ctr.decode``: the contact itself, when it can)."""
     stream: IO[bytes] = io.BytesIO(data) if isinstance(data, bytes) else data
     head: list[bytes] = []  # the lines up to the first that is not blank
     for raw in stream:
@@ -122,8 +123,8 @@ def records(data: bytes | IO[bytes], source: str,
         for index, item in enumerate(items):
             yield f"record {index + 1}", item
         return
-    lines = (raw.decode("utf-8", errors="replace")
-             for raw in itertools.chain(head, stream))
+    raws = itertools.chain(head, stream)
+    lines = (raw.decode("utf-8", errors="replace") for raw in raws)
     decoder = json.JSONDecoder()
     # ``text`` holds whole lines of the file, the first of them line ``base``; ``line`` is
     # the line ``index`` is on, ``on_line`` how many objects that line had before it.
@@ -137,10 +138,17 @@ def records(data: bytes | IO[bytes], source: str,
                 index += 1
             if index < size:
                 break
-            following = next(lines, None)  # what is held is read: the next line
+            following = next(raws, None)  # what is held is read: the next line
             if following is None:
                 return
-            text, base, index, size = following, line, 0, len(following)
+            try:  # JSON Lines, the fast path: the line's bytes, one record
+                item = loads(following)
+            except orjson.JSONDecodeError:  # read as text, below
+                text, base, index = following.decode("utf-8", errors="replace"), line, 0
+                size = len(text)
+            else:
+                yield f"line {line}", item
+                line, on_line = line + 1, 0
         end = text.find("\n", index)
         end = size if end < 0 else end
         if on_line == 0:  # JSON Lines: one record a line, the fast path
@@ -309,7 +317,7 @@ class Importer:
             last_modified_time=now, last_modified_region=scope.region))
 
 
-def read_paths(paths: Iterable[str], loads: Callable[[str], Any] = orjson.loads,
+def read_paths(paths: Iterable[str], loads: Callable[[bytes | str], Any] = orjson.loads,
                ) -> Iterator[tuple[str, str, Any]]:
     """(source, position, record or Problem) for every record of the files, in order
     (``loads``: as ``records``)."""

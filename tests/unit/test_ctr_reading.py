@@ -20,6 +20,18 @@ def test_json_lines_and_blank_lines() -> None:
     assert _read(b'{"n": 1}\n\n{"n": 2}\n') == [("line 1", 1), ("line 3", 2)]
 
 
+def test_lines_read_as_bytes_or_text_are_numbered_alike() -> None:
+    """A line of JSON Lines is read from its bytes; one that is not valid UTF-8 (read as text,
+    each bad byte replaced), blank or indented lines, CRLF endings and a last line with no
+    newline keep the file's numbering."""
+    data = (b'{"n": 1}\r\n  \r\n{"n": 2, "x": "\xff\xfe"}\n   {"n": 3}\n\n'
+            b'{"n": 4}{"n": 5}\n{"n": 6}')
+    assert _read(data) == [("line 1", 1), ("line 3", 2), ("line 4", 3), ("line 6", 4),
+                           ("line 6, object 2", 5), ("line 7", 6)]
+    (_, second), = [(p, i) for p, i in records(data, "f") if p == "line 3"]
+    assert second["x"] == "\ufffd\ufffd"
+
+
 def test_an_array() -> None:
     assert _read(b' [{"n": 1}, {"n": 2}]') == [("record 1", 1), ("record 2", 2)]
 
