@@ -438,9 +438,12 @@ class SqliteBulkLoad(BulkLoad):
             db.execute(_LOAD_SEEN, (self._id, time.time()))
             stored: dict[tuple[str, str], tuple[float, float]] = {}
             for instance_id, keys in itertools.groupby(chunk, lambda w: w[0][0]):
-                ids = orjson.dumps([key[1] for key, _ in keys])
-                for contact_id, updated, initiated in db.execute(_STORED, (*scope, instance_id,
-                                                                            ids)):
+                group = [key[1] for key, _ in keys]  # in key order: first and last bound it
+                if db.execute(_ANY_STORED, (*scope, instance_id, group[0], group[-1]),
+                              ).fetchone() is None:
+                    continue  # none stored in their range (a new store, a new instance)
+                for contact_id, updated, initiated in db.execute(
+                        _STORED, (*scope, instance_id, orjson.dumps(group))):
                     stored[(instance_id, contact_id)] = (updated, initiated)
             rows, replaced, moved, attributes = [], [], [], []
             for key, (seq, item) in chunk:
@@ -576,6 +579,8 @@ def _changes(db: sqlite3.Connection) -> tuple[int, int]:
     return int(version), db.total_changes
 
 
+_ANY_STORED = ("SELECT 1 FROM contacts WHERE account=? AND region=? AND instance_id=? AND "
+               "contact_id BETWEEN ? AND ? LIMIT 1")
 _STORED = ("SELECT contact_id, updated, initiated FROM contacts WHERE account=? AND region=? "
            "AND instance_id=? AND contact_id IN (SELECT value FROM json_each(?))")
 _DELETE_ANSWER = ("DELETE FROM answers WHERE account=? AND region=? AND instance_id=? AND "
