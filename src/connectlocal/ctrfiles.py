@@ -389,14 +389,15 @@ def send(endpoint: str, items: Iterable[tuple[str, str, Any]],
         try:
             encoded = orjson.dumps([source, position, item])
         except TypeError:  # a lone surrogate or an integer past 64 bits (json's reader keeps
-            # them): the problem parse finds, as a local import's; else json's own writing
+            # them): the problem parse finds, as a local import's; where parse finds none,
+            # they are in what the import does not keep, and are sent without them
             try:
                 parse(item)
             except CtrError as exc:
                 counts.skipped += 1
                 counts.problems.append(Problem(source, position, str(exc)))
                 continue
-            encoded = json.dumps([source, position, item]).encode()
+            encoded = orjson.dumps([source, position, _writable(item)])
         if len(encoded) > room:
             counts.skipped += 1
             counts.problems.append(Problem(source, position, (
@@ -411,6 +412,20 @@ def send(endpoint: str, items: Iterable[tuple[str, str, Any]],
     if chunk:
         post(chunk)
     return counts
+
+
+def _writable(value: Any) -> Any:
+    """``value`` with what orjson cannot write made writable: a string's lone surrogates
+    replaced, an integer past 64 bits null."""
+    if value.__class__ is str:
+        return value.encode("utf-8", "replace").decode()
+    if value.__class__ is int:
+        return value if -2**63 <= value <= 2**64 - 1 else None
+    if value.__class__ is dict:
+        return {_writable(key): _writable(item) for key, item in value.items()}
+    if value.__class__ is list:
+        return [_writable(item) for item in value]
+    return value
 
 
 def _said(error: urllib.error.HTTPError) -> str:

@@ -162,6 +162,8 @@ def test_bad_records_are_named_and_skipped(tmp_path: Path, served: ServerProcess
             "ARN": f"{INSTANCE_ARN}/agent/{uuid.uuid4()}", "NumberOfHolds": 2**64}}
                    ).replace("{", '{"MediaStreams": 1e400, ', 1),
         json.dumps({**_record("VOICE", "INBOUND"), "Name": "a\ud800b"}),  # a lone surrogate
+        # Both where the import keeps nothing: the record imports (sent without them).
+        json.dumps({**_record("CHAT", "API"), "MediaStreams": ["a\ud800", 2**70]}),
     ]
     path = tmp_path / "mixed.jsonl"
     path.write_text("\n".join(lines) + "\n")
@@ -179,12 +181,12 @@ def test_bad_records_are_named_and_skipped(tmp_path: Path, served: ServerProcess
     assert (f"{path}: line 9: Name is not Unicode text: it holds a lone surrogate "
             "('a\\ud800b')") in err
     assert "Traceback" not in err
-    assert "│        1 │      0 │       8 │              0 │" in err
+    assert "│        2 │      0 │       8 │              0 │" in err
     contact = client_for(server.url).describe_contact(InstanceId=INSTANCE,
                                                       ContactId=good["ContactId"])
     assert contact["Contact"]["Channel"] == "VOICE"
     local = connectlocal("import", "--data", str(tmp_path / "local.db"), str(path))
-    assert local.returncode == 1 and "│        1 │      0 │       8 │" in local.stderr
+    assert local.returncode == 1 and "│        2 │      0 │       8 │" in local.stderr
     for target in (["--endpoint", server.url], ["--data", str(tmp_path / "local.db")]):
         missing = connectlocal("import", *target, str(tmp_path / "no-such.json"))
         assert missing.returncode == 1
