@@ -349,7 +349,7 @@ def parse_contact(record: Any) -> tuple[ImportedContact, Contact]:
     attributes = _strings(r.get("Attributes"), "Attributes")
     try:
         row = staged(contact, attributes)
-    except TypeError:  # orjson cannot write it: no store could keep it
+    except (TypeError, RecursionError):  # orjson cannot write it: no store could keep it
         raise CtrError(_unwritable(r)) from None
     imported = ImportedContact(
         scope=Scope(account, region),
@@ -357,15 +357,37 @@ def parse_contact(record: Any) -> tuple[ImportedContact, Contact]:
         initiated=initiated, staged=row,
         queue=queue, agent=agent, routing_profile=routing,
     )
+    if not _written(imported):
+        raise CtrError(_unwritable(r))
     return imported, contact
+
+
+def _written(imported: ImportedContact) -> bool:
+    """Whether what the import writes beside the document (the chain's attributes, the names
+    and ARNs of the queue, agent and routing profile it makes) can be written: a record
+    json's reader read may hold lone surrogates there."""
+    named = [tuple(n) for n in (imported.queue, imported.agent, imported.routing_profile) if n]
+    try:
+        orjson.dumps([imported.staged.attributes, named])
+    except TypeError:
+        return False
+    return True
+
+
+# Levels of arrays and objects orjson writes (it reads up to 1,024).
+_DEEPEST = 254
 
 
 def _unwritable(record: dict[str, Any]) -> str:
     """What makes a record parse read unwritable as JSON: the first string (or key) of the
     fields it reads with a lone surrogate (a JSON escape such as \\ud800 alone, which the
-    reader of what orjson refuses keeps), or integer past 64 bits."""
+    reader of what orjson refuses keeps), integer past 64 bits, or value nested past what
+    orjson writes."""
 
-    def first(value: Any, path: str) -> str | None:
+    def first(value: Any, path: str, depth: int = 1) -> str | None:
+        if depth > _DEEPEST and value.__class__ in (dict, list):
+            top = path.split(".", 1)[0].split("[", 1)[0]
+            return f"{top} is nested too deeply to be stored (more than {_DEEPEST} levels)"
         if value.__class__ is str:
             return None if _is_text(value) else (
                 f"{path} is not Unicode text: it holds a lone surrogate ({value!a})")
@@ -375,11 +397,11 @@ def _unwritable(record: dict[str, Any]) -> str:
             for key, item in value.items():
                 if not _is_text(key):
                     return f"{path} has a key that is not Unicode text ({key!a})"
-                if found := first(item, f"{path}.{key}"):
+                if found := first(item, f"{path}.{key}", depth + 1):
                     return found
         if value.__class__ is list:
             for index, item in enumerate(value):
-                if found := first(item, f"{path}[{index}]"):
+                if found := first(item, f"{path}[{index}]", depth + 1):
                     return found
         return None
 
@@ -435,9 +457,10 @@ def parse_json(record: Any) -> ImportedContact:
     """``parse`` for a record as a JSON decoder gives it (of the exact types dict, list, str,
     int, float, bool and None: msgspec would also take their subclasses, parse does not)."""
     try:
-        return _mapped(msgspec.convert(record, _Record))
+        imported = _mapped(msgspec.convert(record, _Record))
     except (msgspec.ValidationError, CtrError):
         return parse(record)
+    return imported if _written(imported) else parse(record)
 
 
 def decode(text: bytes | str) -> Any:

@@ -167,6 +167,11 @@ def records(data: bytes | IO[bytes], source: str,
         while True:
             try:
                 item, stop = decoder.raw_decode(text, index)
+            except RecursionError:  # json's reader recurses per level
+                where = f"line {line}"
+                yield where, Problem(source, where, "not JSON this reads: nested too deeply")
+                index, on_line = end, 1
+                break
             except json.JSONDecodeError as exc:
                 more = ("".join(itertools.islice(lines, grow))
                         if exc.pos >= size and size - index < MAX_OBJECT else "")
@@ -393,11 +398,17 @@ def send(endpoint: str, items: Iterable[tuple[str, str, Any]],
             # they are in what the import does not keep, and are sent without them
             try:
                 parse(item)
+                encoded = orjson.dumps([_writable(source), position, _writable(item)])
             except CtrError as exc:
                 counts.skipped += 1
                 counts.problems.append(Problem(source, position, str(exc)))
                 continue
-            encoded = orjson.dumps([source, position, _writable(item)])
+            except (TypeError, RecursionError):  # nested past what orjson writes
+                counts.skipped += 1
+                counts.problems.append(Problem(source, position, (
+                    "the record is nested too deeply to be sent to a server; it imports "
+                    "with --data")))
+                continue
         if len(encoded) > room:
             counts.skipped += 1
             counts.problems.append(Problem(source, position, (

@@ -193,6 +193,52 @@ def test_bad_records_are_named_and_skipped(tmp_path: Path, served: ServerProcess
         assert f"{tmp_path / 'no-such.json'}: the file: cannot read" in missing.stderr
 
 
+def test_what_no_store_can_write_is_named_not_fatal(tmp_path: Path,
+                                                    served: ServerProcess) -> None:
+    """Lone surrogates (which only json's reader, after orjson refused the line, keeps) in
+    what the import writes beside the document, values nested past what orjson writes, and a
+    line nested past what json reads: each a named problem, locally and with --endpoint."""
+    deep = "[" * 300 + "]" * 300
+    lines = [
+        json.dumps({**_record("VOICE", "INBOUND"), "Attributes": {"k": "\ud800"}}),
+        json.dumps({**_record("VOICE", "INBOUND"), "Queue": {
+            "ARN": f"{INSTANCE_ARN}/queue/{uuid.uuid4()}", "Name": "q\udc00"}}),
+        json.dumps({**_record("CHAT", "API"), "SegmentAttributes": {
+            "a": {"ValueString": "x", "d": 0}}}).replace("0}}", deep + "}}"),
+        '{"a": ' + "[" * 5000,
+        json.dumps(_record("TASK", "API")),
+    ]
+    path = tmp_path / "unwritable.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    for target in (["--data", str(tmp_path / "local.db")], ["--endpoint", served.url]):
+        done = connectlocal("import", *target, str(path))
+        err = done.stderr
+        assert done.returncode == 1 and "Traceback" not in err, err
+        assert (f"{path}: line 1: Attributes.k is not Unicode text: it holds a lone "
+                "surrogate ('\\ud800')") in err
+        assert f"{path}: line 2: Queue.Name is not Unicode text" in err
+        assert (f"{path}: line 3: SegmentAttributes is nested too deeply to be stored "
+                "(more than 254 levels)") in err
+        assert f"{path}: line 4: not JSON" in err
+        assert "│        1 │      0 │       4 │              0 │" in err
+
+
+def test_what_no_request_can_carry_is_named(tmp_path: Path, served: ServerProcess) -> None:
+    """A record importable locally but with a lone surrogate and a value nested past what
+    orjson writes in a field the import does not keep: --endpoint names it, sends the rest."""
+    record = json.dumps({**_record("VOICE", "INBOUND"), "MediaStreams": ["\ud800", 0]})
+    path = tmp_path / "deep.jsonl"
+    path.write_text(record.replace(", 0]", ", " + "[" * 300 + "]" * 300 + "]") + "\n"
+                    + json.dumps(_record("CHAT", "API")) + "\n")
+    local = connectlocal("import", "--data", str(tmp_path / "local.db"), str(path))
+    assert local.returncode == 0 and "│        2 │      0 │       0 │" in local.stderr
+    sent = connectlocal("import", "--endpoint", served.url, str(path))
+    assert sent.returncode == 1 and "Traceback" not in sent.stderr, sent.stderr
+    assert (f"{path}: line 1: the record is nested too deeply to be sent to a server; it "
+            "imports with --data") in sent.stderr
+    assert "│        1 │      0 │       1 │" in sent.stderr
+
+
 def test_past_retention_is_counted_and_kept_only_when_asked(tmp_path: Path) -> None:
     old = _record("VOICE", "INBOUND", InitiationTimestamp="2023-01-01T00:00:00Z",
                   LastUpdateTimestamp="2023-01-01T00:10:00Z")
