@@ -466,7 +466,9 @@ def parse_json(record: Any) -> ImportedContact:
 def decode(text: bytes | str) -> Any:
     """The contact one record's JSON describes, read by msgspec straight into Structs; or, when
     the fast path cannot map it, the JSON value orjson reads (``parse`` maps or refuses it as
-    it would any record). Raises orjson.JSONDecodeError for what is not JSON, as orjson.loads."""
+    it would any record). Raises orjson.JSONDecodeError for what is not JSON, as orjson.loads.
+    Its strings need no ``_written``: msgspec refuses a lone surrogate escape, and text made
+    with errors="replace" holds none."""
     try:
         return _mapped(_DECODER.decode(text))
     except (msgspec.DecodeError, CtrError, RecursionError, UnicodeError):
