@@ -27,7 +27,7 @@ from .protocol.serializer import JSON, Response, ResponseSerializer
 from .protocol.validator import Check, Validator, describe
 from .service import RequestContext, Service
 from .spec import service_model
-from .store.base import Scope, StoreUnavailable
+from .store.base import Scope, StoreConflict, StoreUnavailable
 
 log = logging.getLogger(__name__)
 # One line per API request at info: request id, operation, status, milliseconds.
@@ -240,7 +240,7 @@ class Dispatcher:
                 now=service.now(),
                 error_codes=self._error_codes[op.name],
             )
-            result = handler(ctx, **params)
+            result = _run(handler, ctx, params)
             response = self.serializer.serialize(op, result, request_id)
         except errors.ServiceError as error:
             log.info("%s %s -> %s: %s", request_id, op.name if op else "-", error.code,
@@ -251,6 +251,13 @@ class Dispatcher:
         except StoreUnavailable as exc:  # the store's server is down or unreachable
             name = op.name if op else "-"
             return self._unavailable(exc, request_id, name), request_id, name
+        except StoreConflict as exc:  # chosen to break a deadlock CONFLICT_TRIES times
+            log.warning("%s %s: %s (%d times)", request_id, op.name if op else "-", exc,
+                        CONFLICT_TRIES)
+            return self.serializer.serialize_error(errors.InternalServiceException(
+                f"The store ended this request's transaction to break a deadlock "
+                f"{CONFLICT_TRIES} times; nothing of it was written. Send it again."),
+                request_id), request_id, op.name if op else "-"
         except Exception:
             log.exception("%s %s failed", request_id, op.name if op else "-")
             return self.serializer.serialize_error(
@@ -264,3 +271,21 @@ class Dispatcher:
         if self._debug:  # checked once: a disabled log call is a measurable cost per request
             log.debug("%s %s -> %d", request_id, op.name, response.status)
         return response, request_id, op.name
+
+
+CONFLICT_TRIES = 3  # runs of a request whose write the store ends to break a deadlock
+
+
+def _run(handler: Callable[..., Any], ctx: RequestContext, params: dict[str, Any]) -> Any:
+    """The handler's answer, run again when the store ended its write to break a deadlock
+    (nothing of it was written; a Lambda function a flow invoked before it is invoked
+    again)."""
+    for attempt in range(1, CONFLICT_TRIES + 1):
+        try:
+            return handler(ctx, **params)
+        except StoreConflict:
+            if attempt == CONFLICT_TRIES:
+                raise
+            log.info("%s %s: a deadlock ended its write; running it again", ctx.request_id,
+                     ctx.operation)
+    raise AssertionError("unreachable")

@@ -353,3 +353,55 @@ def test_a_write_waiting_too_long_for_an_instance_is_store_unavailable(
             tx.put_contact(_contact("c-1"))
     finally:
         store.close()
+
+
+def test_a_request_chosen_to_break_a_deadlock_is_run_again(url: str) -> None:
+    """UpdateContactAttributes locks the chain's attributes, then its contacts. Another
+    transaction holding a contact and then wanting the attributes makes a deadlock, which
+    PostgreSQL breaks by ending the request's transaction (its own deadlock check is set to
+    wait longer): the request is run again and answered, not a 500."""
+    import boto3
+    from botocore.config import Config
+
+    from connectlocal import mock_connect
+
+    with mock_connect(data=url):
+        # No retries of the SDK's own: they would send the request again after a 500.
+        client = boto3.client("connect", region_name="us-east-1", aws_access_key_id="test",
+                              aws_secret_access_key="test",
+                              config=Config(retries={"total_max_attempts": 1}))
+        instance = client.create_instance(IdentityManagementType="CONNECT_MANAGED",
+                                          InboundCallsEnabled=True, OutboundCallsEnabled=True,
+                                          InstanceAlias="deadlock")["Id"]
+        flow = client.list_contact_flows(InstanceId=instance, ContactFlowTypes=["CONTACT_FLOW"])[
+            "ContactFlowSummaryList"][0]["Id"]
+        contact = client.start_task_contact(InstanceId=instance, ContactFlowId=flow, Name="t",
+                                            Attributes={"a": "1"})["ContactId"]
+        conninfo, _, _ = postgres.parse_url(url)
+        answered: list[Any] = []
+        with psycopg.connect(conninfo) as other:
+            other.execute("SET deadlock_timeout = '20s'")  # the request's check comes first
+            other.execute("SELECT 1 FROM contacts WHERE contact_id=%s FOR UPDATE", (contact,))
+
+            def update() -> None:
+                try:
+                    answered.append(client.update_contact_attributes(
+                        InstanceId=instance, InitialContactId=contact, Attributes={"b": "2"}))
+                except Exception as exc:  # what a client would see
+                    answered.append(exc)
+
+            thread = threading.Thread(target=update)
+            thread.start()
+            with psycopg.connect(conninfo, autocommit=True) as watch:
+                deadline = time.monotonic() + 10
+                while watch.execute(
+                        "SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()[0] == 0:
+                    assert time.monotonic() < deadline, "the request never waited"
+                    time.sleep(0.02)
+            # The attributes the request holds: a deadlock, which ends the request's try.
+            other.execute("UPDATE attributes SET doc=doc WHERE initial_id=%s", (contact,))
+            other.commit()
+            thread.join(30)
+        assert answered and not isinstance(answered[0], Exception), answered
+        assert client.get_contact_attributes(InstanceId=instance, InitialContactId=contact)[
+            "Attributes"] == {"a": "1", "b": "2"}

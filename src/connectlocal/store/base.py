@@ -32,6 +32,12 @@ class StoreUnavailable(StoreError):
     are answered InternalServiceException "store unavailable" until it is back."""
 
 
+class StoreConflict(StoreError):
+    """The store's server ended a write transaction to break a deadlock (PostgreSQL: another
+    transaction held what it wanted while it held what that one wanted): nothing of it was
+    written, and the same work may be run again (the dispatcher runs the request again)."""
+
+
 STEP_SECONDS = 0.1  # a transaction of long store work lasts about this long
 STEP_REST = 0.005  # seconds between two of them: another writer's turn
 

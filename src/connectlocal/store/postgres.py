@@ -45,6 +45,7 @@ from .base import (
     Scope,
     Staged,
     Store,
+    StoreConflict,
     StoreError,
     StoreUnavailable,
     Tx,
@@ -721,6 +722,11 @@ class PostgresStore(Store):
                 yield tx
                 if tx.put:
                     _queue_ended(db, scope, tx.put)
+            except psycopg.errors.DeadlockDetected as exc:  # this one was the victim
+                if not db.broken:
+                    db.execute("ROLLBACK")
+                raise StoreConflict(f"PostgreSQL ended the transaction to break a deadlock: "
+                                    f"{_one_line(exc)}") from exc
             except BaseException:
                 if not db.broken:
                     db.execute("ROLLBACK")
