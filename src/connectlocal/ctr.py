@@ -33,8 +33,8 @@ from .store.base import ContactRow, Scope, Staged, _ms, staged
 
 FORMAT_VERSION = "2017-03-10"
 _INSTANCE_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):connect:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
-    r"instance/(?P<id>[0-9a-f-]{36})$")
+    r"^arn:(?P<partition>aws[a-z-]*):connect:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):"
+    r"instance/(?P<id>[0-9a-f-]{36})\Z")
 _MODEL = service_model()
 CHANNELS = frozenset(_MODEL.shape_for("Channel").enum)
 METHODS = frozenset(_MODEL.shape_for("ContactInitiationMethod").enum)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectlocal import ctr, views
-from connectlocal.ctr import CtrError, parse, parse_contact
+from connectlocal.ctr import CtrError, decode, parse, parse_contact
 from connectlocal.protocol.validator import Validator
 from connectlocal.spec import service_model
 
@@ -114,3 +115,16 @@ def test_nested_values_of_the_wrong_type_are_named(change: dict[str, Any], messa
 def test_a_timestamp_an_offset_moves_out_of_the_calendar_is_named(stamp: str) -> None:
     with pytest.raises(CtrError, match="InitiationTimestamp is outside the years 1 to 9999 in UTC"):
         ctr._time(stamp, "InitiationTimestamp")
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    # $ would take a final newline, \d any script's digits (٠-٩ here): both are refused.
+    ({"ContactId": VALID["ContactId"] + "\n"}, r"is not a contact id \(a UUID\)"),
+    ({"InstanceARN": ARN + "\n"}, "is not an Amazon Connect instance ARN"),
+    ({"InstanceARN": ARN.replace("123456789012", "١٢٣٤٥٦٧٨٩٠١٢")},
+     "is not an Amazon Connect instance ARN"),
+])
+def test_ids_are_matched_whole_and_in_ascii(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(CtrError, match=message):
+        parse({**VALID, **change})
+    assert decode(orjson.dumps({**VALID, **change})).__class__ is dict  # the fast path too

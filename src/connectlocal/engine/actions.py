@@ -22,7 +22,7 @@ from ..protocol.timestamps import parse_iso
 from . import flows, hours, routing
 from .flows import INPUT, WAIT, Outcome, Step, action
 
-E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}\Z")
 DEFAULT_INPUT_SECONDS = 5  # GetParticipantInput: InputTimeLimitSeconds "defaults to 5"
 MAX_LAMBDA_SECONDS = 8  # InvokeLambdaFunction: "no larger than 8"
 

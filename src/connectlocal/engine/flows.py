@@ -172,8 +172,8 @@ def action(name: str, resume: Resume | None = None) -> Callable[[Action], Action
 
 # ---------------------------------------------------------------------------- dynamic values
 
-_PATH = re.compile(r"\$(?:\.[A-Za-z0-9_\-]+|\[(?:'[^']*'|\"[^\"]*\"|\d+)\])+")
-_PART = re.compile(r"\.([A-Za-z0-9_\-]+)|\['([^']*)'\]|\[\"([^\"]*)\"\]|\[(\d+)\]")
+_PATH = re.compile(r"\$(?:\.[A-Za-z0-9_\-]+|\[(?:'[^']*'|\"[^\"]*\"|[0-9]+)\])+")
+_PART = re.compile(r"\.([A-Za-z0-9_\-]+)|\['([^']*)'\]|\[\"([^\"]*)\"\]|\[([0-9]+)\]")
 
 
 def contact_data(step: Step) -> dict[str, Any]:

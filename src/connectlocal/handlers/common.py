@@ -17,9 +17,10 @@ from ..store.base import Tx
 
 T = TypeVar("T")
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# \Z, not $ (which also takes a final newline); [0-9], not \d (which takes any digit).
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 _INSTANCE_ARN = re.compile(
-    r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/(?P<id>[0-9a-f-]{36})$"
+    r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:[0-9]{12}:instance/(?P<id>[0-9a-f-]{36})\Z"
 )
 DEFAULT_PAGE = 100
 

@@ -298,7 +298,8 @@ PERIODS = {"FIFTEEN_MIN": (timedelta(minutes=15), timedelta(days=3)),
            "WEEK": (timedelta(weeks=1), timedelta(days=35)),
            "TOTAL": (None, timedelta(days=35))}
 MAX_FILTER_VALUES = 100
-_INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/([0-9a-f-]{36})$")
+_INSTANCE_ARN = re.compile(
+    r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:[0-9]{12}:instance/([0-9a-f-]{36})\Z")
 
 
 def _intervals(ctx: RequestContext, start: datetime, end: datetime, period: str,

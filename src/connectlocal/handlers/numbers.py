@@ -29,7 +29,7 @@ from .directory import ALL, require
 
 ACCOUNT_LEVEL = ""  # client tokens of phone numbers belong to the account, not an instance
 SEARCH_PAGE = 10  # SearchAvailablePhoneNumbers' MaxResults is at most 10 (MaxResult10)
-_TDG_ARN = re.compile(r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d+:traffic-distribution-group/")
+_TDG_ARN = re.compile(r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:[0-9]+:traffic-distribution-group/")
 
 
 def _fiction(prefixes: tuple[str, ...], digits: int, last: int) -> tuple[str, ...]:
