@@ -7,7 +7,6 @@ contact seen through the API (ISO 8601 strings there, datetimes here).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,7 @@ from typing import Annotated, Any, NamedTuple
 import msgspec
 import orjson
 
-from .handlers.common import is_uuid
+from .handlers.common import INSTANCE_ARN, is_uuid
 from .models import (
     TELEPHONE_NUMBER,
     AgentInfo,
@@ -32,9 +31,6 @@ from .spec import service_model
 from .store.base import ContactRow, Scope, Staged, _ms, staged
 
 FORMAT_VERSION = "2017-03-10"
-_INSTANCE_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):connect:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):"
-    r"instance/(?P<id>[0-9a-f-]{36})\Z")
 _MODEL = service_model()
 CHANNELS = frozenset(_MODEL.shape_for("Channel").enum)
 METHODS = frozenset(_MODEL.shape_for("ContactInitiationMethod").enum)
@@ -194,7 +190,7 @@ def _instance(arn: str) -> tuple[str, str, str]:
     """(account, region, instance id) of an instance ARN, parsed once per ARN."""
     known = _instances.get(arn)
     if known is None:
-        found = _INSTANCE_ARN.match(arn)
+        found = INSTANCE_ARN.match(arn)
         if found is None:
             raise CtrError(f"InstanceARN is not an Amazon Connect instance ARN: {arn!r}")
         known = (found["account"], found["region"], found["id"])

@@ -19,9 +19,10 @@ T = TypeVar("T")
 
 # \Z, not $ (which also takes a final newline); [0-9], not \d (which takes any digit).
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
-_INSTANCE_ARN = re.compile(
-    r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:[0-9]{12}:instance/(?P<id>[0-9a-f-]{36})\Z"
-)
+# An instance ARN, whole (the API's InstanceId and ResourceArn, a CTR's InstanceARN).
+INSTANCE_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):connect:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):"
+    r"instance/(?P<id>[0-9a-f-]{36})\Z")
 DEFAULT_PAGE = 100
 
 
@@ -33,7 +34,7 @@ def instance_id_of(ctx: RequestContext, value: str) -> str:
     """The instance id from an id or an instance ARN; malformed ones are refused."""
     if is_uuid(value):
         return value
-    arn = _INSTANCE_ARN.match(value)
+    arn = INSTANCE_ARN.match(value)
     if arn is not None:
         return arn.group("id")
     raise ctx.invalid(f"InstanceId '{value}' is not a valid instance id or instance ARN")

@@ -4,7 +4,6 @@ in ``metrics/``."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +16,13 @@ from ..metrics import current, historical
 from ..models import AgentStatus, Queue, RoutingProfile, User
 from ..service import RequestContext
 from ..store.base import Aggregate, FactQuery, Tx
-from .common import decode_token, encode_token, instance_id_of, require_instance
+from .common import (
+    INSTANCE_ARN,
+    decode_token,
+    encode_token,
+    instance_id_of,
+    require_instance,
+)
 from .directory import ALL
 
 CURRENT_CHANNELS = ("VOICE", "CHAT", "TASK")  # "VOICE, CHAT, and TASK channels are supported."
@@ -298,8 +303,6 @@ PERIODS = {"FIFTEEN_MIN": (timedelta(minutes=15), timedelta(days=3)),
            "WEEK": (timedelta(weeks=1), timedelta(days=35)),
            "TOTAL": (None, timedelta(days=35))}
 MAX_FILTER_VALUES = 100
-_INSTANCE_ARN = re.compile(
-    r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:[0-9]{12}:instance/([0-9a-f-]{36})\Z")
 
 
 def _intervals(ctx: RequestContext, start: datetime, end: datetime, period: str,
@@ -341,7 +344,7 @@ def get_metric_data_v2(
     Interval: dict[str, Any] | None = None, Groupings: list[str] | None = None,
     NextToken: str | None = None, MaxResults: int | None = None,
 ) -> dict[str, Any]:
-    found = _INSTANCE_ARN.match(ResourceArn)
+    found = INSTANCE_ARN.match(ResourceArn)
     if found is None:
         raise ctx.invalid(f"ResourceArn {ResourceArn} is not an Amazon Connect instance ARN")
     now = ctx.now
@@ -412,7 +415,7 @@ def get_metric_data_v2(
         # hierarchy); connectlocal answers it per agent or for all of them.
         raise ctx.invalid("Metric AGENT_OCCUPANCY can be grouped and filtered only by AGENT "
                           "in connectlocal")
-    instance_id = instance_id_of(ctx, found.group(1))
+    instance_id = instance_id_of(ctx, found.group("id"))
     intervals = _intervals(ctx, StartTime, EndTime, period, zone)
     aggregates, spans = _plan(wanted)
     query = FactQuery([(lo.timestamp(), hi.timestamp()) for lo, hi in intervals], filters,
