@@ -28,7 +28,7 @@ from .models import (
     Reference,
 )
 from .spec import service_model
-from .store.base import ContactRow, Scope, Staged, _ms, staged
+from .store.base import ContactRow, Scope, Staged, staged, to_ms
 
 FORMAT_VERSION = "2017-03-10"
 _MODEL = service_model()
@@ -370,8 +370,9 @@ def _written(imported: ImportedContact) -> bool:
     return True
 
 
-# Levels of arrays and objects orjson writes (it reads up to 1,024).
+# Levels of arrays and objects orjson writes (it reads up to 1,024), and the integers.
 _DEEPEST = 254
+_WRITTEN_INTS = range(-2**63, 2**64)
 
 
 def _unwritable(record: dict[str, Any]) -> str:
@@ -387,7 +388,7 @@ def _unwritable(record: dict[str, Any]) -> str:
         if value.__class__ is str:
             return None if _is_text(value) else (
                 f"{path} is not Unicode text: it holds a lone surrogate ({value!a})")
-        if value.__class__ is int and not _LEAST <= value <= 2**64 - 1:
+        if value.__class__ is int and value not in _WRITTEN_INTS:
             return f"{path} must be a whole number from {_LEAST} to {_MOST}, not {value}"
         if value.__class__ is dict:
             for key, item in value.items():
@@ -405,6 +406,20 @@ def _unwritable(record: dict[str, Any]) -> str:
         if name in record and (found := first(record[name], name)):
             return found
     return "the record cannot be written as JSON"
+
+
+def writable(value: Any) -> Any:
+    """``value`` (JSON as json's reader gives it) with what ``_unwritable`` finds made
+    writable: a string's lone surrogates replaced, an integer orjson cannot write null."""
+    if value.__class__ is str:
+        return value if _is_text(value) else value.encode("utf-8", "replace").decode()
+    if value.__class__ is int:
+        return value if value in _WRITTEN_INTS else None
+    if value.__class__ is dict:
+        return {writable(key): writable(item) for key, item in value.items()}
+    if value.__class__ is list:
+        return [writable(item) for item in value]
+    return value
 
 
 def _is_text(text: str) -> bool:
@@ -644,7 +659,7 @@ def _mapped(r: Any) -> ImportedContact:
     row = ContactRow(instance_id, contact_id, at, association, initial_id or contact_id,
                      updated.timestamp(), None, document)
     facts = (instance_id, contact_id, at, channel, method, queue_id,
-             _ms(enqueued), agent_id, _ms(connected), _ms(disconnected), work,
+             to_ms(enqueued), agent_id, to_ms(connected), to_ms(disconnected), work,
              hold, bool(next_id))
     return ImportedContact(scope, instance, initiated, Staged(row, r.Attributes, facts),
                            queue, agent, routing)

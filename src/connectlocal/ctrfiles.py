@@ -21,7 +21,16 @@ import orjson
 
 from . import adminclient, rules
 from .bulk import collector_paused
-from .ctr import CtrError, ImportedContact, Named, decode, parse, parse_json, record
+from .ctr import (
+    CtrError,
+    ImportedContact,
+    Named,
+    decode,
+    parse,
+    parse_json,
+    record,
+    writable,
+)
 from .handlers.defaults import create_default_directory
 from .models import (
     Contact,
@@ -398,7 +407,7 @@ def send(endpoint: str, items: Iterable[tuple[str, str, Any]],
             # they are in what the import does not keep, and are sent without them
             try:
                 parse(item)
-                encoded = orjson.dumps([_writable(source), position, _writable(item)])
+                encoded = orjson.dumps([writable(source), position, writable(item)])
             except CtrError as exc:
                 counts.skipped += 1
                 counts.problems.append(Problem(source, position, str(exc)))
@@ -423,20 +432,6 @@ def send(endpoint: str, items: Iterable[tuple[str, str, Any]],
     if chunk:
         post(chunk)
     return counts
-
-
-def _writable(value: Any) -> Any:
-    """``value`` with what orjson cannot write made writable: a string's lone surrogates
-    replaced, an integer past 64 bits null."""
-    if value.__class__ is str:
-        return value.encode("utf-8", "replace").decode()
-    if value.__class__ is int:
-        return value if -2**63 <= value <= 2**64 - 1 else None
-    if value.__class__ is dict:
-        return {_writable(key): _writable(item) for key, item in value.items()}
-    if value.__class__ is list:
-        return [_writable(item) for item in value]
-    return value
 
 
 def _said(error: urllib.error.HTTPError) -> str:

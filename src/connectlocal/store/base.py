@@ -115,7 +115,8 @@ class MadeAnswer(NamedTuple):
     wire: bytes | None
 
 
-def _ms(at: datetime | None) -> float | None:
+def to_ms(at: datetime | None) -> float | None:
+    """An instant as epoch seconds to the millisecond (what the facts hold)."""
     return None if at is None else round(at.timestamp() * 1000) / 1000
 
 
@@ -126,9 +127,9 @@ def contact_facts(contact: Contact) -> tuple[Any, ...]:
     agent, queue = contact.agent, contact.queue
     return (contact.instance_id, contact.id, contact.initiation_timestamp.timestamp(),
             contact.channel, contact.initiation_method, queue.queue_id if queue else None,
-            _ms(queue.enqueue_timestamp) if queue else None, agent.agent_id if agent else None,
-            _ms(agent.connected_to_agent_timestamp) if agent else None,
-            _ms(contact.disconnect_timestamp),
+            to_ms(queue.enqueue_timestamp) if queue else None, agent.agent_id if agent else None,
+            to_ms(agent.connected_to_agent_timestamp) if agent else None,
+            to_ms(contact.disconnect_timestamp),
             agent.after_contact_work_seconds if agent else None,
             agent.hold_seconds if agent else None, bool(contact.next_contacts))
 

@@ -722,14 +722,12 @@ class PostgresStore(Store):
                 yield tx
                 if tx.put:
                     _queue_ended(db, scope, tx.put)
-            except psycopg.errors.DeadlockDetected as exc:  # this one was the victim
+            except BaseException as exc:
                 if not db.broken:
                     db.execute("ROLLBACK")
-                raise StoreConflict(f"PostgreSQL ended the transaction to break a deadlock: "
-                                    f"{_one_line(exc)}") from exc
-            except BaseException:
-                if not db.broken:
-                    db.execute("ROLLBACK")
+                if isinstance(exc, psycopg.errors.DeadlockDetected):  # this one was the victim
+                    raise StoreConflict(f"PostgreSQL ended the transaction to break a "
+                                        f"deadlock: {_one_line(exc)}") from exc
                 raise
             db.execute("COMMIT")
         if tx.put and self.watchers:
